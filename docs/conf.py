@@ -1,0 +1,113 @@
+"""Sphinx configuration for the tfthreads site."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).parent
+sys.path.insert(0, str(DOCS / "_ext"))
+
+from gallery_support import TensorFlowGuard, rerun_on_machine_change
+
+# Gallery scripts start TensorFlow in worker processes that inherit this environment.
+# Level 1 hides TensorFlow's INFO lines and keeps its warnings and errors.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+project = "tfthreads"
+author = "tfthreads developers"
+copyright = "2026, tfthreads developers"
+version = release = importlib.metadata.version("tfthreads")
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.doctest",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.napoleon",
+    "sphinx_copybutton",
+    "sphinx_design",
+    "sphinx_gallery.gen_gallery",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = [
+    "_build",
+    "_ext",
+    "_intersphinx",
+    "gallery/*.ipynb",
+    "gallery/*.py",
+    "gallery/*.md5",
+    "**.codeobj.json",
+]
+nitpicky = True
+nitpick_ignore = [
+    # Types named in signatures that have no documentation page to link to.
+    ("py:class", "os.PathLike"),
+]
+
+myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "smartquotes"]
+myst_heading_anchors = 3
+
+autodoc_typehints = "description"
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+napoleon_preprocess_types = True
+napoleon_type_aliases = {
+    "mapping": ":class:`~collections.abc.Mapping`",
+    "iterable": ":class:`~collections.abc.Iterable`",
+    "path-like": ":class:`os.PathLike`",
+    "callable": ":class:`~collections.abc.Callable`",
+    **{
+        name: f":class:`~tfthreads.{module}.{name}`"
+        for module, names in {
+            "settings": ("ThreadSettings", "PoolOption", "ResolvedPools"),
+            "probe": ("PoolObservation",),
+            "topology": ("Topology", "CgroupQuota"),
+            "inventory": ("ThreadInventory", "ThreadInfo", "ThreadGroup"),
+            "catalog": ("Setting", "Kind"),
+            "isolation": ("WorkerResult", "WorkerError"),
+        }.items()
+        for name in names
+    },
+}
+
+# docs.python.org first; the copy in _intersphinx/ when there is no network.
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", (None, "_intersphinx/python3.11.inv")),
+}
+intersphinx_timeout = 10
+
+html_theme = "furo"
+html_title = f"tfthreads {release}"
+html_static_path: list[str] = []
+
+# Run gallery measurements again when the machine or software changes, not only when
+# an example's source changes (see docs/_ext/gallery_support.py).
+GALLERY_OUT = DOCS / "gallery"
+rerun_on_machine_change(GALLERY_OUT)
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(DOCS.parent / "gallery"),
+    "gallery_dirs": str(GALLERY_OUT),
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "remove_config_comments": True,
+    "reset_modules": (TensorFlowGuard(), "matplotlib"),
+    "reset_modules_order": "both",
+    "abort_on_example_error": False,
+    "only_warn_on_example_error": False,
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "download_all_examples": True,
+    "show_memory": False,
+    "matplotlib_animations": False,
+}
+if os.environ.get("SOURCE_DATE_EPOCH"):
+    # Reproducible builds: no run times on the pages.
+    sphinx_gallery_conf["min_reported_time"] = sys.maxsize
+    sphinx_gallery_conf["write_computation_times"] = False

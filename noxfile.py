@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Sessions that test, lint and build tfthreads: ``python3 -m nox -l`` lists them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+# TensorFlow is large: keep each session's environment between runs and only install
+# what changed, instead of reinstalling TensorFlow on every run.
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "tests", "doctest", "docs"]
+
+ROOT = Path(__file__).parent
+PROJECT = nox.project.load_toml("pyproject.toml")
+DOCS = ROOT / "docs"
+BUILD = DOCS / "_build"
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    deps = [dep for group in groups for dep in nox.project.dependency_groups(PROJECT, group)]
+    session.install("-e", ".", *deps)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pytest, including the library's doctests)."""
+    _install(session, "test", "docs")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def doctest(session: nox.Session) -> None:
+    """Run the ```{doctest}``` blocks of the MyST pages with sphinx-build -b doctest."""
+    _install(session, "docs")
+    session.run(
+        "sphinx-build",
+        "-b",
+        "doctest",
+        "-n",
+        "-W",
+        "--keep-going",
+        "-D",
+        "plot_gallery=0",
+        str(DOCS),
+        str(BUILD / "doctest"),
+        *session.posargs,
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML site, running the gallery (``-- --no-gallery`` skips the measurements)."""
+    parser = argparse.ArgumentParser(prog="nox -s docs --")
+    parser.add_argument("--no-gallery", action="store_true", help="do not run gallery scripts")
+    parser.add_argument("--clean", action="store_true", help="remove earlier build output first")
+    args, extra = parser.parse_known_args(session.posargs)
+    _install(session, "docs")
+    if args.clean:
+        shutil.rmtree(BUILD, ignore_errors=True)
+        shutil.rmtree(DOCS / "gallery", ignore_errors=True)
+    options = ["-n", "-W", "--keep-going", "-T"]
+    if args.no_gallery:
+        options += ["-D", "plot_gallery=0"]
+    session.run("sphinx-build", "-b", "html", *options, str(DOCS), str(BUILD / "html"), *extra)
+    session.log(f"The site is at {(BUILD / 'html' / 'index.html').resolve().as_uri()}")
+
+
+@nox.session(default=False, venv_backend="none")
+def serve(session: nox.Session) -> None:
+    """Serve the built site on http://127.0.0.1:8000 (``-- --port N`` for another port)."""
+    parser = argparse.ArgumentParser(prog="nox -s serve --")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(session.posargs)
+    html = BUILD / "html"
+    if not (html / "index.html").exists():
+        session.error("no built site: run 'python3 -m nox -s docs' first")
+    session.log(f"Serving {html} on http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
+    session.run(
+        sys.executable,
+        "-m",
+        "http.server",
+        str(args.port),
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+        str(html),
+        external=True,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint with ruff and type-check the library with mypy (strict)."""
+    deps = nox.project.dependency_groups(PROJECT, "lint")
+    session.install(*deps, "psutil")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    nox.main()

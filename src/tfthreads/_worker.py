@@ -1,0 +1,112 @@
+"""The worker process: ``python -m tfthreads._worker`` reads one JSON request on stdin.
+
+It applies the requested CPU affinity first, then imports TensorFlow, runs the task and
+writes one JSON response on stdout. Everything else the task prints, from Python or from
+TensorFlow's C++ code, is sent to stderr, so stdout carries nothing but the response.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from tfthreads.inventory import ThreadInventory, diff, inventory
+from tfthreads.isolation import PROTOCOL_VERSION
+from tfthreads.settings import ThreadSettings
+
+
+def _observe_pools(payload: dict[str, Any]) -> dict[str, Any]:
+    """Start TensorFlow with the given settings and report the threads it created."""
+    settings = ThreadSettings(
+        intra_op=int(payload.get("intra_op", 0)), inter_op=int(payload.get("inter_op", 0))
+    )
+    before_import = inventory()
+    import tensorflow as tf
+
+    after_import = inventory()
+    if payload.get("apply", True):
+        settings.apply()
+    configured = {
+        "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
+    # A matmul big enough to be split across the intra-op pool starts the runtime and
+    # makes every pool thread run at least once.
+    size = int(payload.get("matmul_size", 256))
+    matrix = tf.ones((size, size))
+    float(tf.reduce_sum(tf.matmul(matrix, matrix)))
+    after_init = inventory()
+    return {
+        "tensorflow_version": tf.__version__,
+        "affinity": sorted(os.sched_getaffinity(0)),
+        "configured": configured,
+        "threads_before_import": before_import.count,
+        "threads_after_import": after_import.count,
+        "new_at_import": diff(before_import, after_import),
+        "new_at_init": diff(after_import, after_init),
+        "inventory": after_init.as_dict(),
+        "build": _build_info(tf),
+    }
+
+
+def _build_info(tf: Any) -> dict[str, Any]:
+    from tensorflow.python.util import _pywrap_util_port
+
+    info = dict(tf.sysconfig.get_build_info())
+    return {
+        "is_cuda_build": bool(info.get("is_cuda_build", False)),
+        "onednn_enabled": bool(_pywrap_util_port.IsMklEnabled()),
+    }
+
+
+def _inventory_only(payload: dict[str, Any]) -> dict[str, Any]:
+    """Report this process's threads without importing TensorFlow (used in tests)."""
+    del payload
+    snapshot: ThreadInventory = inventory()
+    return {"affinity": sorted(os.sched_getaffinity(0)), "inventory": snapshot.as_dict()}
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "observe_pools": _observe_pools,
+    "inventory": _inventory_only,
+}
+
+
+def _respond(stream: Any, response: dict[str, Any]) -> None:
+    stream.write(json.dumps({"protocol": PROTOCOL_VERSION, **response}))
+    stream.flush()
+
+
+def main() -> int:
+    """Serve one request; return the process exit code."""
+    # Keep the real stdout for the response and point fd 1 at stderr, so that prints
+    # from Python and from C++ cannot corrupt the JSON.
+    response_stream = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    try:
+        request = json.loads(sys.stdin.read())
+        if request.get("protocol") != PROTOCOL_VERSION:
+            raise ValueError(
+                f"protocol: got {request.get('protocol')!r}; expected {PROTOCOL_VERSION}"
+            )
+        task = TASKS.get(request.get("task", ""))
+        if task is None:
+            raise ValueError(f"task: got {request.get('task')!r}; expected one of {sorted(TASKS)}")
+        if request.get("cpus"):
+            os.sched_setaffinity(0, request["cpus"])
+        result = task(request.get("payload") or {})
+    except Exception as error:  # noqa: BLE001 - every failure goes back as JSON, with its type
+        _respond(
+            response_stream,
+            {"ok": False, "error": {"type": type(error).__name__, "message": str(error)}},
+        )
+        return 1
+    _respond(response_stream, {"ok": True, "result": result})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""``tfthreads doctor``: what TensorFlow will do with threads on this machine, and why.
+
+The report puts side by side the configured pool sizes, what they resolve to by
+TensorFlow's precedence (config, then ``TF_NUM_*`` variable, then the affinity mask) and
+what a fresh TensorFlow process really created, with the machine's CPU budget and plain
+warnings. It is the counterpart of PyTorch's ``torch.__config__.parallel_info()``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import math
+import os
+import platform
+from collections.abc import Mapping
+from typing import Any
+
+from tfthreads._version import __version__
+from tfthreads.catalog import Kind, by_kind
+from tfthreads.errors import TensorFlowUnavailableError
+from tfthreads.isolation import WorkerError
+from tfthreads.probe import PoolObservation, observe_pools
+from tfthreads.settings import ResolvedPools, ThreadSettings, resolve_pools
+from tfthreads.topology import Topology, topology
+
+__all__ = ["REPORT_KEYS", "SCHEMA_VERSION", "doctor_report", "format_report"]
+
+#: Version of the JSON object :func:`doctor_report` returns; bumped on incompatible change.
+SCHEMA_VERSION = 1
+
+#: Keys of the report that stay stable within a schema version.
+REPORT_KEYS = (
+    "schema",
+    "tfthreads_version",
+    "python_version",
+    "tensorflow_version",
+    "tensorflow_build",
+    "logical_cpus",
+    "affinity",
+    "cgroup_quota_cpus",
+    "cpu_budget",
+    "topology",
+    "environment",
+    "configured",
+    "resolved_intra_op_threads",
+    "resolved_inter_op_threads",
+    "resolved_sources",
+    "observed_threads",
+    "warnings",
+)
+
+_TF_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-intel", "tf-nightly")
+
+
+def _installed_tensorflow() -> str:
+    """Return the installed TensorFlow version without importing it."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise TensorFlowUnavailableError(
+            "TensorFlow is not installed in this Python environment "
+            "(install it with: python -m pip install tensorflow)"
+        )
+    for distribution in _TF_DISTRIBUTIONS:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+def _environment(environ: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for setting in by_kind(Kind.ENV_VAR):
+        value = environ.get(setting.field)
+        rows.append(
+            {
+                "name": setting.field,
+                "value": value,
+                "status": "set" if value is not None else "not set",
+                "effective_in_stock_wheel": setting.effective_in_stock_wheel,
+                "summary": setting.summary,
+            }
+        )
+    return rows
+
+
+def _warnings(
+    topo: Topology,
+    resolved: ResolvedPools,
+    environ: Mapping[str, str],
+    observation: PoolObservation | None,
+) -> list[str]:
+    found = []
+    budget = topo.cpu_budget
+    for pool, size in (("intra-op", resolved.intra_op), ("inter-op", resolved.inter_op)):
+        if size > budget:
+            found.append(
+                f"the {pool} pool will have {size} threads but this process may use only "
+                f"{budget:g} CPUs' worth of time (cgroup quota); set it to "
+                f"{max(1, math.floor(budget))} or fewer"
+            )
+    for setting in by_kind(Kind.ENV_VAR):
+        if setting.field in environ and not setting.effective_in_stock_wheel:
+            found.append(
+                f"{setting.field} is set but does not change the thread pools of the stock "
+                f"TensorFlow wheel: {setting.summary}"
+            )
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        raw = environ.get(name)
+        if raw is None:
+            continue
+        try:
+            number = int(raw.strip())
+        except ValueError:
+            found.append(f"{name}={raw!r} is not a whole number; TensorFlow ignores it")
+            continue
+        if number < 0 and name == "TF_NUM_INTRAOP_THREADS":
+            found.append(
+                f"{name}={number} makes TensorFlow abort when its runtime starts "
+                "(Check failed: num_threads >= 1); use 0 or more"
+            )
+    if topo.affinity_cpus < topo.logical_cpus:
+        found.append(
+            f"this process may run on {topo.affinity_cpus} of {topo.logical_cpus} CPUs "
+            "(affinity mask); TensorFlow sizes its default pools from the mask"
+        )
+    if observation is not None:
+        for pool, expected, seen in (
+            ("intra-op", resolved.intra_op, observation.observed_intra_op),
+            ("inter-op", resolved.inter_op, observation.observed_inter_op),
+        ):
+            if expected != seen:
+                found.append(
+                    f"expected {expected} {pool} threads but a fresh TensorFlow process "
+                    f"created {seen}; the thread counts may come from elsewhere"
+                )
+    return found
+
+
+def doctor_report(
+    settings: ThreadSettings | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    probe: bool = True,
+    timeout: float = 120.0,
+) -> dict[str, Any]:
+    """Build the doctor's report as a JSON-ready dictionary.
+
+    Parameters
+    ----------
+    settings : ThreadSettings, optional
+        Pool sizes you intend to configure with ``tf.config.threading``; all 0 by default.
+    environ : mapping, optional
+        The environment to judge; ``os.environ`` by default. The probe runs with it.
+    probe : bool
+        Start a fresh TensorFlow process to observe the pools (a few seconds).
+    timeout : float
+        Seconds the probe may take.
+
+    Returns
+    -------
+    dict
+        The keys of :data:`REPORT_KEYS`.
+
+    Raises
+    ------
+    TensorFlowUnavailableError
+        When TensorFlow is not installed or cannot be imported in the probe.
+    """
+    settings = settings or ThreadSettings()
+    environ = dict(os.environ if environ is None else environ)
+    tensorflow_version = _installed_tensorflow()
+    topo = topology()
+    resolved = resolve_pools(settings, affinity_cpus=topo.affinity_cpus, environ=environ)
+    observation = None
+    build: dict[str, Any] = {"is_cuda_build": None, "onednn_enabled": None}
+    if probe:
+        child_env: dict[str, str | None] = dict.fromkeys(os.environ)
+        child_env.update(environ)
+        try:
+            observation = observe_pools(settings, env=child_env, timeout=timeout)
+        except WorkerError as error:
+            if "ImportError" in str(error) or "ModuleNotFoundError" in str(error):
+                raise TensorFlowUnavailableError(
+                    f"TensorFlow cannot be imported: {error}"
+                ) from None
+            raise
+        tensorflow_version = observation.tensorflow_version
+        build = {
+            "is_cuda_build": observation.is_cuda_build,
+            "onednn_enabled": observation.onednn_enabled,
+        }
+    onednn = environ.get("TF_ENABLE_ONEDNN_OPTS")
+    build["onednn_reason"] = (
+        f"TF_ENABLE_ONEDNN_OPTS={onednn} is set"
+        if onednn is not None
+        else "TensorFlow's default for this CPU (TF_ENABLE_ONEDNN_OPTS is not set)"
+    )
+    return {
+        "schema": SCHEMA_VERSION,
+        "tfthreads_version": __version__,
+        "python_version": platform.python_version(),
+        "tensorflow_version": tensorflow_version,
+        "tensorflow_build": build,
+        "logical_cpus": topo.logical_cpus,
+        "affinity": list(topo.affinity),
+        "cgroup_quota_cpus": topo.quota_cpus,
+        "cpu_budget": topo.cpu_budget,
+        "topology": topo.as_dict(),
+        "environment": _environment(environ),
+        "configured": {"intra_op": settings.intra_op, "inter_op": settings.inter_op},
+        "resolved_intra_op_threads": resolved.intra_op,
+        "resolved_inter_op_threads": resolved.inter_op,
+        "resolved_sources": {"intra_op": resolved.intra_source, "inter_op": resolved.inter_source},
+        "observed_threads": None
+        if observation is None
+        else {
+            "intra_op": observation.observed_intra_op,
+            "inter_op": observation.observed_inter_op,
+            "new_threads": observation.new_threads,
+            "total": observation.total_threads,
+        },
+        "warnings": _warnings(topo, resolved, environ, observation),
+    }
+
+
+def format_report(report: Mapping[str, Any]) -> str:
+    """Render a doctor report as text for a terminal."""
+    build = report["tensorflow_build"]
+
+    def yes_no(value: object) -> str:
+        return "unknown" if value is None else ("on" if value else "off")
+
+    quota = report["cgroup_quota_cpus"]
+    observed = report["observed_threads"]
+    sources = report["resolved_sources"]
+    lines = [
+        f"tfthreads {report['tfthreads_version']} (Python {report['python_version']})",
+        (
+            f"TensorFlow {report['tensorflow_version']}: "
+            f"CUDA build {yes_no(build['is_cuda_build'])}, "
+            f"oneDNN {yes_no(build['onednn_enabled'])} ({build['onednn_reason']})"
+        ),
+        "",
+        "CPUs",
+        f"  logical CPUs        {report['logical_cpus']}",
+        f"  affinity mask       {len(report['affinity'])} CPUs: {_cpu_list(report['affinity'])}",
+        f"  cgroup CPU quota    {'none' if quota is None else f'{quota:g} CPUs'}",
+        f"  CPU budget          {report['cpu_budget']:g}",
+        "",
+        "Thread pools            configured  resolved (from)        observed",
+    ]
+    for pool, key in (("intra-op", "intra_op"), ("inter-op", "inter_op")):
+        seen = "-" if observed is None else str(observed[key])
+        resolved = report[f"resolved_{key}_threads"]
+        lines.append(
+            f"  {pool:<22}{report['configured'][key]:>10}  {resolved:>8} ({sources[key]:<11})  {seen:>8}"
+        )
+    if observed is not None:
+        new = ", ".join(f"{name} x{count}" for name, count in observed["new_threads"].items())
+        lines.append(f"  threads started by the runtime: {new} ({observed['total']} in all)")
+    lines += ["", "Environment variables"]
+    for row in report["environment"]:
+        value = "not set" if row["value"] is None else f"= {row['value']}"
+        ignored = "" if row["effective_in_stock_wheel"] else "  (no effect on stock wheel pools)"
+        lines.append(f"  {row['name']:<30}{value}{ignored}")
+    lines += ["", "Warnings" if report["warnings"] else "No warnings."]
+    lines += [f"  - {warning}" for warning in report["warnings"]]
+    return "\n".join(lines)
+
+
+def _cpu_list(cpus: list[int]) -> str:
+    """Write CPU ids compactly, as ``taskset`` does.
+
+    Examples
+    --------
+    >>> _cpu_list([0, 1, 2, 3, 8])
+    '0-3,8'
+    """
+    runs: list[list[int]] = []
+    for cpu in sorted(cpus):
+        if runs and runs[-1][-1] == cpu - 1:
+            runs[-1].append(cpu)
+        else:
+            runs.append([cpu])
+    return ",".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)

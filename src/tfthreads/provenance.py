@@ -1,0 +1,123 @@
+"""Where a measurement was taken: the machine, its CPU budget and the software.
+
+Every number tfthreads shows comes with this record, because thread settings mean
+different things on different machines. It is read without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib.metadata
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from tfthreads._version import __version__
+from tfthreads.topology import topology
+
+__all__ = ["cpu_model", "describe_machine", "machine_fingerprint", "provenance"]
+
+#: CPU flags that decide whether TensorFlow turns oneDNN on by default on Linux x86.
+_ONEDNN_FLAGS = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
+def cpu_model() -> str:
+    """Return the CPU's model name, or the platform's processor string off Linux.
+
+    Examples
+    --------
+    >>> isinstance(cpu_model(), str)
+    True
+    """
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _cpu_flags() -> list[str]:
+    for line in _cpuinfo().splitlines():
+        if line.startswith(("flags", "Features")):
+            flags = set(line.split(":", 1)[1].split())
+            return [flag for flag in _ONEDNN_FLAGS if flag in flags]
+    return []
+
+
+def _tensorflow_version() -> str | None:
+    for distribution in ("tensorflow", "tensorflow-cpu", "tensorflow-intel", "tf-nightly"):
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def provenance() -> dict[str, Any]:
+    """Describe this machine and software as a JSON-ready dictionary.
+
+    Returns
+    -------
+    dict
+        ``cpu_model``, ``topology`` (see :func:`tfthreads.topology.topology`),
+        ``onednn_cpu_flags`` (the CPU features that turn oneDNN on by default),
+        ``tensorflow_version``, ``tfthreads_version``, ``python_version``, ``platform``
+        and ``date`` (UTC, ISO 8601).
+
+    Examples
+    --------
+    >>> record = provenance()
+    >>> record["topology"]["cpu_budget"] > 0
+    True
+    """
+    return {
+        "cpu_model": cpu_model(),
+        "topology": topology().as_dict(),
+        "onednn_cpu_flags": _cpu_flags(),
+        "tensorflow_version": _tensorflow_version(),
+        "tfthreads_version": __version__,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def describe_machine(record: dict[str, Any] | None = None) -> str:
+    """Describe the machine in one line, for the top of a page of measurements.
+
+    Examples
+    --------
+    >>> "TensorFlow" in describe_machine()
+    True
+    """
+    record = record or provenance()
+    topo = topology()
+    return (
+        f"{record['cpu_model']}; {topo.describe()}; TensorFlow {record['tensorflow_version']}, "
+        f"Python {record['python_version']}, {record['platform']}"
+    )
+
+
+def machine_fingerprint() -> str:
+    """Hash what measurements depend on: CPU, affinity, quota and software versions.
+
+    The documentation build re-runs the gallery when this changes, since sphinx-gallery
+    on its own only re-runs an example when its source changes.
+
+    Examples
+    --------
+    >>> len(machine_fingerprint())
+    16
+    """
+    record = provenance()
+    del record["date"]
+    text = json.dumps(record, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,285 @@
+"""Tests for tfthreads.catalog against the installed TensorFlow (descriptors only)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tfthreads import catalog
+from tfthreads.catalog import CATALOG, DOC_PAGES, ONLY_COMPAT_V1, Kind, Setting, by_kind, get
+from tfthreads.errors import SettingError
+
+# Field names the descriptor scan treats as threading-related.
+SCAN_PATTERN = re.compile(r"thread|parallel|pool|spinning|numa|device_count|placement|executor")
+
+# Fields that match SCAN_PATTERN but are deliberately not catalogued, with the reason.
+# Keys are "<full message name>.<field>". Empty on TF 2.21: every match is catalogued.
+# (GPUOptions and its nested messages are scanned too; none of their fields match.)
+EXCLUDED: dict[str, str] = {}
+
+_SCALAR_TYPES = {
+    "TYPE_INT32": "int32",
+    "TYPE_INT64": "int64",
+    "TYPE_BOOL": "bool",
+    "TYPE_STRING": "string",
+    "TYPE_DOUBLE": "double",
+    "TYPE_FLOAT": "float",
+}
+
+
+@pytest.fixture(scope="module")
+def config_pb2() -> Any:
+    from tensorflow.core.protobuf import config_pb2 as module
+
+    return module
+
+
+@pytest.fixture(scope="module")
+def tf() -> Any:
+    import tensorflow
+
+    return tensorflow
+
+
+def _messages(config_pb2: Any) -> dict[str, Any]:
+    """Descriptors of the scanned messages and every message nested in them."""
+    roots = [
+        config_pb2.ConfigProto,
+        config_pb2.RunOptions,
+        config_pb2.ThreadPoolOptionProto,
+        config_pb2.GPUOptions,
+        config_pb2.GraphOptions,
+        config_pb2.OptimizerOptions,
+    ]
+    found: dict[str, Any] = {}
+    stack = [r.DESCRIPTOR for r in roots]
+    while stack:
+        desc = stack.pop()
+        if desc.full_name in found or desc.GetOptions().map_entry:
+            continue
+        found[desc.full_name] = desc
+        stack.extend(desc.nested_types)
+    return found
+
+
+def _type_string(field: Any) -> str:
+    """Render a field descriptor the way config.proto spells its type."""
+    msg = field.message_type
+    if msg is not None and msg.GetOptions().map_entry:
+        key, value = msg.fields_by_name["key"], msg.fields_by_name["value"]
+        return f"map<{_type_string(key)}, {_type_string(value)}>"
+    if msg is not None:
+        base = msg.name
+    else:
+        names = {getattr(field, n): n for n in _SCALAR_TYPES}
+        base = _SCALAR_TYPES[names[field.type]]
+    return f"repeated {base}" if field.is_repeated else base
+
+
+def _proto_entries() -> list[Setting]:
+    return [s for s in CATALOG if s.is_proto_field]
+
+
+@pytest.mark.parametrize("setting", _proto_entries(), ids=lambda s: s.name)
+def test_proto_entry_matches_descriptor(setting: Setting, config_pb2: Any) -> None:
+    messages = _messages(config_pb2)
+    assert setting.message in messages, setting.message
+    desc = messages[setting.message]
+    short = setting.message.removeprefix("tensorflow.")
+    assert setting.name == f"{short}.{setting.field}"
+    field = desc.fields_by_name.get(setting.field)
+    assert field is not None, f"{setting.message} has no field {setting.field}"
+    assert field.number == setting.field_number
+    assert _type_string(field) == setting.type
+
+
+def test_descriptor_scan_finds_nothing_uncatalogued(config_pb2: Any) -> None:
+    catalogued = {f"{s.message}.{s.field}" for s in _proto_entries()}
+    matching = {
+        f"{name}.{field.name}"
+        for name, desc in _messages(config_pb2).items()
+        for field in desc.fields
+        if SCAN_PATTERN.search(field.name)
+    }
+    missing = sorted(matching - catalogued - EXCLUDED.keys())
+    assert not missing, f"threading-related fields not in the catalog: {missing}"
+    stale = sorted(EXCLUDED.keys() - matching)
+    assert not stale, f"exclusions that no longer exist: {stale}"
+
+
+def test_catalog_covers_required_entries() -> None:
+    required = [
+        "ConfigProto.intra_op_parallelism_threads",
+        "ConfigProto.Experimental.use_numa_affinity",
+        "ThreadPoolOptionProto.global_name",
+        "RunOptions.Experimental.run_handler_pool_options",
+        "TF_OVERRIDE_GLOBAL_THREADPOOL",
+        "TF_GPU_THREAD_COUNT",
+        "tf.data.Options.autotune.cpu_budget",
+        "--tensorflow_session_parallelism",
+    ]
+    for name in required:
+        assert catalog.get(name).name == name
+
+
+def test_names_and_labels_unique_and_valid() -> None:
+    names = [s.name for s in CATALOG]
+    assert len(names) == len(set(names))
+    labels = [s.doc_label for s in CATALOG]
+    assert len(labels) == len(set(labels))
+    for label in labels:
+        assert re.fullmatch(r"setting-[a-z0-9]+(-[a-z0-9]+)*", label), label
+    assert (
+        catalog.get("ConfigProto.intra_op_parallelism_threads").doc_label
+        == "setting-configproto-intra-op-parallelism-threads"
+    )
+
+
+@pytest.mark.parametrize("setting", CATALOG, ids=lambda s: s.name)
+def test_entry_is_complete(setting: Setting) -> None:
+    for attr in (
+        "summary",
+        "type",
+        "default",
+        "resolution",
+        "read_when",
+        "freezes",
+        "tf2_path",
+        "source",
+    ):
+        value = getattr(setting, attr)
+        assert isinstance(value, str)
+        assert value.strip(), f"{setting.name}.{attr} is empty"
+    assert setting.doc_page in DOC_PAGES
+    assert setting.name not in setting.related
+    for other in setting.related:
+        assert catalog.get(other).name == other
+    if setting.is_proto_field:
+        assert setting.message is not None
+        assert setting.message.startswith("tensorflow.")
+        assert isinstance(setting.field_number, int)
+    else:
+        assert setting.message is None
+        assert setting.field_number is None
+
+
+def test_env_var_names() -> None:
+    entries = catalog.by_kind(Kind.ENV_VAR)
+    assert entries
+    for s in entries:
+        assert re.fullmatch(r"[A-Z_][A-Z0-9_]*", s.name), s.name
+        assert s.field == s.name
+
+
+def test_serving_flags() -> None:
+    entries = catalog.by_kind(Kind.SERVING_FLAG)
+    assert len(entries) == 3
+    for s in entries:
+        assert s.name.startswith("--tensorflow_")
+        assert s.doc_page == "reference/serving"
+
+
+@pytest.mark.parametrize("setting", catalog.by_kind(Kind.TF_DATA_OPTION), ids=lambda s: s.name)
+def test_tf_data_option_exists_and_defaults_to_none(setting: Setting, tf: Any) -> None:
+    prefix = "tf.data.Options."
+    assert setting.name.startswith(prefix)
+    obj: Any = tf.data.Options()
+    for part in setting.name.removeprefix(prefix).split("."):
+        obj = getattr(obj, part)
+    assert obj is None
+    assert setting.tf2_path.startswith("options." + setting.name.removeprefix(prefix))
+
+
+@pytest.mark.parametrize("setting", CATALOG, ids=lambda s: s.name)
+def test_tf2_paths_resolve(setting: Setting, tf: Any) -> None:
+    calls = re.findall(r"\btf\.(?:config|debugging)\.[A-Za-z_.]+(?=\()", setting.tf2_path)
+    for dotted in calls:
+        obj: Any = tf
+        for part in dotted.split(".")[1:]:
+            obj = getattr(obj, part)
+        assert callable(obj), dotted
+
+
+def test_only_compat_v1_constant() -> None:
+    assert ONLY_COMPAT_V1 == "only through tf.compat.v1"
+    assert catalog.get("ConfigProto.use_per_session_threads").tf2_path == ONLY_COMPAT_V1
+
+
+def test_get_exact_and_bare_field() -> None:
+    s = catalog.get("ConfigProto.intra_op_parallelism_threads")
+    assert s is catalog.get("intra_op_parallelism_threads")
+    assert catalog.get("num_threads").name == "ThreadPoolOptionProto.num_threads"
+    assert catalog.get("private_threadpool_size").kind is Kind.TF_DATA_OPTION
+    assert s.field == "intra_op_parallelism_threads"
+
+
+def test_get_unknown_suggests() -> None:
+    with pytest.raises(SettingError, match="intra_op_threads") as info:
+        catalog.get("intra_op_threads")
+    message = str(info.value)
+    assert "did you mean 'ConfigProto.intra_op_parallelism_threads'?" in message
+    assert "\n" not in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_get_unknown_without_close_match() -> None:
+    with pytest.raises(SettingError, match="zzzz"):
+        catalog.get("zzzz")
+
+
+def test_settings_are_frozen() -> None:
+    s = catalog.get("TF_NUM_INTRAOP_THREADS")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.default = "4"  # type: ignore[misc]
+
+
+def test_by_kind_and_by_page_partition_the_catalog() -> None:
+    assert sum(len(catalog.by_kind(k)) for k in Kind) == len(CATALOG)
+    assert sum(len(catalog.by_page(p)) for p in DOC_PAGES) == len(CATALOG)
+    assert catalog.get("ConfigProto.intra_op_parallelism_threads") in catalog.by_page(
+        "reference/pools"
+    )
+    with pytest.raises(SettingError, match="reference/nope"):
+        catalog.by_page("reference/nope")
+
+
+def _tensorflow_libraries(tf: Any) -> list[Path]:
+    root = Path(tf.__file__).parent
+    return [*root.glob("libtensorflow*.so*"), root / "python" / "_pywrap_tensorflow_internal.so"]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [s for s in by_kind(Kind.ENV_VAR) if s.effective_in_stock_wheel],
+    ids=lambda s: s.name,
+)
+def test_effective_variables_are_read_by_tensorflow(setting: Setting, tf: Any) -> None:
+    # The variable name must occur in TensorFlow's binaries, or nothing could read it.
+    needle = setting.field.encode()
+    assert any(needle in path.read_bytes() for path in _tensorflow_libraries(tf) if path.exists())
+
+
+@pytest.mark.parametrize("name", ["KMP_BLOCKTIME", "KMP_AFFINITY"])
+def test_intel_openmp_variables_are_absent_from_tensorflow(name: str, tf: Any) -> None:
+    assert not get(name).effective_in_stock_wheel
+    needle = name.encode()
+    assert not any(
+        needle in path.read_bytes() for path in _tensorflow_libraries(tf) if path.exists()
+    )
+
+
+@pytest.mark.slow
+def test_omp_num_threads_does_not_size_the_pools() -> None:
+    from tfthreads.probe import observe_pools
+
+    assert not get("OMP_NUM_THREADS").effective_in_stock_wheel
+    default = observe_pools(env={"OMP_NUM_THREADS": None})
+    with_omp = observe_pools(env={"OMP_NUM_THREADS": "1"})
+    assert (with_omp.observed_intra_op, with_omp.observed_inter_op) == (
+        default.observed_intra_op,
+        default.observed_inter_op,
+    )

@@ -1,0 +1,130 @@
+"""The tfthreads command line, run as a user would: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tfthreads.doctor import REPORT_KEYS
+
+AFFINITY = sorted(os.sched_getaffinity(0))
+
+
+def run_cli(python_runner, *args, env=None, prefix=None):
+    code = f"import sys; from tfthreads.cli import main; sys.exit(main({list(args)!r}))"
+    return python_runner(code, env=env, prefix=prefix)
+
+
+BAD_ARGUMENTS = [
+    (["doctor", "--intra-op", "four"], ["--intra-op", "'four'", "whole number"]),
+    (["doctor", "--intra-op", "-1"], ["--intra-op", "-1", "from 0 to 4096"]),
+    (["doctor", "--intra-op", "2.5"], ["--intra-op", "'2.5'"]),
+    (["doctor", "--intra-op", "99999"], ["--intra-op", "99999", "4096"]),
+    (["doctor", "--inter-op", "-2"], ["--inter-op", "-2", "from -1"]),
+    (["doctor", "--inter-op", ""], ["--inter-op", "''"]),
+    (["doctor", "--intra-op"], ["--intra-op", "expected one argument"]),
+    (["doctor", "--timeout", "0"], ["--timeout", "'0'", "seconds"]),
+    (["doctor", "--timeout", "nan"], ["--timeout", "'nan'"]),
+    (["doctor", "--timeout", "soon"], ["--timeout", "'soon'"]),
+    (["doctor", "--bogus"], ["unrecognized arguments: --bogus"]),
+    (["fix-everything"], ["invalid choice: 'fix-everything'"]),
+    ([], ["usage"]),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), BAD_ARGUMENTS)
+def test_usage_errors_exit_2_with_one_line(python_runner, argv, words):
+    result = run_cli(python_runner, *argv)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    if argv:  # with no command the help text is printed, which is more than one line
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for word in words:
+        assert word in result.stderr
+
+
+def test_version(python_runner):
+    result = run_cli(python_runner, "--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("tfthreads ")
+
+
+def test_missing_tensorflow_exits_1_without_traceback(tmp_path):
+    # -S hides site-packages, so TensorFlow cannot be found; psutil and tfthreads are put
+    # back on the path by hand. Nothing about TensorFlow is faked.
+    (tmp_path / "psutil").symlink_to(Path(psutil.__file__).parent)
+    src = Path(__file__).resolve().parents[1] / "src"
+    code = (
+        f"import sys; sys.path[:0] = [{str(src)!r}, {str(tmp_path)!r}]; "
+        "from tfthreads.cli import main; sys.exit(main(['doctor', '--no-probe']))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert "TensorFlow is not installed" in completed.stderr
+
+
+@pytest.mark.slow
+def test_doctor_json_has_the_documented_keys(python_runner):
+    result = python_runner(
+        "import sys; from tfthreads.cli import main; sys.exit(main(['doctor', '--json']))",
+        env={"TF_NUM_INTRAOP_THREADS": "", "TF_NUM_INTEROP_THREADS": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(REPORT_KEYS) <= set(report)
+    assert report["logical_cpus"] == psutil.cpu_count()
+    assert report["affinity"] == AFFINITY
+    assert report["resolved_intra_op_threads"] == len(AFFINITY)
+    assert report["observed_threads"]["intra_op"] == len(AFFINITY)
+    assert report["observed_threads"]["inter_op"] == len(AFFINITY)
+    assert isinstance(report["warnings"], list)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("taskset") is None, reason="needs taskset")
+def test_doctor_under_taskset_and_env_matches_tensorflow(python_runner):
+    result = python_runner(
+        "import sys; from tfthreads.cli import main; sys.exit(main(['doctor', '--json']))",
+        env={"TF_NUM_INTRAOP_THREADS": "1", "OMP_NUM_THREADS": "4"},
+        prefix=["taskset", "-c", str(AFFINITY[0])],
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["affinity"] == [AFFINITY[0]]
+    assert report["resolved_sources"] == {"intra_op": "environment", "inter_op": "default"}
+    assert (report["resolved_intra_op_threads"], report["resolved_inter_op_threads"]) == (1, 1)
+    assert (report["observed_threads"]["intra_op"], report["observed_threads"]["inter_op"]) == (
+        1,
+        1,
+    )
+    assert any("OMP_NUM_THREADS" in warning for warning in report["warnings"])
+    env_rows = {row["name"]: row for row in report["environment"]}
+    assert env_rows["TF_NUM_INTRAOP_THREADS"]["value"] == "1"
+
+
+@pytest.mark.slow
+def test_doctor_text_report(python_runner):
+    result = python_runner(
+        "import sys; from tfthreads.cli import main; sys.exit(main(['doctor', '--intra-op', '1']))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Thread pools" in result.stdout
+    assert "intra-op" in result.stdout
+    assert "TensorFlow 2." in result.stdout
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).with_name("tfthreads")
+    assert script.exists(), "pip install should create the tfthreads console script"

@@ -1,0 +1,157 @@
+"""Build a tiny site with the project's real docs/conf.py and check the HTML.
+
+In the spirit of sphinx-gallery's own tinybuild test: a broken pipeline (theme, MyST,
+gallery execution, figure scraping, the TensorFlow guard) fails here, not only on a
+visual check of the real site.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sphinx_gallery", reason="the docs dependency group is not installed")
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+MEASURING_EXAMPLE = '''
+"""
+Tiny measured example
+=====================
+
+Counts pool threads in a fresh TensorFlow process.
+"""
+
+# %%
+import matplotlib.pyplot as plt
+
+from tfthreads.probe import observe_pools
+from tfthreads.provenance import describe_machine
+from tfthreads.settings import ThreadSettings
+
+print("MACHINE:", describe_machine())
+seen = observe_pools(ThreadSettings(intra_op=1, inter_op=1))
+print(f"TABLE intra={seen.observed_intra_op} inter={seen.observed_inter_op}")
+fig, ax = plt.subplots()
+ax.bar(["intra", "inter"], [seen.observed_intra_op, seen.observed_inter_op])
+plt.show()
+'''
+
+OFFENDING_EXAMPLE = '''
+"""
+Configures TensorFlow in the Sphinx process
+===========================================
+
+This is what the guard must refuse.
+"""
+
+# %%
+import tensorflow as tf
+
+tf.config.threading.set_intra_op_parallelism_threads(1)
+'''
+
+
+def _make_site(root: Path, examples: dict[str, str]) -> Path:
+    docs = root / "docs"
+    docs.mkdir()
+    shutil.copy(DOCS / "conf.py", docs / "conf.py")
+    shutil.copytree(DOCS / "_ext", docs / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(DOCS / "_intersphinx", docs / "_intersphinx")
+    (docs / "index.md").write_text(
+        "# Tiny site\n\nSee {py:func}`os.sched_getaffinity`.\n\n```{toctree}\ngallery/index\n```\n"
+    )
+    gallery = root / "gallery"
+    gallery.mkdir()
+    (gallery / "GALLERY_HEADER.rst").write_text("Examples\n========\n")
+    for name, source in examples.items():
+        (gallery / name).write_text(textwrap.dedent(source).lstrip())
+    return docs
+
+
+def _build(docs: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-n",
+            "-W",
+            "--keep-going",
+            str(docs),
+            str(docs / "_build" / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    docs = _make_site(tmp_path_factory.mktemp("tinybuild"), {"plot_01_tiny.py": MEASURING_EXAMPLE})
+    result = _build(docs)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return docs / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_theme_is_furo(built_site):
+    html = (built_site / "index.html").read_text()
+    assert "furo" in html
+    assert "os.sched_getaffinity" in html  # intersphinx resolved (online or offline copy)
+
+
+@pytest.mark.slow
+def test_example_output_and_figure_are_on_the_page(built_site):
+    page = (built_site / "gallery" / "plot_01_tiny.html").read_text()
+    assert "TABLE intra=1 inter=1" in page  # measured in a fresh process
+    assert "MACHINE:" in page
+    assert "TensorFlow" in page
+    assert "cuInit" not in page  # TensorFlow start-up noise stays off the page
+    images = list((built_site / "_images").glob("sphx_glr_plot_01_tiny_*.png"))
+    assert images, "the matplotlib figure was not scraped"
+    assert images[0].name in page
+
+
+@pytest.mark.slow
+def test_example_is_downloadable(built_site):
+    downloads = {path.name for path in (built_site / "_downloads").rglob("*")}
+    assert {"plot_01_tiny.py", "plot_01_tiny.ipynb"} <= downloads
+
+
+@pytest.mark.slow
+def test_guard_fails_the_build_naming_the_example(tmp_path):
+    docs = _make_site(tmp_path, {"plot_01_offends.py": OFFENDING_EXAMPLE})
+    result = _build(docs)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "plot_01_offends.py" in output
+    assert "set intra_op_parallelism_threads in the Sphinx process" in output
+
+
+@pytest.mark.slow
+def test_machine_change_reruns_examples(tmp_path, built_site):
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        from gallery_support import FINGERPRINT_FILE, rerun_on_machine_change
+    finally:
+        sys.path.pop(0)
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    (gallery / "plot_x.py.md5").write_text("cached")
+    assert rerun_on_machine_change(gallery) is False  # first build: nothing to compare
+    (gallery / "plot_x.py.md5").write_text("cached")
+    assert rerun_on_machine_change(gallery) is False  # same machine: cache kept
+    assert (gallery / "plot_x.py.md5").exists()
+    (gallery / FINGERPRINT_FILE).write_text("another-machine\n")
+    assert rerun_on_machine_change(gallery) is True
+    assert not (gallery / "plot_x.py.md5").exists()

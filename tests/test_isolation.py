@@ -1,0 +1,130 @@
+"""The worker protocol and pool observation in fresh TensorFlow processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tfthreads
+from tfthreads.isolation import WorkerError, child_environment, filter_startup_noise, run_worker
+from tfthreads.probe import observe_pools
+from tfthreads.settings import ThreadSettings, resolve_pools
+
+AFFINITY = sorted(os.sched_getaffinity(0))
+
+
+def test_filter_keeps_real_warnings():
+    text = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1.0 1 cudart_stub.cc:31] Could not find cuda drivers on your machine\n"
+        "E0000 00:00:1.0 1 cuda_platform.cc:52] failed call to cuInit: INTERNAL\n"
+        "W0000 00:00:1.0 1 op_kernel.cc:1] something real\n"
+        "UserWarning: from Python\n"
+    )
+    assert filter_startup_noise(text) == (
+        "W0000 00:00:1.0 1 op_kernel.cc:1] something real\nUserWarning: from Python\n"
+    )
+
+
+def test_child_environment_sets_and_removes():
+    environ = child_environment({"TFTHREADS_TEST": "1", "PATH": None})
+    assert environ["TFTHREADS_TEST"] == "1"
+    assert "PATH" not in environ
+    # The child imports this same copy of tfthreads, installed or not.
+    assert environ["PYTHONPATH"].split(os.pathsep)[0] == str(Path(tfthreads.__file__).parent.parent)
+
+
+def test_inventory_task_with_affinity():
+    result = run_worker("inventory", {}, cpus=[AFFINITY[0]]).result
+    assert result["affinity"] == [AFFINITY[0]]
+    assert result["inventory"]["count"] >= 1
+
+
+def test_unknown_task_is_reported_as_error():
+    with pytest.raises(WorkerError, match="task: got 'nope'") as caught:
+        run_worker("nope", {})
+    assert caught.value.reason == "error"
+
+
+def test_worker_refuses_other_protocol_versions():
+    completed = subprocess.run(
+        [sys.executable, "-m", "tfthreads._worker"],
+        input=json.dumps({"protocol": 99, "task": "inventory"}),
+        capture_output=True,
+        text=True,
+        env=child_environment(),
+        check=False,
+    )
+    response = json.loads(completed.stdout)
+    assert completed.returncode == 1
+    assert response["ok"] is False
+    assert "protocol: got 99" in response["error"]["message"]
+
+
+def test_worker_rejects_garbage_input():
+    completed = subprocess.run(
+        [sys.executable, "-m", "tfthreads._worker"],
+        input="not json",
+        capture_output=True,
+        text=True,
+        env=child_environment(),
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert json.loads(completed.stdout)["error"]["type"] == "JSONDecodeError"
+
+
+@pytest.mark.slow
+def test_timeout_kills_the_child():
+    # Importing TensorFlow takes seconds, far more than this limit.
+    with pytest.raises(WorkerError, match=r"timed out after 0\.3 s") as caught:
+        run_worker("observe_pools", {}, timeout=0.3)
+    assert caught.value.reason == "timeout"
+
+
+@pytest.mark.slow
+def test_defaults_follow_the_affinity_mask():
+    seen = observe_pools()
+    assert seen.tensorflow_version.startswith("2.")
+    assert (seen.configured_intra_op, seen.configured_inter_op) == (0, 0)
+    assert seen.observed_inter_op == len(AFFINITY)
+    assert seen.observed_intra_op == len(AFFINITY)
+    assert seen.new_threads.get("tf_Compute") == len(AFFINITY)
+    assert "cuInit" not in seen.stderr  # start-up noise is filtered
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("settings", "env"),
+    [
+        (ThreadSettings(intra_op=1, inter_op=3), {}),
+        (ThreadSettings(), {"TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "1"}),
+        (ThreadSettings(intra_op=2), {"TF_NUM_INTRAOP_THREADS": "1"}),  # config beats env
+    ],
+)
+def test_observed_pools_match_precedence(settings, env):
+    seen = observe_pools(settings, env=env)
+    expected = resolve_pools(settings, affinity_cpus=len(AFFINITY), environ=env)
+    assert (seen.observed_intra_op, seen.observed_inter_op) == (
+        expected.intra_op,
+        expected.inter_op,
+    )
+
+
+@pytest.mark.slow
+def test_narrow_affinity_shrinks_default_pools():
+    seen = observe_pools(cpus=[AFFINITY[-1]])
+    assert seen.affinity == (AFFINITY[-1],)
+    assert (seen.observed_intra_op, seen.observed_inter_op) == (1, 1)
+
+
+@pytest.mark.slow
+def test_negative_intra_env_aborts_and_says_why():
+    with pytest.raises(WorkerError, match="Check failed: num_threads >= 1") as caught:
+        observe_pools(env={"TF_NUM_INTRAOP_THREADS": "-1"})
+    assert caught.value.reason == "signal"
