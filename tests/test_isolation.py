@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 import tfthreads
-from tfthreads.isolation import WorkerError, child_environment, filter_startup_noise, run_worker
+from tfthreads.isolation import (
+    WorkerError,
+    child_environment,
+    filter_startup_noise,
+    run_snippet,
+    run_worker,
+)
 from tfthreads.probe import observe_pools
 from tfthreads.settings import ThreadSettings, resolve_pools
 
@@ -128,3 +134,25 @@ def test_negative_intra_env_aborts_and_says_why():
     with pytest.raises(WorkerError, match="Check failed: num_threads >= 1") as caught:
         observe_pools(env={"TF_NUM_INTRAOP_THREADS": "-1"})
     assert caught.value.reason == "signal"
+
+
+def test_run_snippet_captures_output_and_exit_code():
+    result = run_snippet("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)")
+    assert (result.stdout, result.stderr, result.returncode) == ("out\n", "err\n", 3)
+
+
+def test_run_snippet_timeout():
+    with pytest.raises(WorkerError, match="timed out") as caught:
+        run_snippet("import time; time.sleep(30)", timeout=0.5)
+    assert caught.value.reason == "timeout"
+
+
+@pytest.mark.slow
+def test_run_snippet_reports_tensorflow_abort():
+    result = run_snippet(
+        "import tensorflow as tf\n"
+        "tf.config.threading.set_intra_op_parallelism_threads(-1)\n"
+        "tf.constant(1.0)\n"
+    )
+    assert result.returncode == -6  # SIGABRT from TensorFlow's CHECK
+    assert "Check failed: num_threads >= 1" in result.last_error_line

@@ -23,10 +23,12 @@ from tfthreads.errors import TFThreadsError
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "SnippetResult",
     "WorkerError",
     "WorkerResult",
     "child_environment",
     "filter_startup_noise",
+    "run_snippet",
     "run_worker",
 ]
 
@@ -251,3 +253,82 @@ def _parse_response(stdout: str) -> dict[str, Any] | None:
     if not isinstance(response, dict) or response.get("protocol") != PROTOCOL_VERSION:
         return None
     return response
+
+
+@dataclass(frozen=True)
+class SnippetResult:
+    """What a snippet run by :func:`run_snippet` printed, and how it ended.
+
+    Attributes
+    ----------
+    stdout : str
+        Everything the snippet printed on stdout.
+    stderr : str
+        Its stderr without TensorFlow's start-up chatter.
+    returncode : int
+        The exit code; negative when a signal killed it (``-6`` for TensorFlow's aborts).
+    """
+
+    stdout: str
+    stderr: str
+    returncode: int
+
+    @property
+    def last_error_line(self) -> str:
+        """The line of stderr that says why the snippet failed, if it did."""
+        return _key_line(self.stderr)
+
+
+def run_snippet(
+    code: str,
+    *,
+    env: Mapping[str, str | None] | None = None,
+    timeout: float = 120.0,
+) -> SnippetResult:
+    """Run a Python snippet in a fresh interpreter and capture what it prints.
+
+    Documentation pages use it to show TensorFlow code that sets the thread pools: the
+    pools can be set only once per process, so each snippet gets its own process.
+
+    Parameters
+    ----------
+    code : str
+        Python source, passed to ``python -c`` (no shell is involved).
+    env : mapping, optional
+        Environment changes for the child (``None`` values remove a variable).
+    timeout : float
+        Seconds before the child is killed.
+
+    Returns
+    -------
+    SnippetResult
+        Its stdout, filtered stderr and exit code.
+
+    Raises
+    ------
+    WorkerError
+        When the snippet runs past ``timeout``.
+
+    Examples
+    --------
+    >>> print(run_snippet("import os; print(os.getpid() > 0)").stdout, end="")
+    True
+    """
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=child_environment(env),
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise WorkerError(
+            f"snippet timed out after {timeout:g} s and was killed", reason="timeout"
+        ) from None
+    return SnippetResult(
+        stdout=completed.stdout,
+        stderr=filter_startup_noise(completed.stderr),
+        returncode=completed.returncode,
+    )
