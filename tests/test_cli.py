@@ -34,6 +34,18 @@ BAD_ARGUMENTS = [
     (["doctor", "--timeout", "nan"], ["--timeout", "'nan'"]),
     (["doctor", "--timeout", "soon"], ["--timeout", "'soon'"]),
     (["doctor", "--bogus"], ["unrecognized arguments: --bogus"]),
+    (["recommend", "--goal", "fast"], ["--goal", "invalid choice: 'fast'"]),
+    (["recommend", "--processes", "0"], ["--processes", "'0'", "from 1 to 256"]),
+    (["sweep"], ["WORKLOAD"]),
+    (["sweep", "matmull"], ["workload 'matmull'", "not a built-in"]),
+    (["sweep", "matmul", "--intra-op", "1,,2"], ["--intra-op", "'1,,2'"]),
+    (["sweep", "matmul", "--inter-op", "0"], ["--inter-op", "'0'"]),
+    (["sweep", "matmul", "--repeats", "0"], ["--repeats", "'0'"]),
+    (["sweep", "missing.keras", "--input-shape", "1,2"], ["no such Keras model"]),
+    (["sweep", "nosuchmodule_xyz:build"], ["cannot find module 'nosuchmodule_xyz'"]),
+    (["sweep", "matmul", "--output", "/proc/nope/out.jsonl"], ["--output", "cannot write"]),
+    (["tune", "matmul", "--budget", "1"], ["--budget", "'1'"]),
+    (["tune", "matmul", "--output", "/"], ["--output", "is a folder"]),
     (["fix-everything"], ["invalid choice: 'fix-everything'"]),
     ([], ["usage"]),
 ]
@@ -128,3 +140,44 @@ def test_doctor_text_report(python_runner):
 def test_console_script_is_installed():
     script = Path(sys.executable).with_name("tfthreads")
     assert script.exists(), "pip install should create the tfthreads console script"
+
+
+def test_recommend_json(python_runner):
+    result = run_cli(python_runner, "recommend", "--goal", "latency", "--json")
+    assert result.returncode == 0, result.stderr
+    advice = json.loads(result.stdout)
+    for key in ("intra_op_parallelism_threads", "inter_op_parallelism_threads", "cpu_budget"):
+        assert key in advice
+    assert advice["reasons"]
+    assert advice["intra_op_parallelism_threads"] <= advice["cpu_budget"]
+
+
+@pytest.mark.parametrize("command", ["recommend", "sweep", "tune"])
+def test_help_shows_an_example(python_runner, command):
+    result = run_cli(python_runner, command, "--help")
+    assert result.returncode == 0
+    assert "examples:" in result.stdout
+    assert f"tfthreads {command}" in result.stdout
+
+
+@pytest.mark.slow
+def test_sweep_writes_json_rows(python_runner, tmp_path):
+    out = tmp_path / "rows.jsonl"
+    result = run_cli(
+        python_runner,
+        "sweep",
+        "matmul",
+        "--intra-op",
+        "1,2",
+        "--repeats",
+        "2",
+        "--warmup",
+        "0",
+        "--output",
+        str(out),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(r["intra_op"], r["status"]) for r in rows] == [(1, "ok"), (2, "ok")]
+    assert len(out.read_text().splitlines()) == 2

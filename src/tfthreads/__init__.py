@@ -22,30 +22,47 @@ from tfthreads.errors import (
     UnsupportedPlatformError,
 )
 from tfthreads.inventory import ThreadInventory, inventory
+from tfthreads.measure import Measurement, measure, measure_many
 from tfthreads.probe import PoolObservation, observe_pools
 from tfthreads.provenance import provenance
+from tfthreads.recommend import Recommendation, recommend
 from tfthreads.settings import PoolOption, ResolvedPools, ThreadSettings, resolve_pools
+from tfthreads.sweep import SweepResult, grid, sweep
 from tfthreads.topology import Topology, topology
+from tfthreads.tune import TuneResult, tune
+from tfthreads.workloads import WorkloadSpec, parse_workload
 
 __all__ = [
     "CATALOG",
     "Kind",
+    "Measurement",
     "PoolObservation",
     "PoolOption",
+    "Recommendation",
     "ResolvedPools",
     "Setting",
     "SettingError",
+    "SweepResult",
     "TFThreadsError",
     "TensorFlowUnavailableError",
     "ThreadInventory",
     "ThreadSettings",
     "TooLateError",
     "Topology",
+    "TuneResult",
     "UnsupportedPlatformError",
+    "WorkloadSpec",
     "__version__",
+    "grid",
     "inventory",
+    "measure",
+    "measure_many",
     "observe_pools",
+    "parse_workload",
     "provenance",
+    "recommend",
     "resolve_pools",
+    "sweep",
     "topology",
+    "tune",
 ]

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tfthreads.inventory import ThreadInventory, diff, inventory
@@ -52,6 +54,86 @@ def _observe_pools(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _wait_at_barrier(barrier: dict[str, Any] | None, index: int) -> None:
+    """Wait until every sibling worker is ready, so their timed loops overlap."""
+    if not barrier:
+        return
+    folder = Path(barrier["dir"])
+    (folder / f"ready-{index}-{os.getpid()}").touch()
+    deadline = time.monotonic() + float(barrier.get("timeout", 120))
+    while len(list(folder.glob(f"ready-{index}-*"))) < int(barrier["count"]):
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"barrier: sibling workers did not get ready within {barrier.get('timeout', 120)} s"
+            )
+        time.sleep(0.005)
+
+
+def _cpu_by_thread(snapshot: ThreadInventory) -> dict[int, float]:
+    return {thread.tid: thread.cpu_seconds for thread in snapshot.threads}
+
+
+def _measure(payload: dict[str, Any]) -> dict[str, Any]:
+    """Time each workload's step under one set of thread settings."""
+    from tfthreads._workloads_tf import build_step
+    from tfthreads.workloads import WorkloadSpec
+
+    settings = ThreadSettings(
+        intra_op=int(payload.get("intra_op", 0)), inter_op=int(payload.get("inter_op", 0))
+    )
+    repeats, warmup = int(payload["repeats"]), int(payload["warmup"])
+    before_import = inventory()
+    import tensorflow as tf
+
+    after_import = inventory()
+    settings.apply()
+    results = []
+    for index, spec_data in enumerate(payload["workloads"]):
+        spec = WorkloadSpec.from_dict(spec_data)
+        step = build_step(tf, spec)
+        for _ in range(warmup):
+            step.run()
+        _wait_at_barrier(payload.get("barrier"), index)
+        start = inventory()
+        wall, cpu = [], []
+        for _ in range(repeats):
+            wall_0, cpu_0 = time.perf_counter(), time.process_time()
+            step.run()
+            wall.append(time.perf_counter() - wall_0)
+            cpu.append(time.process_time() - cpu_0)
+        end = inventory()
+        used_before = _cpu_by_thread(start)
+        active = sum(
+            1 for tid, seconds in _cpu_by_thread(end).items() if seconds > used_before.get(tid, 0.0)
+        )
+        results.append(
+            {
+                "workload": spec.as_dict(),
+                "name": spec.name,
+                "unit": step.unit,
+                "items_per_step": step.items,
+                "flops_per_step": step.flops,
+                "wall_seconds": wall,
+                "cpu_seconds": cpu,
+                "threads_total": end.count,
+                "threads_active": active,
+            }
+        )
+    after_all = inventory()
+    return {
+        "tensorflow_version": tf.__version__,
+        "affinity": sorted(os.sched_getaffinity(0)),
+        "configured": {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        },
+        "threads_before_import": before_import.count,
+        "new_at_init": diff(after_import, after_all),
+        "build": _build_info(tf),
+        "workloads": results,
+    }
+
+
 def _build_info(tf: Any) -> dict[str, Any]:
     from tensorflow.python.util import _pywrap_util_port
 
@@ -70,6 +152,7 @@ def _inventory_only(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "measure": _measure,
     "observe_pools": _observe_pools,
     "inventory": _inventory_only,
 }

@@ -1,71 +1,43 @@
-"""The ``tfthreads`` command line.
+"""The ``tfthreads`` command line: ``doctor``, ``recommend``, ``sweep`` and ``tune``.
 
-Exit codes: 0 success, 1 TensorFlow cannot be imported or a probe failed, 2 usage error.
-A user's mistake prints one line on stderr and never a traceback.
+Exit codes: 0 success, 1 TensorFlow cannot be imported or a measurement failed, 2 a
+usage error (bad option, unknown workload, unwritable output). A user's mistake prints
+one line on stderr and never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+from collections.abc import Sequence
+from pathlib import Path
 
+from tfthreads import _cli_measure
+from tfthreads._cli_types import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    seconds,
+    thread_count,
+)
 from tfthreads._version import __version__
-from tfthreads.errors import TensorFlowUnavailableError, TFThreadsError
-from tfthreads.settings import MAX_THREADS, ThreadSettings
+from tfthreads.errors import SettingError, TensorFlowUnavailableError, TFThreadsError
+from tfthreads.settings import ThreadSettings
 
-__all__ = ["main"]
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line, not a usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _thread_count(low: int, meaning: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"got {text!r}; expected a whole number from {low} to {MAX_THREADS} ({meaning})"
-            ) from None
-        if not low <= value <= MAX_THREADS:
-            raise argparse.ArgumentTypeError(
-                f"got {value}; expected a whole number from {low} to {MAX_THREADS} ({meaning})"
-            )
-        return value
-
-    parse.__name__ = "thread count"
-    return parse
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 3600:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"got {text!r}; expected seconds between 0 and 3600")
-    return value
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation and tests)."""
-    parser = _Parser(
+    parser = Parser(
         prog="tfthreads",
         description="TensorFlow CPU parallelism, documented and measured.",
     )
     parser.add_argument("--version", action="version", version=f"tfthreads {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     doctor = commands.add_parser(
         "doctor",
         help="report TensorFlow's thread pools, CPU budget and warnings for this machine",
@@ -78,14 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print a JSON object instead of text")
     doctor.add_argument(
         "--intra-op",
-        type=_thread_count(0, "0 lets TensorFlow pick"),
+        type=thread_count(0, "0 lets TensorFlow pick"),
         default=0,
         metavar="N",
         help="intra-op threads you intend to set (default 0: TensorFlow picks)",
     )
     doctor.add_argument(
         "--inter-op",
-        type=_thread_count(-1, "0 lets TensorFlow pick, -1 runs in the caller's thread"),
+        type=thread_count(-1, "0 lets TensorFlow pick, -1 runs in the caller's thread"),
         default=0,
         metavar="N",
         help="inter-op threads you intend to set (default 0: TensorFlow picks)",
@@ -96,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not start TensorFlow to observe the pools (faster, no observed column)",
     )
     doctor.add_argument(
-        "--timeout", type=_seconds, default=120.0, metavar="S", help="probe time limit (s)"
+        "--timeout", type=seconds, default=120.0, metavar="S", help="probe time limit (s)"
     )
+    _cli_measure.add_commands(commands)
     return parser
 
 
@@ -123,14 +96,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # Like `python -m`, look for user workloads ('package.module:function') in the
+    # current folder too.
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.append(cwd)
     try:
-        return _doctor(args)
+        return _doctor(args) if args.command == "doctor" else _cli_measure.run(args)
     except TensorFlowUnavailableError as error:
         print(f"tfthreads {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except (TFThreadsError, ValueError, TypeError) as error:
+    except (SettingError, ValueError, TypeError) as error:
         print(f"tfthreads {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except TFThreadsError as error:
+        print(f"tfthreads {args.command}: failed: {error}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"tfthreads {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tfthreads sweep ... | head`); that is not an error to report.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE

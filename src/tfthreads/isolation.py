@@ -9,15 +9,19 @@ Nothing is pickled and no shell is involved.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tfthreads.errors import TFThreadsError
 
@@ -30,6 +34,7 @@ __all__ = [
     "filter_startup_noise",
     "run_snippet",
     "run_worker",
+    "run_workers",
 ]
 
 #: Version of the JSON protocol between :func:`run_worker` and the worker.
@@ -188,58 +193,118 @@ def run_worker(
     WorkerError
         When the child crashes, is killed, times out or reports an error.
     """
-    request = {
-        "protocol": PROTOCOL_VERSION,
-        "task": task,
-        "payload": dict(payload),
-        "cpus": sorted(set(cpus)) if cpus is not None else None,
-    }
-    command = [sys.executable, "-m", "tfthreads._worker"]
+    outcome = run_workers(task, [payload], env=env, cpus=cpus, timeout=timeout)[0]
+    if isinstance(outcome, WorkerError):
+        raise outcome
+    return outcome
+
+
+def run_workers(
+    task: str,
+    payloads: Sequence[Mapping[str, Any]],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    cpus: Iterable[int] | None = None,
+    timeout: float = 120.0,
+) -> list[WorkerResult | WorkerError]:
+    """Run one worker per payload, all at the same time, and collect every outcome.
+
+    The children share the CPUs (as worker processes of a server do). Their output goes
+    to temporary files rather than pipes, so a chatty child cannot block on a full pipe
+    while the parent waits for another one.
+
+    Returns
+    -------
+    list of WorkerResult or WorkerError
+        One entry per payload, in order: the result, or the error that ended that child.
+    """
+    cpu_list = sorted(set(cpus)) if cpus is not None else None
+    environ = child_environment(env)
+    deadline = time.monotonic() + timeout
+    with contextlib.ExitStack() as stack:
+        children = []
+        for payload in payloads:
+            request = {"protocol": PROTOCOL_VERSION, "task": task, "payload": dict(payload)}
+            request["cpus"] = cpu_list
+            stdin, stdout, stderr = (stack.enter_context(tempfile.TemporaryFile()) for _ in "abc")
+            stdin.write(json.dumps(request).encode())
+            stdin.seek(0)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tfthreads._worker"],
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                env=environ,
+                start_new_session=True,  # so a timeout can kill the child and its children
+            )
+            children.append((process, stdout, stderr))
+        return [
+            _collect(task, process, stdout, stderr, deadline, timeout)
+            for process, stdout, stderr in children
+        ]
+
+
+def _collect(
+    task: str,
+    process: subprocess.Popen[bytes],
+    stdout: IO[bytes],
+    stderr: IO[bytes],
+    deadline: float,
+    timeout: float,
+) -> WorkerResult | WorkerError:
+    timed_out = False
     try:
-        completed = subprocess.run(
-            command,
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            env=child_environment(env),
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as expired:
-        stderr = expired.stderr.decode() if isinstance(expired.stderr, bytes) else ""
-        raise WorkerError(
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    stdout.seek(0)
+    stderr.seek(0)
+    out = stdout.read().decode(errors="replace")
+    err = filter_startup_noise(stderr.read().decode(errors="replace"))
+    if timed_out:
+        return WorkerError(
             f"worker task {task!r} timed out after {timeout:g} s and was killed",
             reason="timeout",
-            stderr=filter_startup_noise(stderr),
-        ) from None
-    stderr = filter_startup_noise(completed.stderr)
-    response = _parse_response(completed.stdout)
-    if completed.returncode < 0:
-        raise WorkerError(
-            f"worker task {task!r} was killed by signal {-completed.returncode}: {_key_line(stderr)}",
+            stderr=err,
+        )
+    return _outcome(task, process.returncode, out, err)
+
+
+def _outcome(task: str, returncode: int, out: str, err: str) -> WorkerResult | WorkerError:
+    response = _parse_response(out)
+    if returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
+        hint = " (the kernel kills with SIGKILL when memory runs out)" if name == "SIGKILL" else ""
+        return WorkerError(
+            f"worker task {task!r} was killed by signal {-returncode} {name}{hint}: "
+            f"{_key_line(err)}",
             reason="signal",
-            stderr=stderr,
+            stderr=err,
         )
     if response is not None and not response.get("ok", False):
         error = response.get("error", {})
-        raise WorkerError(
-            f"worker task {task!r} failed: {error.get('type', 'Error')}: {error.get('message', '')}",
+        return WorkerError(
+            f"worker task {task!r} failed: {error.get('type', 'Error')}: "
+            f"{error.get('message', '')}",
             reason="error",
-            stderr=stderr,
+            stderr=err,
         )
-    if completed.returncode != 0:
-        raise WorkerError(
-            f"worker task {task!r} exited with code {completed.returncode}: {_key_line(stderr)}",
+    if returncode != 0:
+        return WorkerError(
+            f"worker task {task!r} exited with code {returncode}: {_key_line(err)}",
             reason="exit",
-            stderr=stderr,
+            stderr=err,
         )
     if response is None:
-        raise WorkerError(
-            f"worker task {task!r} sent no JSON result; stdout was {completed.stdout.strip()[-200:]!r}",
+        return WorkerError(
+            f"worker task {task!r} sent no JSON result; stdout was {out.strip()[-200:]!r}",
             reason="protocol",
-            stderr=stderr,
+            stderr=err,
         )
-    return WorkerResult(result=response["result"], stderr=stderr)
+    return WorkerResult(result=response["result"], stderr=err)
 
 
 def _parse_response(stdout: str) -> dict[str, Any] | None:

@@ -88,7 +88,7 @@ class Recommendation:
     processes : int
         Processes sharing the CPU budget.
     cpu_budget : float
-        The budget of the whole group of processes (:attr:`Topology.cpu_budget`).
+        The budget of the whole group of processes (:attr:`tfthreads.topology.Topology.cpu_budget`).
     per_process_budget : float
         ``cpu_budget / processes``.
     reasons : tuple of str

@@ -1,0 +1,164 @@
+"""The measuring commands of the CLI: ``recommend``, ``sweep`` and ``tune``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from tfthreads._cli_types import EXIT_OK, seconds, thread_list, whole_number
+from tfthreads.errors import SettingError
+
+_EXAMPLES = {
+    "recommend": """examples:
+  tfthreads recommend                          # one process, lowest latency
+  tfthreads recommend --goal throughput --processes 4 --json""",
+    "sweep": """examples:
+  tfthreads sweep matmul --intra-op 1,2,4 --inter-op 1,2
+  tfthreads sweep mlp_latency conv2d --intra-op 1,2 --output sweep.jsonl
+  tfthreads sweep model.keras --input-shape 1,28,28 --intra-op 1,2
+
+built-in workloads: branches, conv2d, data_map, matmul, mlp_latency, mlp_throughput;
+also 'package.module:function' (returns a step callable) or a saved Keras model.""",
+    "tune": """examples:
+  tfthreads tune mlp_latency
+  tfthreads tune model.keras --input-shape 1,224,224,3 --goal throughput --budget 10""",
+}
+
+
+def _add_common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--json", action="store_true", help="print JSON instead of text")
+    command.add_argument(
+        "--processes",
+        type=whole_number("processes", 1, 256),
+        default=1,
+        metavar="P",
+        help="worker processes sharing the CPUs (default 1)",
+    )
+
+
+def _add_measuring(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--input-shape", metavar="SHAPE", help="input shape of a Keras model, e.g. 1,28,28"
+    )
+    command.add_argument(
+        "--repeats", type=whole_number("repeats", 1, 100_000), default=20, metavar="N"
+    )
+    command.add_argument(
+        "--warmup", type=whole_number("warmup", 0, 100_000), default=3, metavar="N"
+    )
+    command.add_argument("--timeout", type=seconds, default=300.0, metavar="S", help="per setting")
+    command.add_argument(
+        "--output", metavar="FILE", help="write each result to this JSON-lines file (resumable)"
+    )
+
+
+def add_commands(commands: Any) -> None:
+    """Add ``recommend``, ``sweep`` and ``tune`` to the CLI's sub-parsers."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    recommend = commands.add_parser(
+        "recommend",
+        help="thread settings from rules, with the reasons",
+        description="Recommend intra/inter-op threads for this machine's real CPU budget.",
+        epilog=_EXAMPLES["recommend"],
+        formatter_class=formatter,
+    )
+    recommend.add_argument("--goal", choices=("latency", "throughput"), default="latency")
+    _add_common(recommend)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="measure workloads over a grid of settings",
+        description="Measure workloads under every intra/inter-op combination, one fresh "
+        "TensorFlow process per setting.",
+        epilog=_EXAMPLES["sweep"],
+        formatter_class=formatter,
+    )
+    sweep.add_argument("workloads", nargs="+", metavar="WORKLOAD")
+    sweep.add_argument("--intra-op", type=thread_list(1), default=[1], metavar="LIST")
+    sweep.add_argument("--inter-op", type=thread_list(1), default=[1], metavar="LIST")
+    sweep.add_argument("--no-resume", action="store_true", help="start the output file afresh")
+    _add_common(sweep)
+    _add_measuring(sweep)
+
+    tune = commands.add_parser(
+        "tune",
+        help="search for the best settings by measurement",
+        description="Measure TensorFlow's defaults and the recommendation, then better "
+        "neighbours, and print the best settings found.",
+        epilog=_EXAMPLES["tune"],
+        formatter_class=formatter,
+    )
+    tune.add_argument("workload", metavar="WORKLOAD")
+    tune.add_argument("--goal", choices=("latency", "throughput"), default="latency")
+    tune.add_argument("--budget", type=whole_number("budget", 2, 1000), default=12, metavar="N")
+    _add_common(tune)
+    _add_measuring(tune)
+
+
+def _check_output(path: str | None) -> None:
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise SettingError(f"--output: {path!r} is a folder; expected a file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a"):
+            pass
+    except OSError as error:
+        raise SettingError(f"--output: cannot write {path!r}: {error.strerror}") from None
+
+
+def _workload_params(args: argparse.Namespace) -> dict[str, Any]:
+    return {"input_shape": args.input_shape} if args.input_shape else {}
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2) if args.json else text)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``recommend``, ``sweep`` or ``tune``; return the exit code."""
+    from tfthreads.recommend import recommend
+
+    if args.command == "recommend":
+        advice = recommend(args.goal, processes=args.processes)
+        _emit(args, advice.as_dict(), advice.describe())
+        return EXIT_OK
+
+    from tfthreads.sweep import grid, sweep
+    from tfthreads.tune import tune
+    from tfthreads.workloads import parse_workload
+
+    _check_output(args.output)
+    common = {
+        "repeats": args.repeats,
+        "warmup": args.warmup,
+        "processes": args.processes,
+        "timeout": args.timeout,
+        "results": args.output,
+    }
+    if args.command == "sweep":
+        specs = [parse_workload(w, **_workload_params(args)) for w in args.workloads]
+        result = sweep(
+            specs, grid(args.intra_op, args.inter_op), resume=not args.no_resume, **common
+        )
+        _emit(args, result.rows, result.table())
+        return EXIT_OK
+    spec = parse_workload(args.workload, **_workload_params(args))
+    found = tune(spec, args.goal, budget=args.budget, **common)
+    speedup = found.speedup_over_default
+    text = "\n".join(
+        [
+            found.tried.table(),
+            "",
+            f"best for {args.goal}: {found.best.describe()}"
+            + (f" ({speedup:.2f}x TensorFlow's defaults)" if speedup else ""),
+            f"(the rules recommended {found.recommendation.settings.describe()})",
+            f"set it before any op: {found.best.to_env()} or tf.config.threading",
+        ]
+    )
+    _emit(args, found.as_dict(), text)
+    return EXIT_OK
