@@ -30,6 +30,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "sphinx_gallery.gen_gallery",
+    "catalog_directives",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

@@ -1,0 +1,277 @@
+"""The reference pages cover the catalog, and only the catalog.
+
+Every catalog entry has a section on its ``doc_page`` whose label is its ``doc_label``;
+every setting section names an entry that exists; each section has its six parts in
+order; the crosswalk has one row per catalog entry that is not a column of another row;
+and a built site shows all of it.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import importlib.metadata
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tfthreads import catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import catalog_directives  # lives in docs/_ext, put on the path above
+
+LABEL = re.compile(r"^\((?P<label>[A-Za-z0-9_-]+)\)=\s*$")
+HEADING = re.compile(r"^(?P<level>#+)\s+(?P<text>.+?)\s*$")
+FACTS = re.compile(r"^```\{setting-facts\}\s+(?P<name>\S+)\s*$")
+# Headings that name something in backticks, like "## `ConfigProto.device_count`".
+CODE_HEADING = re.compile(r"^`(?P<name>[^`]+)`$")
+
+SPHINX_HTML = (sys.executable, "-m", "sphinx", "-b", "html", "-n", "--keep-going", "-q")
+SPHINX_HTML += ("-D", "plot_gallery=0")
+
+REFERENCE_PAGES = sorted(
+    {page.removeprefix("reference/") for page in catalog.DOC_PAGES} | {"crosswalk"}
+)
+
+
+def _source(page: str) -> str:
+    return (DOCS / "reference" / f"{page}.md").read_text(encoding="utf-8")
+
+
+def _sections(page: str) -> dict[str, tuple[str, str]]:
+    """Map each ``setting-*`` label on a page to (heading text, section source)."""
+    lines = _source(page).splitlines()
+    starts = [(i, m["label"]) for i, line in enumerate(lines) if (m := LABEL.match(line))]
+    starts = [(i, label) for i, label in starts if label.startswith("setting-")]
+    sections = {}
+    for index, (line_no, label) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(lines)
+        body = lines[line_no + 1 : end]
+        heading = next((line for line in body if line.strip()), "")
+        match = HEADING.match(heading)
+        assert match, f"{page}.md: label ({label})= is not followed by a heading"
+        sections[label] = (match["text"], "\n".join(body))
+    return sections
+
+
+def test_every_reference_page_exists() -> None:
+    for page in REFERENCE_PAGES:
+        assert (DOCS / "reference" / f"{page}.md").is_file(), page
+
+
+@pytest.mark.parametrize("setting", catalog.CATALOG, ids=lambda s: s.name)
+def test_every_catalog_entry_has_a_section_on_its_page(setting: catalog.Setting) -> None:
+    page = setting.doc_page.removeprefix("reference/")
+    sections = _sections(page)
+    assert setting.doc_label in sections, (
+        f"{setting.name}: no section labelled ({setting.doc_label})= in docs/{setting.doc_page}.md"
+    )
+
+
+def test_every_setting_section_names_a_catalog_entry() -> None:
+    labels = {s.doc_label: s for s in catalog.CATALOG}
+    for page in REFERENCE_PAGES:
+        for label, (heading, _) in _sections(page).items():
+            assert label in labels, f"{page}.md: ({label})= names no catalog entry"
+            match = CODE_HEADING.match(heading)
+            assert match, f"{page}.md: heading of ({label})= should be the setting in backticks"
+            assert match["name"] == labels[label].name, (
+                f"{page}.md: ({label})= is headed {heading!r}, expected `{labels[label].name}`"
+            )
+
+
+def test_every_code_heading_on_a_setting_page_is_a_catalog_entry() -> None:
+    names = {s.name for s in catalog.CATALOG}
+    for page in REFERENCE_PAGES:
+        for line in _source(page).splitlines():
+            heading = HEADING.match(line)
+            if heading and len(heading["level"]) >= 2:
+                code = CODE_HEADING.match(heading["text"])
+                if code:
+                    assert code["name"] in names, (
+                        f"{page}.md: heading {line!r} is not in the catalog"
+                    )
+
+
+def test_each_setting_is_documented_once() -> None:
+    seen: dict[str, str] = {}
+    for page in REFERENCE_PAGES:
+        for label in _sections(page):
+            assert label not in seen, f"({label})= on both {seen[label]} and {page}"
+            seen[label] = page
+
+
+@pytest.mark.parametrize("setting", catalog.CATALOG, ids=lambda s: s.name)
+def test_each_section_has_its_six_parts_in_order(setting: catalog.Setting) -> None:
+    _, body = _sections(setting.doc_page.removeprefix("reference/"))[setting.doc_label]
+    lines = body.splitlines()
+    facts = [i for i, line in enumerate(lines) if FACTS.match(line)]
+    names = {FACTS.match(lines[i])["name"] for i in facts}
+    assert names == {setting.name}, f"{setting.name}: setting-facts blocks name {names}"
+    # 1-3: the facts block (summary, type, default, resolution, read, freezes); 4: the
+    # TF2/TF1 tabs; 5: pitfalls; 6: evidence with the source from the catalog.
+    markers = [
+        f"```{{setting-facts}} {setting.name}",
+        "::::{tab-set}",
+        "**Pitfalls and myths.**",
+        "**Evidence.**",
+        ":part: evidence",
+    ]
+    positions = []
+    for marker in markers:
+        found = body.find(marker)
+        assert found >= 0, f"{setting.name}: section lacks {marker!r}"
+        positions.append(found)
+    assert positions == sorted(positions), f"{setting.name}: parts are out of order"
+    first_facts = lines[facts[0] + 1]
+    assert not first_facts.startswith(":part:") or first_facts == ":part: facts", (
+        f"{setting.name}: the first setting-facts block should show the facts"
+    )
+
+
+def test_tf2_snippets_never_start_tensorflow_in_the_sphinx_process() -> None:
+    """TensorFlow code on the pages runs inside run_snippet strings, never at ``>>>``."""
+    forbidden = re.compile(r"^\s*>>> .*\b(import tensorflow|tf\.)")
+    for page in REFERENCE_PAGES:
+        for line in _source(page).splitlines():
+            assert not forbidden.match(line), f"{page}.md runs TensorFlow in Sphinx: {line!r}"
+
+
+def test_fresh_process_budget() -> None:
+    """Each TensorFlow process costs seconds; the reference pages keep to about 25."""
+    calls = sum(
+        len(re.findall(r">>> .*\b(run_snippet|observe_pools)\(", _source(page)))
+        for page in REFERENCE_PAGES
+    )
+    assert 0 < calls <= 25
+
+
+def test_crosswalk_has_one_row_per_entry_not_shown_elsewhere() -> None:
+    rows = catalog_directives.crosswalk_rows()
+    shown = [s.name for row in rows for s in row.settings]
+    assert sorted(shown) == sorted(s.name for s in catalog.CATALOG), "each entry once"
+    proto = [s for s in catalog.CATALOG if s.kind is catalog.Kind.PROTO_FIELD]
+    assert [row.primary for row in rows[: len(proto)]] == proto
+    for row in rows:
+        assert row.primary in row.settings
+        for setting in row.env:
+            assert setting.kind is catalog.Kind.ENV_VAR
+        for setting in row.flags:
+            assert setting.kind is catalog.Kind.SERVING_FLAG
+        for setting in row.data:
+            assert setting.kind is catalog.Kind.TF_DATA_OPTION
+
+
+def test_crosswalk_puts_the_pool_counterparts_in_the_pool_rows() -> None:
+    rows = {row.primary.name: row for row in catalog_directives.crosswalk_rows()}
+    intra = rows["ConfigProto.intra_op_parallelism_threads"]
+    assert [s.name for s in intra.env] == ["TF_NUM_INTRAOP_THREADS"]
+    assert [s.name for s in intra.flags] == ["--tensorflow_intra_op_parallelism"]
+    inter = rows["ConfigProto.inter_op_parallelism_threads"]
+    assert [s.name for s in inter.env] == ["TF_NUM_INTEROP_THREADS"]
+    assert [s.name for s in inter.flags] == ["--tensorflow_inter_op_parallelism"]
+    # Related but not equivalent: its own row.
+    assert "TF_OVERRIDE_GLOBAL_THREADPOOL" in rows
+
+
+def test_freezes_at_is_the_first_clause() -> None:
+    get = catalog.get
+    assert catalog_directives.freezes_at(get("RunOptions.inter_op_thread_pool")) == "Never"
+    assert (
+        catalog_directives.freezes_at(get("ConfigProto.intra_op_parallelism_threads"))
+        == "When the runtime starts"
+    )
+
+
+def test_checked_against_reads_package_metadata() -> None:
+    installed = catalog_directives.installed_tensorflow_version()
+    assert installed == importlib.metadata.version("tensorflow")
+    assert catalog_directives.catalog_tensorflow_versions()
+
+
+def test_extension_does_not_import_tensorflow() -> None:
+    code = (
+        f"import sys; sys.path.insert(0, {str(DOCS / '_ext')!r}); import catalog_directives; "
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("sphinx_design", reason="the docs dependency group is not installed")
+    out = tmp_path_factory.mktemp("reference_html")
+    # Not -W: warnings from other pages (the API reference) are the docs build's test;
+    # here only warnings from the reference pages and the extension fail.
+    completed = subprocess.run(
+        [*SPHINX_HTML, str(DOCS), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    ours = [
+        line
+        for line in completed.stderr.splitlines()
+        if any(f"reference/{page}.md" in line for page in REFERENCE_PAGES)
+        or "catalog_directives" in line
+        or "setting-facts" in line
+        or "crosswalk" in line
+    ]
+    assert not ours, "\n".join(ours)
+    return out
+
+
+def _text(html: str) -> str:
+    """The visible text of an HTML page, with whitespace collapsed and straight quotes."""
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+    text = text.translate(
+        str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+    )
+    return " ".join(text.split())
+
+
+def test_built_pages_have_every_anchor_and_the_catalog_facts(built_site: Path) -> None:
+    for setting in catalog.CATALOG:
+        html = (built_site / f"{setting.doc_page}.html").read_text(encoding="utf-8")
+        assert f'id="{setting.doc_label}"' in html, setting.name
+        text = _text(html)
+        assert setting.source in text, f"{setting.name}: source not rendered"
+        assert setting.summary in text, f"{setting.name}: summary not rendered"
+
+
+def test_built_crosswalk_renders_every_row(built_site: Path) -> None:
+    html = (built_site / "reference" / "crosswalk.html").read_text(encoding="utf-8")
+    body = html[html.index('<table class="crosswalk') :]
+    body = body[body.index("<tbody>") : body.index("</tbody>")]
+    assert body.count("<tr") == len(catalog_directives.crosswalk_rows())
+    for setting in catalog.CATALOG:
+        page = setting.doc_page.removeprefix("reference/")
+        links = (f'href="{page}.html#{setting.doc_label}"', f'href="#{setting.doc_label}"')
+        assert any(link in body for link in links), setting.name
+
+
+def test_built_pages_say_which_tensorflow_they_were_checked_against(built_site: Path) -> None:
+    version = importlib.metadata.version("tensorflow")
+    for page in REFERENCE_PAGES:
+        html = (built_site / "reference" / f"{page}.html").read_text(encoding="utf-8")
+        assert f"This page was checked against TensorFlow {version}" in _text(html), page
+
+
+def test_pools_page_answers_the_question_at_the_top() -> None:
+    source = _source("pools")
+    top = source[: source.index("(setting-configproto-intra-op-parallelism-threads)=")]
+    for needed in (
+        "intra_op_parallelism_threads",
+        "inter_op_parallelism_threads",
+        "What to set",
+        "gallery-default-pools",
+    ):
+        assert needed in top, needed
+    assert len(top.splitlines()) < 40
