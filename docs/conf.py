@@ -52,6 +52,10 @@ nitpick_ignore = [
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "smartquotes"]
 myst_heading_anchors = 3
 
+# Docstring examples are tested by pytest (--doctest-modules); the doctest builder runs
+# only the explicit {doctest} blocks of the pages.
+doctest_test_doctest_blocks = ""
+
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "show-inheritance": True}
@@ -63,6 +67,8 @@ napoleon_type_aliases = {
     "mapping": ":class:`~collections.abc.Mapping`",
     "iterable": ":class:`~collections.abc.Iterable`",
     "path-like": ":class:`os.PathLike`",
+    "sequence": ":class:`~collections.abc.Sequence`",
+    "Path": ":class:`~pathlib.Path`",
     "callable": ":class:`~collections.abc.Callable`",
     **{
         name: f":class:`~tfthreads.{module}.{name}`"
@@ -73,6 +79,9 @@ napoleon_type_aliases = {
             "inventory": ("ThreadInventory", "ThreadInfo", "ThreadGroup"),
             "catalog": ("Setting", "Kind"),
             "isolation": ("WorkerResult", "WorkerError"),
+            "workloads": ("WorkloadSpec",),
+            "sweep": ("SweepResult",),
+            "recommend": ("Recommendation",),
         }.items()
         for name in names
     },
