@@ -31,7 +31,20 @@ FACTS = re.compile(r"^```\{setting-facts\}\s+(?P<name>\S+)\s*$")
 # Headings that name something in backticks, like "## `ConfigProto.device_count`".
 CODE_HEADING = re.compile(r"^`(?P<name>[^`]+)`$")
 
-SPHINX_HTML = (sys.executable, "-m", "sphinx", "-b", "html", "-n", "--keep-going", "-q")
+# The gallery is not run here (tests/test_docs_build.py covers it); -W makes any warning fail.
+SPHINX_HTML = (
+    sys.executable,
+    "-m",
+    "sphinx",
+    "-b",
+    "html",
+    "-n",
+    "-W",
+    "--keep-going",
+    "-q",
+    "-D",
+    "plot_gallery=0",
+)
 SPHINX_HTML += ("-D", "plot_gallery=0")
 
 REFERENCE_PAGES = sorted(
@@ -207,8 +220,6 @@ def test_extension_does_not_import_tensorflow() -> None:
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("sphinx_design", reason="the docs dependency group is not installed")
     out = tmp_path_factory.mktemp("reference_html")
-    # Not -W: warnings from other pages (the API reference) are the docs build's test;
-    # here only warnings from the reference pages and the extension fail.
     completed = subprocess.run(
         [*SPHINX_HTML, str(DOCS), str(out)],
         capture_output=True,
