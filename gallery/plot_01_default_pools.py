@@ -9,6 +9,12 @@ threads, and the *inter-op* pool runs independent ops at the same time.
 Left at ``0``, each setting lets TensorFlow pick a size.
 This example starts TensorFlow in fresh processes, once with the defaults and once for
 each way of changing them, and counts the threads that appear when the runtime starts.
+
+.. seealso::
+   The reference sections this example is evidence for:
+   :ref:`setting-configproto-intra-op-parallelism-threads`,
+   :ref:`setting-configproto-inter-op-parallelism-threads`,
+   :ref:`setting-tf-num-intraop-threads`.
 """
 
 # %%
@@ -23,7 +29,7 @@ from tfthreads.provenance import describe_machine
 from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.topology import topology
 
-print(describe_machine())
+print(describe_machine(sep="\n"))
 topo = topology()
 
 # %%
@@ -51,16 +57,19 @@ for label, settings, env, cpus in configurations:
     expected = resolve_pools(settings, affinity_cpus=len(seen.affinity), environ=env)
     rows.append((label, seen, expected))
 
-header = f"{'configuration':<28}{'expected':>14}{'observed':>14}   threads started with the runtime"
+header = f"{'configuration':<28}{'expected':>12}{'observed':>12}"
 print(header)
 print("-" * len(header))
 for label, seen, expected in rows:
-    started = ", ".join(f"{name} x{count}" for name, count in seen.new_threads.items())
     print(
-        f"{label:<28}{expected.intra_op:>6} / {expected.inter_op:<6}"
-        f"{seen.observed_intra_op:>6} / {seen.observed_inter_op:<6}   {started}"
+        f"{label:<28}{expected.intra_op:>6} / {expected.inter_op:<4}"
+        f"{seen.observed_intra_op:>6} / {seen.observed_inter_op:<4}"
     )
 print("(intra-op / inter-op threads)")
+print()
+print("Threads that appeared when the runtime started, by name:")
+for label, seen, _ in rows:
+    print(f"  {label:<28}" + ", ".join(f"{name} x{n}" for name, n in seen.new_threads.items()))
 
 # %%
 # Expected against observed

@@ -78,6 +78,9 @@ def test_processes_run_together():
     assert len(result.processes) == 2
     assert all(len(p.wall_seconds) == 4 for p in result.processes)
     assert result.row()["processes"] == 2
+    per_process = result.as_dict()["per_process"]
+    assert sum(p["throughput"] for p in per_process) == pytest.approx(result.throughput)
+    assert all(p["p99_ms"] > 0 for p in per_process)
 
 
 def test_cpus_restrict_the_children():

@@ -286,3 +286,19 @@ def test_pools_page_answers_the_question_at_the_top() -> None:
     ):
         assert needed in top, needed
     assert len(top.splitlines()) < 40
+
+
+def test_gallery_citations_name_catalog_entries() -> None:
+    # Gallery examples link to the sections they are evidence for; each link must exist.
+    labels = {setting.doc_label for setting in catalog.CATALOG}
+    for script in sorted(catalog_directives.GALLERY.glob("plot_*.py")):
+        cited = set(re.findall(r":ref:`(setting-[a-z0-9-]+)`", script.read_text()))
+        assert cited <= labels, f"{script.name} cites unknown sections: {cited - labels}"
+        assert catalog_directives._GALLERY_LABEL.search(script.read_text()), script.name
+
+
+def test_evidence_links_back_to_citing_examples() -> None:
+    found = catalog_directives.gallery_examples_citing(
+        "setting-configproto-intra-op-parallelism-threads"
+    )
+    assert "gallery-default-pools" in {label for _, label in found}

@@ -71,7 +71,7 @@ PARTS = {
         "tf2_path",
     ),
     "notes": ("notes",),
-    "evidence": ("source", "related"),
+    "evidence": ("gallery", "source", "related"),
 }
 
 FIELD_NAMES = {
@@ -85,6 +85,7 @@ FIELD_NAMES = {
     "freezes": "Freezes",
     "tf2_path": "TF2 path",
     "notes": "Pitfalls (catalog)",
+    "gallery": "Measured in",
     "source": "TensorFlow source",
     "related": "Related",
 }
@@ -165,6 +166,26 @@ def _tf2(setting: Setting) -> list[nodes.Node]:
     return _inline(_sentence(path[:1].upper() + path[1:]), _TF_NAME)
 
 
+GALLERY = Path(__file__).resolve().parents[2] / "gallery"
+_GALLERY_LABEL = re.compile(r"^\.\. _(gallery-[\w-]+):", re.MULTILINE)
+
+
+def gallery_examples_citing(label: str, folder: Path = GALLERY) -> list[tuple[Path, str]]:
+    """Gallery scripts that cite a setting's label, with each script's own label.
+
+    A gallery example is evidence for a setting when its text links to the setting's
+    section (``:ref:`setting-...```); the reference page then links back to it, so the
+    two directions cannot drift apart.
+    """
+    found = []
+    for script in sorted(folder.glob("plot_*.py")):
+        text = script.read_text(encoding="utf-8")
+        own = _GALLERY_LABEL.search(text)
+        if own and re.search(rf"`{re.escape(label)}`|<{re.escape(label)}>`", text):
+            found.append((script, own.group(1)))
+    return found
+
+
 def _note_catalog_dependency(directive: SphinxDirective) -> None:
     """Rebuild the page when the catalog or this extension changes, not only its source."""
     for path in CATALOG_FILES:
@@ -217,6 +238,25 @@ class SettingFacts(SphinxDirective):
             paragraph += nodes.Text(status)
         elif attribute == "tf2_path":
             paragraph += _tf2(setting)
+        elif attribute == "gallery":
+            examples = gallery_examples_citing(setting.doc_label)
+            if not examples:
+                return None
+            for index, (script, label) in enumerate(examples):
+                self.env.note_dependency(str(script))
+                if index:
+                    paragraph += nodes.Text(", ")
+                ref = addnodes.pending_xref(
+                    "",
+                    refdomain="std",
+                    reftype="ref",
+                    reftarget=label,
+                    refexplicit=False,
+                    refwarn=True,
+                    refdoc=self.env.docname,
+                )
+                ref += nodes.inline(label, label)
+                paragraph += ref
         elif attribute == "related":
             if not setting.related:
                 return None

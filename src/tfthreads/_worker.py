@@ -17,7 +17,9 @@ from typing import Any
 
 from tfthreads.inventory import ThreadInventory, diff, inventory
 from tfthreads.isolation import PROTOCOL_VERSION
+from tfthreads.quota import join_cgroup
 from tfthreads.settings import ThreadSettings
+from tfthreads.topology import topology
 
 
 def _observe_pools(payload: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +132,7 @@ def _measure(payload: dict[str, Any]) -> dict[str, Any]:
         "threads_before_import": before_import.count,
         "new_at_init": diff(after_import, after_all),
         "build": _build_info(tf),
+        "topology": topology().as_dict(),
         "workloads": results,
     }
 
@@ -178,6 +181,8 @@ def main() -> int:
         task = TASKS.get(request.get("task", ""))
         if task is None:
             raise ValueError(f"task: got {request.get('task')!r}; expected one of {sorted(TASKS)}")
+        if request.get("cgroup"):
+            join_cgroup(request["cgroup"])
         if request.get("cpus"):
             os.sched_setaffinity(0, request["cpus"])
         result = task(request.get("payload") or {})

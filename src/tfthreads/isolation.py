@@ -166,6 +166,7 @@ def run_worker(
     *,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
 ) -> WorkerResult:
     """Run one task in a fresh worker process and return its JSON result.
@@ -180,6 +181,8 @@ def run_worker(
         Environment changes for the child (``None`` values remove a variable).
     cpus : iterable of int, optional
         CPUs the child may run on; it sets its own affinity before importing TensorFlow.
+    cgroup : path-like, optional
+        A cgroup the child joins first (see :func:`tfthreads.quota.cpu_quota`).
     timeout : float
         Seconds before the child is killed.
 
@@ -193,7 +196,7 @@ def run_worker(
     WorkerError
         When the child crashes, is killed, times out or reports an error.
     """
-    outcome = run_workers(task, [payload], env=env, cpus=cpus, timeout=timeout)[0]
+    outcome = run_workers(task, [payload], env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)[0]
     if isinstance(outcome, WorkerError):
         raise outcome
     return outcome
@@ -205,6 +208,7 @@ def run_workers(
     *,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
 ) -> list[WorkerResult | WorkerError]:
     """Run one worker per payload, all at the same time, and collect every outcome.
@@ -226,6 +230,7 @@ def run_workers(
         for payload in payloads:
             request = {"protocol": PROTOCOL_VERSION, "task": task, "payload": dict(payload)}
             request["cpus"] = cpu_list
+            request["cgroup"] = None if cgroup is None else str(cgroup)
             stdin, stdout, stderr = (stack.enter_context(tempfile.TemporaryFile()) for _ in "abc")
             stdin.write(json.dumps(request).encode())
             stdin.seek(0)

@@ -8,6 +8,7 @@ of a server do, and wait for each other before timing so their loops overlap.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,8 @@ class Measurement:
             "cpu": self.cpu.as_dict(),
             "per_process": [
                 {
+                    "throughput": self.items_per_step * len(p.wall_seconds) / p.elapsed,
+                    "p99_ms": summarize(p.wall_seconds).p99 * 1e3,
                     "wall_seconds": list(p.wall_seconds),
                     "cpu_seconds": list(p.cpu_seconds),
                     "threads_total": p.threads_total,
@@ -173,6 +176,7 @@ def measure_many(
     processes: int = 1,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
     timeout: float = 300.0,
 ) -> list[Measurement]:
     """Measure several workloads under the same settings, in one child per process.
@@ -207,7 +211,7 @@ def measure_many(
         if processes > 1:
             payload["barrier"] = {"dir": barrier, "count": processes, "timeout": timeout}
         outcomes = run_workers(
-            "measure", [payload] * processes, env=env, cpus=cpus, timeout=timeout
+            "measure", [payload] * processes, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout
         )
     failures = [outcome for outcome in outcomes if isinstance(outcome, WorkerError)]
     if failures:
@@ -234,6 +238,7 @@ def _assemble(
     record["child_tensorflow_version"] = first["tensorflow_version"]
     record["onednn_enabled"] = first["build"]["onednn_enabled"]
     record["child_affinity"] = first["affinity"]
+    record["child_topology"] = first["topology"]
     measurements = []
     for index, spec in enumerate(specs):
         per_child = [result["workloads"][index] for result in results]
@@ -271,6 +276,7 @@ def measure(
     processes: int = 1,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
     timeout: float = 300.0,
 ) -> Measurement:
     """Measure one workload under one set of thread settings, in fresh processes.
@@ -293,6 +299,9 @@ def measure(
         Environment changes for the children (``None`` values remove a variable).
     cpus : iterable of int, optional
         CPUs the children may run on.
+    cgroup : path-like, optional
+        A cgroup the children join before importing TensorFlow, for example one with a
+        CPU quota from :func:`tfthreads.quota.cpu_quota`.
     timeout : float
         Seconds before the children are killed.
 
@@ -318,5 +327,6 @@ def measure(
         processes=processes,
         env=env,
         cpus=cpus,
+        cgroup=cgroup,
         timeout=timeout,
     )[0]

@@ -90,8 +90,15 @@ def provenance() -> dict[str, Any]:
     }
 
 
-def describe_machine(record: dict[str, Any] | None = None) -> str:
-    """Describe the machine in one line, for the top of a page of measurements.
+def describe_machine(record: dict[str, Any] | None = None, *, sep: str = "; ") -> str:
+    r"""Describe the machine, for the top of a page of measurements.
+
+    Parameters
+    ----------
+    record : dict, optional
+        A :func:`provenance` record; this machine's by default.
+    sep : str
+        Between the parts (CPU, topology and budget, software): ``"\\n"`` for lines.
 
     Examples
     --------
@@ -99,11 +106,21 @@ def describe_machine(record: dict[str, Any] | None = None) -> str:
     True
     """
     record = record or provenance()
-    topo = topology()
-    return (
-        f"{record['cpu_model']}; {topo.describe()}; TensorFlow {record['tensorflow_version']}, "
-        f"Python {record['python_version']}, {record['platform']}"
-    )
+    topo = record["topology"]
+    quota = topo["quota_cpus"]
+    parts = [
+        record["cpu_model"],
+        (
+            f"{topo['logical_cpus']} logical CPUs, {topo['affinity_cpus']} in the affinity mask, "
+            f"cgroup CPU quota {'none' if quota is None else f'{quota:g} CPUs'}, "
+            f"CPU budget {topo['cpu_budget']:g}"
+        ),
+        (
+            f"TensorFlow {record['tensorflow_version']}, Python {record['python_version']}, "
+            f"{record['platform']}"
+        ),
+    ]
+    return sep.join(parts)
 
 
 def machine_fingerprint() -> str:
