@@ -66,15 +66,26 @@ def docs(session: nox.Session) -> None:
     parser.add_argument("--no-gallery", action="store_true", help="do not run gallery scripts")
     parser.add_argument("--clean", action="store_true", help="remove earlier build output first")
     args, extra = parser.parse_known_args(session.posargs)
-    _install(session, "docs")
+    _install(session, "docs", "test")
     if args.clean:
         shutil.rmtree(BUILD, ignore_errors=True)
         shutil.rmtree(DOCS / "gallery", ignore_errors=True)
     options = ["-n", "-W", "--keep-going", "-T"]
     if args.no_gallery:
         options += ["-D", "plot_gallery=0"]
-    session.run("sphinx-build", "-b", "html", *options, str(DOCS), str(BUILD / "html"), *extra)
-    session.log(f"The site is at {(BUILD / 'html' / 'index.html').resolve().as_uri()}")
+    html = BUILD / "html"
+    session.run("sphinx-build", "-b", "html", *options, str(DOCS), str(html), *extra)
+    if not args.no_gallery:
+        # Every example must have produced a figure, a table and its machine description.
+        session.run(
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_built_site.py",
+            env={"TFTHREADS_SITE": str(html)},
+        )
+    session.log(f"The site is at {(html / 'index.html').resolve().as_uri()}")
 
 
 @nox.session(default=False, venv_backend="none")
@@ -98,6 +109,51 @@ def serve(session: nox.Session) -> None:
         str(html),
         external=True,
     )
+
+
+@nox.session(default=False)
+def linkcheck(session: nox.Session) -> None:
+    """Fail on any broken internal link or anchor; list external links in a report."""
+    _install(session, "docs")
+    html = BUILD / "linkcheck-html"
+    session.run(
+        "sphinx-build",
+        "-b",
+        "html",
+        "-n",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-D",
+        "plot_gallery=0",
+        str(DOCS),
+        str(html),
+    )
+    report = BUILD / "external-links.txt"
+    session.run("python", str(DOCS / "_ext" / "site_links.py"), str(html), str(report))
+    session.log(f"External links (not fetched; CI has no internet) are listed in {report}")
+
+
+@nox.session(default=False)
+def browser(session: nox.Session) -> None:
+    """Drive the built site in headless Chromium (needs Debian's chromium package)."""
+    html = BUILD / "html"
+    if not (html / "index.html").exists():
+        session.error("no built site: run 'python3 -m nox -s docs' first")
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        session.error("Chromium is not installed: apt-get install chromium")
+    session.install(*nox.project.dependency_groups(PROJECT, "browser"))
+    shots = BUILD / "screenshots"
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_browser.py",
+        *session.posargs,
+        env={"TFTHREADS_SITE": str(html), "TFTHREADS_SCREENSHOTS": str(shots)},
+    )
+    session.log(f"Screenshots are in {shots}")
 
 
 @nox.session

@@ -30,6 +30,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "sphinx_gallery.gen_gallery",
+    "notfound.extension",
     "catalog_directives",
 ]
 
@@ -42,6 +43,8 @@ exclude_patterns = [
     "gallery/*.py",
     "gallery/*.md5",
     "**.codeobj.json",
+    "sg_execution_times.rst",
+    "**/sg_execution_times.rst",
 ]
 nitpicky = True
 nitpick_ignore = [
@@ -88,6 +91,12 @@ napoleon_type_aliases = {
 }
 
 # docs.python.org first; the copy in _intersphinx/ when there is no network.
+# Copy buttons copy code without prompts and outputs: doctest ">>> " and "... ", and
+# the "$ " of console examples.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+
 intersphinx_mapping = {
     "python": ("https://docs.python.org/3", (None, "_intersphinx/python3.11.inv")),
 }
@@ -95,7 +104,32 @@ intersphinx_timeout = 10
 
 html_theme = "furo"
 html_title = f"tfthreads {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# Browsers ask for a favicon on every page; without one, each page logs a 404.
+html_favicon = "_static/favicon.svg"
+html_last_updated_fmt = None  # no build timestamps on pages (reproducible builds)
+html_theme_options: dict[str, str] = {}
+
+# "Edit this page" links, where the repository is known: Read the Docs says which one it
+# cloned. Nothing is guessed for local builds.
+_clone_url = os.environ.get("READTHEDOCS_GIT_CLONE_URL", "")
+if _clone_url:
+    _repository = _clone_url.removesuffix(".git").replace("git@github.com:", "https://github.com/")
+    html_theme_options.update(
+        source_repository=_repository + "/",
+        source_branch=os.environ.get("READTHEDOCS_GIT_IDENTIFIER", "main"),
+        source_directory="docs/",
+    )
+
+# The 404 page needs absolute links: on Read the Docs under /<language>/<version>/, and at
+# the root when served locally with `nox -s serve`.
+if os.environ.get("READTHEDOCS"):
+    notfound_urls_prefix = (
+        f"/{os.environ.get('READTHEDOCS_LANGUAGE', 'en')}/"
+        f"{os.environ.get('READTHEDOCS_VERSION', 'latest')}/"
+    )
+else:
+    notfound_urls_prefix = "/"
 
 # Run gallery measurements again when the machine or software changes, not only when
 # an example's source changes (see docs/_ext/gallery_support.py).
@@ -115,9 +149,11 @@ sphinx_gallery_conf = {
     "capture_repr": ("_repr_html_", "__repr__"),
     "download_all_examples": True,
     "show_memory": False,
+    # The computation-times page loads jQuery and DataTables from CDNs; the site must work
+    # offline, and run times are not measurements anyway.
+    "write_computation_times": False,
     "matplotlib_animations": False,
 }
 if os.environ.get("SOURCE_DATE_EPOCH"):
     # Reproducible builds: no run times on the pages.
     sphinx_gallery_conf["min_reported_time"] = sys.maxsize
-    sphinx_gallery_conf["write_computation_times"] = False

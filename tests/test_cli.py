@@ -181,3 +181,15 @@ def test_sweep_writes_json_rows(python_runner, tmp_path):
     rows = json.loads(result.stdout)
     assert [(r["intra_op"], r["status"]) for r in rows] == [(1, "ok"), (2, "ok")]
     assert len(out.read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize("command", ["sweep", "tune"])
+def test_unreadable_model_file_exits_2(python_runner, tmp_path, command):
+    model = tmp_path / "broken.keras"
+    model.write_text("this is not a model")
+    result = run_cli(python_runner, command, str(model), "--input-shape", "1,4")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"tfthreads {command}: error: workload {str(model)!r}: not a .keras file "
+        "(those are zip archives)"
+    )

@@ -7,6 +7,7 @@ visual check of the real site.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -57,12 +58,28 @@ tf.config.threading.set_intra_op_parallelism_threads(1)
 '''
 
 
+FAILING_EXAMPLE = '''
+"""
+A measurement that fails
+========================
+
+The worker process dies; the build must stop and say which example it was.
+"""
+
+# %%
+from tfthreads.isolation import run_worker
+
+run_worker("no_such_task", {})
+'''
+
+
 def _make_site(root: Path, examples: dict[str, str]) -> Path:
     docs = root / "docs"
     docs.mkdir()
     shutil.copy(DOCS / "conf.py", docs / "conf.py")
     shutil.copytree(DOCS / "_ext", docs / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(DOCS / "_intersphinx", docs / "_intersphinx")
+    shutil.copytree(DOCS / "_static", docs / "_static")
     (docs / "index.md").write_text(
         "# Tiny site\n\nSee {py:func}`os.sched_getaffinity`.\n\n```{toctree}\ngallery/index\n```\n"
     )
@@ -74,31 +91,23 @@ def _make_site(root: Path, examples: dict[str, str]) -> Path:
     return docs
 
 
-def _build(docs: Path) -> subprocess.CompletedProcess[str]:
+def _build(docs: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-b",
-            "html",
-            "-n",
-            "-W",
-            "--keep-going",
-            str(docs),
-            str(docs / "_build" / "html"),
-        ],
+        [*command, str(docs), str(docs / "_build" / "html")],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
     docs = _make_site(tmp_path_factory.mktemp("tinybuild"), {"plot_01_tiny.py": MEASURING_EXAMPLE})
-    result = _build(docs)
+    # As a reproducible build would: no run times or build dates on the pages.
+    result = _build(docs, env={"SOURCE_DATE_EPOCH": "1700000000"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return docs / "_build" / "html"
 
@@ -155,3 +164,21 @@ def test_machine_change_reruns_examples(tmp_path, built_site):
     (gallery / FINGERPRINT_FILE).write_text("another-machine\n")
     assert rerun_on_machine_change(gallery) is True
     assert not (gallery / "plot_x.py.md5").exists()
+
+
+@pytest.mark.slow
+def test_reproducible_build_shows_no_run_times(built_site):
+    page = (built_site / "gallery" / "plot_01_tiny.html").read_text()
+    assert "Total running time" not in page
+    assert "Last updated" not in page
+    assert not (built_site / "sg_execution_times.html").exists()
+
+
+@pytest.mark.slow
+def test_failing_measurement_fails_the_build_naming_the_example(tmp_path):
+    docs = _make_site(tmp_path, {"plot_01_fails.py": FAILING_EXAMPLE})
+    result = _build(docs)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "plot_01_fails.py" in output
+    assert "task: got 'no_such_task'" in output

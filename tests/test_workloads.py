@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 from tfthreads.errors import SettingError
@@ -27,12 +29,35 @@ def test_callable_spec(tmp_path, monkeypatch):
 
 
 def test_keras_spec(tmp_path):
-    model = tmp_path / "m.keras"
-    model.write_bytes(b"not checked until the worker loads it")
+    model = _zip(tmp_path / "m.keras")
     spec = parse_workload(str(model), input_shape="1, 28,28")
     assert spec.kind == "keras"
     assert spec.params == {"input_shape": [1, 28, 28]}
     assert spec.name == "m.keras"
+
+
+def _zip(path):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", "{}")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("m.keras", b"plain text", "not a .keras file"),
+        ("m.h5", b"plain text", "not an HDF5 file"),
+    ],
+)
+def test_files_that_are_not_models(tmp_path, name, content, words):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(SettingError, match=words):
+        parse_workload(str(tmp_path / name), input_shape="1,2")
+
+
+def test_folder_without_saved_model(tmp_path):
+    with pytest.raises(SettingError, match=r"no saved_model\.pb"):
+        parse_workload(str(tmp_path), input_shape="1,2")
 
 
 BAD_SPECS = [
@@ -63,8 +88,7 @@ def test_bad_specs_fail_with_one_line(args, params, words):
     [(None, "needs input_shape"), ("a,b", "'a,b'"), ("0,3", "'0,3'"), ("", "''")],
 )
 def test_bad_keras_input_shapes(tmp_path, shape, words):
-    model = tmp_path / "m.keras"
-    model.write_bytes(b"x")
+    model = _zip(tmp_path / "m.keras")
     params = {} if shape is None else {"input_shape": shape}
     with pytest.raises(SettingError, match=words):
         parse_workload(str(model), **params)

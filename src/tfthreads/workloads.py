@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,26 @@ def _input_shape(given: Any) -> list[int]:
     return list(value)
 
 
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _check_model_file(spec: str, path: Path) -> None:
+    """Refuse, before any worker starts, a path that cannot be a saved Keras model."""
+    if path.is_dir():
+        if not (path / "saved_model.pb").exists():
+            raise SettingError(f"workload {spec!r}: folder has no saved_model.pb")
+        return
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as error:
+        raise SettingError(f"workload {spec!r}: cannot read it: {error.strerror}") from None
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise SettingError(f"workload {spec!r}: not a .keras file (those are zip archives)")
+    if path.suffix == ".h5" and head != _HDF5_SIGNATURE:
+        raise SettingError(f"workload {spec!r}: not an HDF5 file")
+
+
 def parse_workload(spec: str | WorkloadSpec, **params: Any) -> WorkloadSpec:
     """Turn a workload description into a checked :class:`WorkloadSpec`.
 
@@ -160,6 +181,7 @@ def parse_workload(spec: str | WorkloadSpec, **params: Any) -> WorkloadSpec:
     if path.suffix in _KERAS_SUFFIXES or path.is_dir():
         if not path.exists():
             raise SettingError(f"workload {spec!r}: no such Keras model file or folder")
+        _check_model_file(spec, path)
         if "input_shape" not in params:
             raise SettingError(
                 f"workload {spec!r}: a Keras model needs input_shape, such as input_shape=1,28,28"
