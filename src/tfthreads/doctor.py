@@ -21,6 +21,7 @@ from tfthreads.catalog import Kind, by_kind
 from tfthreads.errors import TensorFlowUnavailableError
 from tfthreads.isolation import WorkerError
 from tfthreads.probe import PoolObservation, observe_pools
+from tfthreads.provenance import onednn_cpu_flags
 from tfthreads.settings import ResolvedPools, ThreadSettings, resolve_pools
 from tfthreads.topology import Topology, topology
 
@@ -194,7 +195,8 @@ def doctor_report(
     build["onednn_reason"] = (
         f"TF_ENABLE_ONEDNN_OPTS={onednn} is set"
         if onednn is not None
-        else "TensorFlow's default for this CPU (TF_ENABLE_ONEDNN_OPTS is not set)"
+        else "TF_ENABLE_ONEDNN_OPTS is not set, so TensorFlow decides from the CPU; "
+        f"oneDNN-related CPU features here: {', '.join(onednn_cpu_flags()) or 'none'}"
     )
     return {
         "schema": SCHEMA_VERSION,
@@ -238,13 +240,16 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"tfthreads {report['tfthreads_version']} (Python {report['python_version']})",
         (
             f"TensorFlow {report['tensorflow_version']}: "
-            f"CUDA build {yes_no(build['is_cuda_build'])}, "
+            f"{_build_kind(build['is_cuda_build'])}, "
             f"oneDNN {yes_no(build['onednn_enabled'])} ({build['onednn_reason']})"
         ),
         "",
         "CPUs",
         f"  logical CPUs        {report['logical_cpus']}",
-        f"  affinity mask       {len(report['affinity'])} CPUs: {_cpu_list(report['affinity'])}",
+        (
+            f"  affinity mask       {_cpu_list(report['affinity'])} "
+            f"({len(report['affinity'])} CPU{'' if len(report['affinity']) == 1 else 's'})"
+        ),
         f"  cgroup CPU quota    {'none' if quota is None else f'{quota:g} CPUs'}",
         f"  CPU budget          {report['cpu_budget']:g}",
         "",
@@ -254,7 +259,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         seen = "-" if observed is None else str(observed[key])
         resolved = report[f"resolved_{key}_threads"]
         lines.append(
-            f"  {pool:<22}{report['configured'][key]:>10}  {resolved:>8} ({sources[key]:<11})  {seen:>8}"
+            f"  {pool:<22}{report['configured'][key]:>10}  {resolved:>8} "
+            f"{'(' + sources[key] + ')':<14}{seen:>8}"
         )
     if observed is not None:
         new = ", ".join(f"{name} x{count}" for name, count in observed["new_threads"].items())
@@ -267,6 +273,12 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += ["", "Warnings" if report["warnings"] else "No warnings."]
     lines += [f"  - {warning}" for warning in report["warnings"]]
     return "\n".join(lines)
+
+
+def _build_kind(is_cuda_build: object) -> str:
+    if is_cuda_build is None:
+        return "build kind unknown"
+    return "CUDA build" if is_cuda_build else "CPU-only build"
 
 
 def _cpu_list(cpus: list[int]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from tfthreads._version import __version__
 from tfthreads.topology import topology
 
-__all__ = ["cpu_model", "describe_machine", "machine_fingerprint", "provenance"]
+__all__ = ["cpu_model", "describe_machine", "machine_fingerprint", "onednn_cpu_flags", "provenance"]
 
 #: CPU flags that decide whether TensorFlow turns oneDNN on by default on Linux x86.
 _ONEDNN_FLAGS = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
@@ -44,7 +44,8 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _cpu_flags() -> list[str]:
+def onednn_cpu_flags() -> list[str]:
+    """Return the CPU features, among those that decide TensorFlow's oneDNN default, present here."""
     for line in _cpuinfo().splitlines():
         if line.startswith(("flags", "Features")):
             flags = set(line.split(":", 1)[1].split())
@@ -81,7 +82,7 @@ def provenance() -> dict[str, Any]:
     return {
         "cpu_model": cpu_model(),
         "topology": topology().as_dict(),
-        "onednn_cpu_flags": _cpu_flags(),
+        "onednn_cpu_flags": onednn_cpu_flags(),
         "tensorflow_version": _tensorflow_version(),
         "tfthreads_version": __version__,
         "python_version": platform.python_version(),
