@@ -119,6 +119,17 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2) if args.json else text)
 
 
+def _how_to_set(best: Any) -> str:
+    if best.intra_op == 0 and best.inter_op == 0:
+        return "TensorFlow's defaults were best here: nothing to set."
+    variables = " ".join(f"{name}={value}" for name, value in best.to_env().items())
+    return (
+        f"set it before TensorFlow starts: {variables} in the environment, or "
+        f"tf.config.threading.set_intra_op_parallelism_threads({best.intra_op}) and "
+        f"set_inter_op_parallelism_threads({best.inter_op}) before the first op"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``recommend``, ``sweep`` or ``tune``; return the exit code."""
     from tfthreads.recommend import recommend
@@ -157,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             f"best for {args.goal}: {found.best.describe()}"
             + (f" ({speedup:.2f}x TensorFlow's defaults)" if speedup else ""),
             f"(the rules recommended {found.recommendation.settings.describe()})",
-            f"set it before any op: {found.best.to_env()} or tf.config.threading",
+            _how_to_set(found.best),
         ]
     )
     _emit(args, found.as_dict(), text)
