@@ -1,0 +1,144 @@
+"""
+.. _gallery-intra-op-scaling:
+
+How one op scales with intra-op threads
+=======================================
+
+The *intra-op* pool splits a single op, such as one matrix multiplication or one
+convolution, across threads.
+This example measures a dense matmul and a 2-D convolution with 1, 2, ... intra-op
+threads up to the CPUs in the affinity mask, and one thread more to show what
+oversubscription costs.
+The inter-op pool is fixed at 1 thread, so only the intra-op setting changes.
+
+.. seealso::
+   The reference sections this example is evidence for:
+   :ref:`setting-configproto-intra-op-parallelism-threads`.
+"""
+
+# %%
+# The machine
+# -----------
+# How far an op can scale depends on how many CPUs the process may use, so the page
+# starts with the machine it was measured on.
+
+from tfthreads.provenance import describe_machine
+from tfthreads.topology import topology
+
+print(describe_machine(sep="\n"))
+cpus = topology().affinity_cpus
+
+# %%
+# One fresh process per intra-op size
+# -----------------------------------
+# TensorFlow sizes its pools once per process, so each intra-op size runs in its own
+# child process; both workloads share that child.
+# Each workload is timed over a small number of repeats after a short warm-up.
+# On a machine with many CPUs, the sizes are powers of two instead of every count.
+
+from tfthreads.measure import measure_many
+from tfthreads.settings import ThreadSettings
+from tfthreads.workloads import parse_workload
+
+if cpus <= 4:
+    sizes = list(range(1, cpus + 2))
+else:
+    sizes = sorted({2**i for i in range(cpus.bit_length()) if 2**i <= cpus} | {cpus, cpus + 1})
+workloads = [parse_workload("matmul", n=1024), parse_workload("conv2d")]
+labels = {"matmul": "matmul 1024x1024", "conv2d": "Conv2D 3x3, 4x32x32x64"}
+
+results = {}  # (workload name, intra-op threads) -> Measurement
+for intra in sizes:
+    settings = ThreadSettings(intra_op=intra, inter_op=1)
+    for measurement in measure_many(workloads, settings, repeats=15, warmup=3):
+        results[measurement.workload.name, intra] = measurement
+
+
+def rate(measurement, seconds):
+    """GFLOP/s of one step that took ``seconds``."""
+    return measurement.flops_per_step / seconds / 1e9
+
+
+header = (
+    f"{'workload':<10}{'intra':>6}{'median ms':>11}{'IQR ms':>9}{'p99 ms':>9}"
+    f"{'GFLOP/s':>9}{'speedup':>9}{'CPU/wall':>10}{'busy thr':>10}"
+)
+print(header)
+print("-" * len(header))
+for workload in workloads:
+    one = results[workload.name, 1]
+    for intra in sizes:
+        m = results[workload.name, intra]
+        print(
+            f"{workload.name:<10}{intra:>6}{m.wall.median * 1e3:>11.2f}{m.wall.iqr * 1e3:>9.2f}"
+            f"{m.wall.p99 * 1e3:>9.2f}{m.gflops:>9.1f}{one.wall.median / m.wall.median:>9.2f}"
+            f"{m.cpu.median / m.wall.median:>10.2f}{m.row()['threads_active']:>10}"
+        )
+print("(speedup: median time with 1 intra-op thread / median time here;")
+print(" busy thr: threads that used CPU during the timed loop)")
+
+# %%
+# GFLOP/s against intra-op threads
+# --------------------------------
+# Each point is the rate of the median step; the error bars span the rates of the
+# first and third quartiles of the step times, so they show the noise of the machine.
+# The dashed line is ideal scaling from the single-thread measurement: the
+# one-thread rate times the number of threads, up to the CPUs in the affinity mask.
+# The one-thread rate is what one core achieved here, not the theoretical peak of the
+# core, so the line is a reference for scaling, not a hardware limit.
+
+import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+for ax, workload in zip(axes, workloads, strict=True):
+    ms = [results[workload.name, intra] for intra in sizes]
+    medians = [rate(m, m.wall.median) for m in ms]
+    low = [med - rate(m, m.wall.q3) for med, m in zip(medians, ms, strict=True)]
+    high = [rate(m, m.wall.q1) - med for med, m in zip(medians, ms, strict=True)]
+    ax.errorbar(sizes, medians, yerr=[low, high], marker="o", capsize=4, label="measured")
+    ideal = [medians[0] * min(intra, cpus) for intra in sizes]
+    ax.plot(sizes, ideal, "k--", linewidth=1, label="ideal from 1 thread")
+    ax.axvline(cpus, color="tab:red", linestyle=":", label=f"CPUs in mask ({cpus})")
+    ax.set_title(labels[workload.name])
+    ax.set_xlabel("intra-op threads (inter-op = 1)")
+    ax.set_xticks(sizes)
+    ax.set_ylim(bottom=0)
+axes[0].set_ylabel("GFLOP/s (median, IQR bars)")
+axes[0].legend(loc="lower right", fontsize="small")
+plt.show()
+
+# %%
+# What this shows
+# ---------------
+# The lines printed below are computed from the measurements above.
+# Where the ideal line and the measured points part, the op stops gaining from
+# more threads: memory bandwidth, the split of a small op into pieces, and the threads
+# of other processes on the same CPUs all take a share.
+# An intra-op pool larger than the CPUs in the mask cannot run more work at once; the
+# extra thread can only add switching, so a rate above the one at the mask size is
+# noise, and a lower rate or a wider spread is the cost of oversubscription.
+# On a machine with more CPUs, the same script measures more sizes; a large op keeps
+# scaling further than a small one, and the default (``0``, one thread per CPU in the
+# mask) is then the upper end of the curve rather than a safe choice for every op.
+
+
+def overlaps(a, b):
+    """Whether the interquartile ranges of two measurements' step times overlap."""
+    return a.wall.q1 <= b.wall.q3 and b.wall.q1 <= a.wall.q3
+
+
+for workload in workloads:
+    name = workload.name
+    best = min(sizes, key=lambda intra, name=name: results[name, intra].wall.median)
+    one, full = results[name, 1], results[name, cpus]
+    over = results[name, sizes[-1]]
+    print(f"{name}: best intra-op here: {best}")
+    efficiency = one.wall.median / full.wall.median / cpus
+    print(f"  at {cpus} threads: {efficiency:.0%} of ideal scaling from 1 thread")
+    if overlaps(over, full):
+        verdict = "within the noise of"
+    elif over.wall.median > full.wall.median:
+        verdict = "slower than"
+    else:
+        verdict = "faster than"
+    print(f"  {sizes[-1]} threads (more than the CPUs) is {verdict} {cpus} threads")

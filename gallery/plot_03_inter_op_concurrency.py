@@ -1,0 +1,134 @@
+"""
+.. _gallery-inter-op-concurrency:
+
+Independent ops and the inter-op pool
+=====================================
+
+The *inter-op* pool runs ops that do not depend on each other at the same time.
+This example builds a ``tf.function`` with *k* independent chains of small matmuls
+(the built-in ``branches`` workload) and times it with 1, 2, ... inter-op threads,
+with the intra-op pool fixed at 1 thread, so each op runs on one thread and any
+concurrency comes from the inter-op pool.
+It shows where more inter-op threads stop helping, and whether more threads than
+CPUs hurt.
+
+.. seealso::
+   The reference sections this example is evidence for:
+   :ref:`setting-configproto-inter-op-parallelism-threads`.
+"""
+
+# %%
+# The machine
+# -----------
+
+from tfthreads.provenance import describe_machine
+from tfthreads.topology import topology
+
+print(describe_machine(sep="\n"))
+cpus = topology().affinity_cpus
+
+# %%
+# k branches, one process per inter-op size
+# -----------------------------------------
+# Each inter-op size runs in its own fresh process; the graphs with 1, 2, 4 and 8
+# branches are all timed in that process.
+# The sizes tried are 1, 2, the CPUs in the affinity mask and one more than that.
+# Every branch is a chain of 4 dependent matmuls of 256x256 matrices, so a graph with
+# *k* branches has *k* times the work of a graph with one.
+
+from tfthreads.measure import measure_many
+from tfthreads.settings import ThreadSettings
+from tfthreads.workloads import parse_workload
+
+inter_sizes = sorted({1, 2, cpus, cpus + 1})
+branch_counts = [1, 2, 4, 8]
+workloads = [parse_workload("branches", k=k, n=256) for k in branch_counts]
+
+results = {}  # (k, inter-op threads) -> Measurement
+for inter in inter_sizes:
+    settings = ThreadSettings(intra_op=1, inter_op=inter)
+    for k, measurement in zip(
+        branch_counts, measure_many(workloads, settings, repeats=15, warmup=3), strict=True
+    ):
+        results[k, inter] = measurement
+
+header = (
+    f"{'k':>3}{'inter':>7}{'median ms':>11}{'IQR ms':>9}{'p99 ms':>9}"
+    f"{'speedup':>9}{'CPU/wall':>10}{'busy thr':>10}"
+)
+print(header)
+print("-" * len(header))
+for k in branch_counts:
+    base = results[k, 1]
+    for inter in inter_sizes:
+        m = results[k, inter]
+        print(
+            f"{k:>3}{inter:>7}{m.wall.median * 1e3:>11.2f}{m.wall.iqr * 1e3:>9.2f}"
+            f"{m.wall.p99 * 1e3:>9.2f}{base.wall.median / m.wall.median:>9.2f}"
+            f"{m.cpu.median / m.wall.median:>10.2f}{m.row()['threads_active']:>10}"
+        )
+print("(speedup: median time with 1 inter-op thread / median time here; intra-op = 1;")
+print(" CPU/wall: CPU time of the process / wall time, about how many CPUs it kept busy)")
+
+# %%
+# Speed-up against inter-op threads
+# ---------------------------------
+# Each line is one graph; the y axis is the median time with one inter-op thread
+# divided by the median time with more.
+# Error bars come from the quartiles of the step times, so they show the noise.
+# The dotted line marks the CPUs in the affinity mask: with intra-op fixed at 1, that
+# is the most ops that can run at the same instant.
+
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+for k in branch_counts:
+    base = results[k, 1].wall.median
+    ms = [results[k, inter] for inter in inter_sizes]
+    mid = [base / m.wall.median for m in ms]
+    low = [s - base / m.wall.q3 for s, m in zip(mid, ms, strict=True)]
+    high = [base / m.wall.q1 - s for s, m in zip(mid, ms, strict=True)]
+    ax.errorbar(inter_sizes, mid, yerr=[low, high], marker="o", capsize=3, label=f"k = {k}")
+ax.axvline(cpus, color="tab:red", linestyle=":", label=f"CPUs in mask ({cpus})")
+ax.axhline(1, color="grey", linewidth=0.8)
+ax.set_xticks(inter_sizes)
+ax.set_xlabel("inter-op threads (intra-op = 1)")
+ax.set_ylabel("speed-up over 1 inter-op thread")
+ax.set_title("k independent matmul chains in one tf.function")
+ax.legend(fontsize="small")
+plt.show()
+
+# %%
+# What this shows
+# ---------------
+# The lines below are computed from the table above.
+# A graph with a single branch has nothing to run at the same time, so more inter-op
+# threads cannot make it faster; any change there is noise or overhead.
+# With several branches, the inter-op pool can keep as many ops running as it has
+# threads, but never more than the CPUs can execute at once, so the gain is bounded by
+# the smaller of *k* and the CPUs in the mask.
+# Threads beyond the CPUs only take turns on them.
+# The CPU/wall column tells the two cases apart: near 1 with several inter-op threads
+# and several branches, the ops did not run at the same time, either because the
+# runtime did not overlap them or because other processes kept the other CPUs busy.
+# On a machine with more CPUs, graphs with many independent branches keep gaining up to
+# more inter-op threads; a model that is one chain of ops (most sequential Keras
+# models) gains nothing, whatever the machine.
+
+
+def overlaps(a, b):
+    """Whether the interquartile ranges of two measurements' step times overlap."""
+    return a.wall.q1 <= b.wall.q3 and b.wall.q1 <= a.wall.q3
+
+
+for k in branch_counts:
+    best = min(inter_sizes, key=lambda inter, k=k: results[k, inter].wall.median)
+    # The smallest size whose time is within the noise of the best: where gains stop.
+    enough = next(i for i in inter_sizes if overlaps(results[k, i], results[k, best]))
+    line = f"k={k}: fastest with {best} inter-op thread{'s' if best > 1 else ''}"
+    if enough != best:
+        line += f", but {enough} is already within the noise of that"
+    top = results[k, inter_sizes[-1]]
+    if top.wall.median > results[k, best].wall.median and not overlaps(top, results[k, best]):
+        line += f"; {inter_sizes[-1]} threads is slower"
+    print(line)
