@@ -237,7 +237,8 @@ def build_entries() -> tuple[Setting, ...]:
             notes=(
                 "The C++ code has a 'configured previously with num_threads=...' error, but "
                 "on 2.21.0 a second tf.compat.v1.Session asking for another size under the "
-                "same name ran without error on the first pool."
+                "same name raised nothing, created no threads and ran its steps on the "
+                "calling thread: the mistake silently costs the session its inter-op pool."
             ),
         ),
         Setting(
