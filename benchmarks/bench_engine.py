@@ -14,7 +14,8 @@ b. the spread of repeated measurements of one setting;
 c. for each built-in workload, TensorFlow's defaults, ``recommend`` and ``tune`` against
    the best of the full grid (targets: ``tune`` within 3 % of best-of-grid, ``recommend``
    no worse than the defaults beyond noise);
-d. the same where the defaults oversubscribe: two worker processes sharing the CPUs.
+d. the same where the defaults oversubscribe: two worker processes sharing the CPUs;
+e. and a CPU quota below the visible CPUs (a temporary cgroup, where the machine allows).
 """
 
 from __future__ import annotations
@@ -142,6 +143,39 @@ def oversubscribed(processes: int = 2) -> dict[str, object]:
     }
 
 
+def under_quota(quota: float = 1.0) -> dict[str, object]:
+    """Compare defaults with recommend() inside a CPU quota below the visible CPUs (e)."""
+    import dataclasses
+
+    from tfthreads.errors import UnsupportedPlatformError
+    from tfthreads.quota import cpu_quota
+    from tfthreads.topology import CgroupQuota
+
+    here = topology()
+    limited = dataclasses.replace(
+        here,
+        quota=CgroupQuota(
+            version=1, path="(benchmark)", quota_us=int(quota * 1e5), period_us=100_000
+        ),
+    )
+    advice = recommend("latency", topology=limited).settings
+    try:
+        with cpu_quota(quota) as group:
+            default = measure("matmul", repeats=REPEATS * 3, warmup=WARMUP, cgroup=group)
+            advised = measure("matmul", advice, repeats=REPEATS * 3, warmup=WARMUP, cgroup=group)
+    except UnsupportedPlatformError as error:
+        return {"skipped": str(error)}
+    return {
+        "quota_cpus": quota,
+        "recommend": f"{advice.intra_op}/{advice.inter_op}",
+        "defaults_median_ms": default.wall.median * 1e3,
+        "recommend_median_ms": advised.wall.median * 1e3,
+        "defaults_p99_ms": default.wall.p99 * 1e3,
+        "recommend_p99_ms": advised.wall.p99 * 1e3,
+        "p99_defaults_over_recommend": default.wall.p99 / advised.wall.p99,
+    }
+
+
 def _markdown(data: dict[str, object]) -> str:
     o, s = data["overhead"], data["spread"]
     lines = [
@@ -199,6 +233,26 @@ def _markdown(data: dict[str, object]) -> str:
         ),
         "",
         f"recommend / defaults throughput: {d['recommend_over_defaults']:.3f}",
+    ]
+    q = data["quota"]
+    if "skipped" in q:
+        lines += ["", f"## (e) CPU quota: not measured here ({q['skipped']})"]
+    else:
+        lines += [
+            "",
+            f"## (e) A {q['quota_cpus']:g}-CPU quota on this machine (matmul 512)",
+            "",
+            "| settings | median (ms) | p99 (ms) |",
+            "|---|---|---|",
+            f"| defaults 0/0 | {q['defaults_median_ms']:.2f} | {q['defaults_p99_ms']:.2f} |",
+            (
+                f"| recommend {q['recommend']} | {q['recommend_median_ms']:.2f} | "
+                f"{q['recommend_p99_ms']:.2f} |"
+            ),
+            "",
+            f"defaults p99 / recommend p99: {q['p99_defaults_over_recommend']:.2f}",
+        ]
+    lines += [
         "",
         (
             "Intra/inter settings are written intra/inter. Tuning and grid rows come from "
@@ -217,6 +271,7 @@ def main() -> None:
         "spread": spread(),
         "strategies": strategies(),
         "oversubscribed": oversubscribed(),
+        "quota": under_quota(),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "engine.json").write_text(json.dumps(data, indent=2) + "\n")
