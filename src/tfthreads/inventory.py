@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ __all__ = [
     "ThreadInfo",
     "ThreadInventory",
     "classify",
+    "count_pools",
     "diff",
     "inventory",
 ]
@@ -220,6 +222,27 @@ def diff(before: ThreadInventory, after: ThreadInventory) -> dict[str, int]:
     old = {thread.tid for thread in before.threads}
     new = Counter(thread.name for thread in after.threads if thread.tid not in old)
     return dict(new.most_common())
+
+
+def count_pools(new_threads: Mapping[str, int]) -> dict[str, int]:
+    """Count the pool threads among threads that appeared when the runtime started.
+
+    Inter-op threads are counted by name (``tf_Compute``); intra-op threads keep their
+    creator's name, so they are the unnamed threads that appeared.
+
+    Examples
+    --------
+    >>> count_pools({"python": 2, "tf_Compute": 2, "tf_graph_runner": 1})
+    {'intra_op': 2, 'inter_op': 2}
+    """
+    pools = {"intra_op": 0, "inter_op": 0}
+    for name, count in new_threads.items():
+        pool = classify(name)
+        if pool == "unnamed":
+            pools["intra_op"] += int(count)
+        elif pool == "inter-op pool":
+            pools["inter_op"] += int(count)
+    return pools
 
 
 def _clock_ticks() -> int:

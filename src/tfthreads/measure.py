@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfthreads.errors import SettingError
-from tfthreads.inventory import classify
+from tfthreads.inventory import count_pools
 from tfthreads.isolation import WorkerError, WorkerResult, run_workers
 from tfthreads.provenance import provenance
 from tfthreads.settings import ThreadSettings
@@ -227,13 +227,7 @@ def _assemble(
     results: Sequence[dict[str, Any]],
 ) -> list[Measurement]:
     first = results[0]
-    pools = {"intra_op": 0, "inter_op": 0}
-    for name, count in first["new_at_init"].items():
-        pool = classify(name)
-        if pool == "unnamed":
-            pools["intra_op"] += count
-        elif pool == "inter-op pool":
-            pools["inter_op"] += count
+    pools = count_pools(first["new_at_init"])
     record = provenance()
     record["child_tensorflow_version"] = first["tensorflow_version"]
     record["onednn_enabled"] = first["build"]["onednn_enabled"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tfthreads.inventory import classify
+from tfthreads.inventory import count_pools
 from tfthreads.isolation import run_worker
 from tfthreads.settings import ThreadSettings
 
@@ -74,9 +74,7 @@ class PoolObservation:
     ) -> PoolObservation:
         """Build an observation from the worker's JSON result."""
         new = {str(name): int(count) for name, count in result["new_at_init"].items()}
-        by_pool: dict[str, int] = {}
-        for name, count in new.items():
-            by_pool[classify(name)] = by_pool.get(classify(name), 0) + count
+        pools = count_pools(new)
         return cls(
             settings=settings,
             env=dict(env),
@@ -84,8 +82,8 @@ class PoolObservation:
             affinity=tuple(result["affinity"]),
             configured_intra_op=int(result["configured"]["intra_op"]),
             configured_inter_op=int(result["configured"]["inter_op"]),
-            observed_intra_op=by_pool.get("unnamed", 0),
-            observed_inter_op=by_pool.get("inter-op pool", 0),
+            observed_intra_op=pools["intra_op"],
+            observed_inter_op=pools["inter_op"],
             new_threads=new,
             total_threads=int(result["inventory"]["count"]),
             onednn_enabled=bool(result["build"]["onednn_enabled"]),
