@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from tfthreads._cli_types import EXIT_OK, seconds, thread_list, whole_number
-from tfthreads.errors import SettingError
 
 _EXAMPLES = {
     "recommend": """examples:
@@ -97,20 +95,6 @@ def add_commands(commands: Any) -> None:
     _add_measuring(tune)
 
 
-def _check_output(path: str | None) -> None:
-    if path is None:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise SettingError(f"--output: {path!r} is a folder; expected a file")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("a"):
-            pass
-    except OSError as error:
-        raise SettingError(f"--output: cannot write {path!r}: {error.strerror}") from None
-
-
 def _workload_params(args: argparse.Namespace) -> dict[str, Any]:
     return {"input_shape": args.input_shape} if args.input_shape else {}
 
@@ -139,11 +123,12 @@ def run(args: argparse.Namespace) -> int:
         _emit(args, advice.as_dict(), advice.describe())
         return EXIT_OK
 
-    from tfthreads.sweep import grid, sweep
+    from tfthreads.sweep import grid, sweep, writable_file
     from tfthreads.tune import tune
     from tfthreads.workloads import parse_workload
 
-    _check_output(args.output)
+    if args.output is not None:  # before any measurement starts
+        writable_file(args.output, name="--output")
     common = {
         "repeats": args.repeats,
         "warmup": args.warmup,

@@ -23,7 +23,7 @@ from tfthreads.measure import measure_many
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["SweepResult", "grid", "sweep"]
+__all__ = ["SweepResult", "grid", "sweep", "writable_file"]
 
 _TABLE_COLUMNS = (
     ("workload", "{}", 14),
@@ -162,20 +162,29 @@ def _append(path: Path, row: Mapping[str, Any]) -> None:
         os.fsync(out.fileno())
 
 
+def writable_file(path: str | os.PathLike[str], *, name: str = "results") -> Path:
+    """Create ``path`` (and its folder) if needed, or say in one line why it cannot be.
+
+    ``name`` is what the message calls the path, such as ``"--output"`` on the CLI.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise SettingError(f"{name}: {str(path)!r} is a folder; expected a file path")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch()
+    except OSError as error:
+        raise SettingError(f"{name}: cannot write {str(path)!r}: {error.strerror}") from None
+    return target
+
+
 def _open_results(results: str | os.PathLike[str] | None, resume: bool) -> Path | None:
     if results is None:
         return None
     path = Path(results)
-    if path.is_dir():
-        raise SettingError(f"results: {str(path)!r} is a folder; expected a file path")
-    if path.exists() and not resume:
+    if path.is_file() and not resume:
         path.unlink()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-    except OSError as error:
-        raise SettingError(f"results: cannot write {str(path)!r}: {error.strerror}") from None
-    return path
+    return writable_file(path)
 
 
 def sweep(
