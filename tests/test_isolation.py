@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tfthreads.isolation import (
     WorkerError,
     child_environment,
     filter_startup_noise,
+    run_function,
     run_snippet,
     run_worker,
 )
@@ -156,3 +158,60 @@ def test_run_snippet_reports_tensorflow_abort():
     )
     assert result.returncode == -6  # SIGABRT from TensorFlow's CHECK
     assert "Check failed: num_threads >= 1" in result.last_error_line
+
+
+def test_run_snippet_hands_back_its_result_and_uncaught_errors():
+    assert run_snippet("result = {'n': [1, 2]}").data == {"n": [1, 2]}
+    assert run_snippet("result = object()").data is None  # not JSON: not handed back
+    failed = run_snippet("print('before'); raise KeyError('boom')")
+    assert (failed.stdout, failed.returncode) == ("before\n", 1)
+    assert "KeyError: 'boom'" in failed.last_error_line
+
+
+def test_run_snippet_honours_cpus():
+    assert run_snippet(
+        "import os; result = sorted(os.sched_getaffinity(0))", cpus=[AFFINITY[-1]]
+    ).data == [AFFINITY[-1]]
+
+
+def test_run_function_imports_the_module_from_its_folder(tmp_path, monkeypatch):
+    (tmp_path / "child_tasks.py").write_text(
+        "import os\n"
+        "def affinity(label):\n"
+        "    return {'label': label, 'cpus': sorted(os.sched_getaffinity(0)), 'pid': os.getpid()}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import child_tasks
+
+    seen = run_function(child_tasks.affinity, {"label": "x"}, cpus=[AFFINITY[0]])
+    assert (seen["label"], seen["cpus"]) == ("x", [AFFINITY[0]])
+    assert seen["pid"] != os.getpid()
+
+
+def test_run_function_refuses_what_a_child_cannot_import():
+    def local():
+        return 1
+
+    with pytest.raises(ValueError, match="module-level function"):
+        run_function(local)
+
+
+def test_run_function_reports_the_exception_by_name():
+    with pytest.raises(WorkerError, match="JSONDecodeError") as caught:
+        run_function(json.loads, {"s": "not json"})
+    assert caught.value.reason == "error"
+
+
+def test_children_keep_the_standard_library_ahead_of_site_packages():
+    path = run_snippet("import sys; result = sys.path").data
+    stdlib = sysconfig.get_path("stdlib")
+    packages = [i for i, folder in enumerate(path) if folder.endswith("-packages")]
+    assert packages, path
+    assert path.index(stdlib) < min(packages)
+
+
+def test_an_installed_copy_is_not_put_on_pythonpath(monkeypatch):
+    parent = str(Path(tfthreads.__file__).resolve().parent.parent)
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: parent)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    assert "PYTHONPATH" not in child_environment()

@@ -7,10 +7,14 @@ TensorFlow's C++ code, is sent to stderr, so stdout carries nothing but the resp
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import json
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -154,10 +158,47 @@ def _inventory_only(payload: dict[str, Any]) -> dict[str, Any]:
     return {"affinity": sorted(os.sched_getaffinity(0)), "inventory": snapshot.as_dict()}
 
 
+def _call(payload: dict[str, Any]) -> dict[str, Any]:
+    """Import a module-level function by name, call it and hand back what it returned."""
+    folder = payload.get("path")
+    if folder and folder not in sys.path:
+        sys.path.append(folder)  # after the standard library and site-packages
+    target: Any = importlib.import_module(payload["module"])
+    for part in payload["qualname"].split("."):
+        target = getattr(target, part)
+    return {"value": target(**payload.get("arguments", {}))}
+
+
+def _snippet(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run a code snippet as ``__main__``; hand back its prints, exit code and ``result``."""
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    printed = io.StringIO()
+    exit_code = 0
+    with contextlib.redirect_stdout(printed):
+        try:
+            exec(compile(payload["code"], "<snippet>", "exec"), namespace)  # noqa: S102
+        except SystemExit as stop:
+            exit_code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            if stop.code is not None and not isinstance(stop.code, int):
+                print(stop.code, file=sys.stderr)
+        except BaseException:  # noqa: BLE001 - reported like an uncaught exception in python -c
+            traceback.print_exc(file=sys.stderr)
+            exit_code = 1
+    sys.stderr.flush()
+    data = namespace.get("result")
+    try:
+        json.dumps(data)
+    except (TypeError, ValueError):
+        data = None
+    return {"stdout": printed.getvalue(), "exit": exit_code, "data": data}
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "call": _call,
     "measure": _measure,
     "observe_pools": _observe_pools,
     "inventory": _inventory_only,
+    "snippet": _snippet,
 }
 
 
