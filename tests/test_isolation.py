@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 import tfthreads
@@ -215,3 +218,32 @@ def test_an_installed_copy_is_not_put_on_pythonpath(monkeypatch):
     monkeypatch.setattr(sysconfig, "get_path", lambda name: parent)
     monkeypatch.delenv("PYTHONPATH", raising=False)
     assert "PYTHONPATH" not in child_environment()
+
+
+def _parent_with_a_sleeping_worker():
+    """Start a process that runs a worker which sleeps; return both as psutil processes."""
+    code = (
+        "from tfthreads.isolation import run_snippet\n"
+        "run_snippet('import time; time.sleep(120)', timeout=300)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], env=child_environment())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = psutil.Process(parent.pid).children()
+        if workers:
+            time.sleep(0.5)  # let the worker read its request and arm its parent checks
+            return parent, workers[0]
+        time.sleep(0.05)
+    parent.kill()
+    pytest.fail("the worker did not start")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_workers_do_not_outlive_their_parent(how):
+    parent, worker = _parent_with_a_sleeping_worker()
+    parent.send_signal(how)
+    parent.wait(timeout=30)
+    _, alive = psutil.wait_procs([worker], timeout=10)
+    for orphan in alive:
+        orphan.kill()
+    assert not alive, f"worker {worker.pid} still running after its parent got {how!r}"

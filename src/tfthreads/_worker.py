@@ -12,7 +12,9 @@ import importlib
 import io
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -207,6 +209,32 @@ def _respond(stream: Any, response: dict[str, Any]) -> None:
     stream.flush()
 
 
+def _die_with_parent(parent: int | None) -> None:
+    """Make sure this worker cannot outlive the process that started it.
+
+    Workers run in their own session (so a timeout can kill their whole group), which
+    also keeps Ctrl-C away from them. On Linux the kernel sends SIGKILL when the parent
+    dies (``PR_SET_PDEATHSIG``); a watcher thread covers other systems and the moment
+    before the call.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if parent is None:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name="tfthreads_parent_watch", daemon=True).start()
+
+
 def main() -> int:
     """Serve one request; return the process exit code."""
     # Keep the real stdout for the response and point fd 1 at stderr, so that prints
@@ -215,6 +243,7 @@ def main() -> int:
     os.dup2(2, 1)
     try:
         request = json.loads(sys.stdin.read())
+        _die_with_parent(request.get("parent"))
         if request.get("protocol") != PROTOCOL_VERSION:
             raise ValueError(
                 f"protocol: got {request.get('protocol')!r}; expected {PROTOCOL_VERSION}"

@@ -258,27 +258,47 @@ def run_workers(
     environ = child_environment(env)
     deadline = time.monotonic() + timeout
     with contextlib.ExitStack() as stack:
-        children = []
-        for payload in payloads:
-            request = {"protocol": PROTOCOL_VERSION, "task": task, "payload": dict(payload)}
-            request["cpus"] = cpu_list
-            request["cgroup"] = None if cgroup is None else str(cgroup)
-            stdin, stdout, stderr = (stack.enter_context(tempfile.TemporaryFile()) for _ in "abc")
-            stdin.write(json.dumps(request).encode())
-            stdin.seek(0)
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tfthreads._worker"],
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                env=environ,
-                start_new_session=True,  # so a timeout can kill the child and its children
-            )
-            children.append((process, stdout, stderr))
-        return [
-            _collect(task, process, stdout, stderr, deadline, timeout)
-            for process, stdout, stderr in children
-        ]
+        children: list[tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]] = []
+        try:
+            for payload in payloads:
+                request = {
+                    "protocol": PROTOCOL_VERSION,
+                    "task": task,
+                    "payload": dict(payload),
+                    "cpus": cpu_list,
+                    "cgroup": None if cgroup is None else str(cgroup),
+                    "parent": os.getpid(),
+                }
+                stdin, stdout, stderr = (
+                    stack.enter_context(tempfile.TemporaryFile()) for _ in "abc"
+                )
+                stdin.write(json.dumps(request).encode())
+                stdin.seek(0)
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "tfthreads._worker"],
+                    stdin=stdin,
+                    stdout=stdout,
+                    stderr=stderr,
+                    env=environ,
+                    start_new_session=True,  # so a timeout can kill the child and its children
+                )
+                children.append((process, stdout, stderr))
+            return [
+                _collect(task, process, stdout, stderr, deadline, timeout)
+                for process, stdout, stderr in children
+            ]
+        except BaseException:
+            # Ctrl-C (or any error) in this process: the children are in their own
+            # sessions, so nothing else would stop them.
+            for process, _, _ in children:
+                _kill_group(process)
+            raise
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _collect(
@@ -294,9 +314,7 @@ def _collect(
         process.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         timed_out = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        _kill_group(process)
     stdout.seek(0)
     stderr.seek(0)
     out = stdout.read().decode(errors="replace")
