@@ -143,6 +143,27 @@ def _measure(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _check_workloads(payload: dict[str, Any]) -> dict[str, Any]:
+    """Build each workload's step and run it once; report which ones cannot run.
+
+    Run once before a sweep, so that a user workload that cannot be imported or called,
+    or a model fed the wrong input shape, is a usage error and not a grid of failures.
+    """
+    import tensorflow as tf
+
+    from tfthreads._workloads_tf import build_step
+    from tfthreads.workloads import WorkloadSpec
+
+    problems: dict[str, str] = {}
+    for spec_data in payload["workloads"]:
+        spec = WorkloadSpec.from_dict(spec_data)
+        try:
+            build_step(tf, spec).run()
+        except Exception as error:  # noqa: BLE001 - each problem goes back by workload
+            problems[spec.name] = f"{type(error).__name__}: {error}"
+    return {"problems": problems}
+
+
 def _build_info(tf: Any) -> dict[str, Any]:
     from tensorflow.python.util import _pywrap_util_port
 
@@ -197,6 +218,7 @@ def _snippet(payload: dict[str, Any]) -> dict[str, Any]:
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "call": _call,
+    "check_workloads": _check_workloads,
     "measure": _measure,
     "observe_pools": _observe_pools,
     "inventory": _inventory_only,
