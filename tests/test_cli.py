@@ -196,3 +196,25 @@ def test_unreadable_model_file_exits_2(tmp_path, command):
         f"tfthreads {command}: error: workload {str(model)!r}: not a .keras file "
         "(those are zip archives)"
     )
+
+
+@pytest.mark.slow
+def test_doctor_keeps_its_report_when_the_probe_aborts():
+    result = run_cli("doctor", env={"TF_NUM_INTRAOP_THREADS": "-3"})
+    assert result.returncode == 1, result.stderr
+    assert "Environment variables" in result.stdout  # the whole report is there
+    assert "missing" in result.stdout
+    assert "observed: failed:" in result.stdout
+    assert "Check failed: num_threads >= 1" in result.stdout
+    assert "starting TensorFlow in a fresh process" in result.stderr  # progress was shown
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_doctor_does_not_start_absurd_pools():
+    result = run_cli("doctor", "--json", env={"TF_NUM_INTRAOP_THREADS": "99999"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["probe"]["status"] == "skipped"
+    assert report["observed_threads"] is None
+    assert any("probe skipped" in warning for warning in report["warnings"])
+    assert any("(its CPU affinity mask)" in warning for warning in report["warnings"])
