@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tfthreads.errors import SettingError
-from tfthreads.results import FORMAT, MAX_LINE_BYTES, ResultsFile, check_results_path
+from tfthreads.results_file import FORMAT, MAX_LINE_BYTES, ResultsFile, check_results_path
 
 
 def _lines(path):
