@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,13 +12,14 @@ import psutil
 import pytest
 
 from tfthreads.doctor import REPORT_KEYS
+from tfthreads.isolation import run_snippet
 
 AFFINITY = sorted(os.sched_getaffinity(0))
 
 
-def run_cli(python_runner, *args, env=None, prefix=None):
+def run_cli(*args, env=None, cpus=None):
     code = f"import sys; from tfthreads.cli import main; sys.exit(main({list(args)!r}))"
-    return python_runner(code, env=env, prefix=prefix)
+    return run_snippet(code, env=env, cpus=cpus)
 
 
 BAD_ARGUMENTS = [
@@ -52,8 +52,8 @@ BAD_ARGUMENTS = [
 
 
 @pytest.mark.parametrize(("argv", "words"), BAD_ARGUMENTS)
-def test_usage_errors_exit_2_with_one_line(python_runner, argv, words):
-    result = run_cli(python_runner, *argv)
+def test_usage_errors_exit_2_with_one_line(argv, words):
+    result = run_cli(*argv)
     assert result.returncode == 2
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -63,23 +63,27 @@ def test_usage_errors_exit_2_with_one_line(python_runner, argv, words):
         assert word in result.stderr
 
 
-def test_version(python_runner):
-    result = run_cli(python_runner, "--version")
+def test_version():
+    result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("tfthreads ")
 
 
 def test_missing_tensorflow_exits_1_without_traceback(tmp_path):
-    # -S hides site-packages, so TensorFlow cannot be found; psutil and tfthreads are put
-    # back on the path by hand. Nothing about TensorFlow is faked.
+    # Like `python -S`: site-packages leave the path before anything imports TensorFlow,
+    # so it cannot be found; psutil and tfthreads are put back by hand. Nothing about
+    # TensorFlow is faked.
     (tmp_path / "psutil").symlink_to(Path(psutil.__file__).parent)
     src = Path(__file__).resolve().parents[1] / "src"
-    code = (
-        f"import sys; sys.path[:0] = [{str(src)!r}, {str(tmp_path)!r}]; "
-        "from tfthreads.cli import main; sys.exit(main(['doctor', '--no-probe']))"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=False
+    completed = run_snippet(
+        f"""
+        import sys
+        assert "tensorflow" not in sys.modules
+        sys.path[:] = [p for p in sys.path if "-packages" not in p]
+        sys.path[:0] = [{str(src)!r}, {str(tmp_path)!r}]
+        from tfthreads.cli import main
+        sys.exit(main(["doctor", "--no-probe"]))
+        """
     )
     assert completed.returncode == 1, completed.stderr
     assert "Traceback" not in completed.stderr
@@ -88,8 +92,8 @@ def test_missing_tensorflow_exits_1_without_traceback(tmp_path):
 
 
 @pytest.mark.slow
-def test_doctor_json_has_the_documented_keys(python_runner):
-    result = python_runner(
+def test_doctor_json_has_the_documented_keys():
+    result = run_snippet(
         "import sys; from tfthreads.cli import main; sys.exit(main(['doctor', '--json']))",
         env={"TF_NUM_INTRAOP_THREADS": "", "TF_NUM_INTEROP_THREADS": ""},
     )
@@ -106,11 +110,11 @@ def test_doctor_json_has_the_documented_keys(python_runner):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("taskset") is None, reason="needs taskset")
-def test_doctor_under_taskset_and_env_matches_tensorflow(python_runner):
-    result = python_runner(
+def test_doctor_under_taskset_and_env_matches_tensorflow():
+    result = run_snippet(
         "import sys; from tfthreads.cli import main; sys.exit(main(['doctor', '--json']))",
         env={"TF_NUM_INTRAOP_THREADS": "1", "OMP_NUM_THREADS": "4"},
-        prefix=["taskset", "-c", str(AFFINITY[0])],
+        cpus=[AFFINITY[0]],
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -127,8 +131,8 @@ def test_doctor_under_taskset_and_env_matches_tensorflow(python_runner):
 
 
 @pytest.mark.slow
-def test_doctor_text_report(python_runner):
-    result = python_runner(
+def test_doctor_text_report():
+    result = run_snippet(
         "import sys; from tfthreads.cli import main; sys.exit(main(['doctor', '--intra-op', '1']))"
     )
     assert result.returncode == 0, result.stderr
@@ -142,8 +146,8 @@ def test_console_script_is_installed():
     assert script.exists(), "pip install should create the tfthreads console script"
 
 
-def test_recommend_json(python_runner):
-    result = run_cli(python_runner, "recommend", "--goal", "latency", "--json")
+def test_recommend_json():
+    result = run_cli("recommend", "--goal", "latency", "--json")
     assert result.returncode == 0, result.stderr
     advice = json.loads(result.stdout)
     for key in ("intra_op_parallelism_threads", "inter_op_parallelism_threads", "cpu_budget"):
@@ -153,18 +157,17 @@ def test_recommend_json(python_runner):
 
 
 @pytest.mark.parametrize("command", ["recommend", "sweep", "tune"])
-def test_help_shows_an_example(python_runner, command):
-    result = run_cli(python_runner, command, "--help")
+def test_help_shows_an_example(command):
+    result = run_cli(command, "--help")
     assert result.returncode == 0
     assert "examples:" in result.stdout
     assert f"tfthreads {command}" in result.stdout
 
 
 @pytest.mark.slow
-def test_sweep_writes_json_rows(python_runner, tmp_path):
+def test_sweep_writes_json_rows(tmp_path):
     out = tmp_path / "rows.jsonl"
     result = run_cli(
-        python_runner,
         "sweep",
         "matmul",
         "--intra-op",
@@ -184,12 +187,34 @@ def test_sweep_writes_json_rows(python_runner, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["sweep", "tune"])
-def test_unreadable_model_file_exits_2(python_runner, tmp_path, command):
+def test_unreadable_model_file_exits_2(tmp_path, command):
     model = tmp_path / "broken.keras"
     model.write_text("this is not a model")
-    result = run_cli(python_runner, command, str(model), "--input-shape", "1,4")
+    result = run_cli(command, str(model), "--input-shape", "1,4")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"tfthreads {command}: error: workload {str(model)!r}: not a .keras file "
         "(those are zip archives)"
     )
+
+
+@pytest.mark.slow
+def test_doctor_keeps_its_report_when_the_probe_aborts():
+    result = run_cli("doctor", env={"TF_NUM_INTRAOP_THREADS": "-3"})
+    assert result.returncode == 1, result.stderr
+    assert "Environment variables" in result.stdout  # the whole report is there
+    assert "missing" in result.stdout
+    assert "observed: failed:" in result.stdout
+    assert "Check failed: num_threads >= 1" in result.stdout
+    assert "starting TensorFlow in a fresh process" in result.stderr  # progress was shown
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_doctor_does_not_start_absurd_pools():
+    result = run_cli("doctor", "--json", env={"TF_NUM_INTRAOP_THREADS": "99999"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["probe"]["status"] == "skipped"
+    assert report["observed_threads"] is None
+    assert any("probe skipped" in warning for warning in report["warnings"])
+    assert any("(its CPU affinity mask)" in warning for warning in report["warnings"])

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import sysconfig
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 import tfthreads
@@ -15,6 +19,7 @@ from tfthreads.isolation import (
     WorkerError,
     child_environment,
     filter_startup_noise,
+    run_function,
     run_snippet,
     run_worker,
 )
@@ -156,3 +161,89 @@ def test_run_snippet_reports_tensorflow_abort():
     )
     assert result.returncode == -6  # SIGABRT from TensorFlow's CHECK
     assert "Check failed: num_threads >= 1" in result.last_error_line
+
+
+def test_run_snippet_hands_back_its_result_and_uncaught_errors():
+    assert run_snippet("result = {'n': [1, 2]}").data == {"n": [1, 2]}
+    assert run_snippet("result = object()").data is None  # not JSON: not handed back
+    failed = run_snippet("print('before'); raise KeyError('boom')")
+    assert (failed.stdout, failed.returncode) == ("before\n", 1)
+    assert "KeyError: 'boom'" in failed.last_error_line
+
+
+def test_run_snippet_honours_cpus():
+    assert run_snippet(
+        "import os; result = sorted(os.sched_getaffinity(0))", cpus=[AFFINITY[-1]]
+    ).data == [AFFINITY[-1]]
+
+
+def test_run_function_imports_the_module_from_its_folder(tmp_path, monkeypatch):
+    (tmp_path / "child_tasks.py").write_text(
+        "import os\n"
+        "def affinity(label):\n"
+        "    return {'label': label, 'cpus': sorted(os.sched_getaffinity(0)), 'pid': os.getpid()}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import child_tasks
+
+    seen = run_function(child_tasks.affinity, {"label": "x"}, cpus=[AFFINITY[0]])
+    assert (seen["label"], seen["cpus"]) == ("x", [AFFINITY[0]])
+    assert seen["pid"] != os.getpid()
+
+
+def test_run_function_refuses_what_a_child_cannot_import():
+    def local():
+        return 1
+
+    with pytest.raises(ValueError, match="module-level function"):
+        run_function(local)
+
+
+def test_run_function_reports_the_exception_by_name():
+    with pytest.raises(WorkerError, match="JSONDecodeError") as caught:
+        run_function(json.loads, {"s": "not json"})
+    assert caught.value.reason == "error"
+
+
+def test_children_keep_the_standard_library_ahead_of_site_packages():
+    path = run_snippet("import sys; result = sys.path").data
+    stdlib = sysconfig.get_path("stdlib")
+    packages = [i for i, folder in enumerate(path) if folder.endswith("-packages")]
+    assert packages, path
+    assert path.index(stdlib) < min(packages)
+
+
+def test_an_installed_copy_is_not_put_on_pythonpath(monkeypatch):
+    parent = str(Path(tfthreads.__file__).resolve().parent.parent)
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: parent)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    assert "PYTHONPATH" not in child_environment()
+
+
+def _parent_with_a_sleeping_worker():
+    """Start a process that runs a worker which sleeps; return both as psutil processes."""
+    code = (
+        "from tfthreads.isolation import run_snippet\n"
+        "run_snippet('import time; time.sleep(120)', timeout=300)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], env=child_environment())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = psutil.Process(parent.pid).children()
+        if workers:
+            time.sleep(0.5)  # let the worker read its request and arm its parent checks
+            return parent, workers[0]
+        time.sleep(0.05)
+    parent.kill()
+    pytest.fail("the worker did not start")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_workers_do_not_outlive_their_parent(how):
+    parent, worker = _parent_with_a_sleeping_worker()
+    parent.send_signal(how)
+    parent.wait(timeout=30)
+    _, alive = psutil.wait_procs([worker], timeout=10)
+    for orphan in alive:
+        orphan.kill()
+    assert not alive, f"worker {worker.pid} still running after its parent got {how!r}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 
 import tfthreads
+from tfthreads.isolation import run_snippet
 
 
 def test_version_matches_metadata():
@@ -16,9 +17,9 @@ def test_public_names_exist():
         assert hasattr(tfthreads, name), name
 
 
-def test_import_does_not_import_tensorflow(python_runner):
+def test_import_does_not_import_tensorflow():
     # TensorFlow fixes its pools once per process; importing tfthreads must not start it.
-    result = python_runner(
+    result = run_snippet(
         "import sys, tfthreads, tfthreads.cli, tfthreads.doctor; print('tensorflow' in sys.modules)"
     )
     assert result.returncode == 0, result.stderr

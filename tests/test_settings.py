@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tfthreads.errors import SettingError, TooLateError
+from tfthreads.isolation import run_snippet
 from tfthreads.settings import MAX_THREADS, PoolOption, ThreadSettings, resolve_pools
 
 BAD_VALUES = [
@@ -171,8 +172,8 @@ def test_too_late_error_type():
 
 
 @pytest.mark.slow
-def test_apply_before_runtime_sets_the_pools(python_runner):
-    result = python_runner(
+def test_apply_before_runtime_sets_the_pools():
+    result = run_snippet(
         """
         import tensorflow as tf
         from tfthreads.settings import ThreadSettings
@@ -187,8 +188,8 @@ def test_apply_before_runtime_sets_the_pools(python_runner):
 
 
 @pytest.mark.slow
-def test_apply_after_runtime_raises_too_late(python_runner):
-    result = python_runner(
+def test_apply_after_runtime_raises_too_late():
+    result = run_snippet(
         """
         import tensorflow as tf
         from tfthreads.errors import TooLateError

@@ -44,3 +44,31 @@ def test_percentile_matches_numpy(values, q):
     assert percentile(values, q) == pytest.approx(
         float(np.percentile(values, q)), rel=1e-9, abs=1e-9
     )
+
+
+def test_ratio_interval_covers_the_true_ratio_about_95_percent_of_the_time():
+    import random
+
+    from tfthreads.stats import ratio_interval
+
+    rng = random.Random(7)
+    hits = 0
+    trials = 400
+    for _ in range(trials):
+        drift = [rng.lognormvariate(0, 0.3) for _ in range(5)]  # hits both settings alike
+        base = [d * rng.lognormvariate(0, 0.1) for d in drift]
+        cand = [0.8 * d * rng.lognormvariate(0, 0.1) for d in drift]
+        interval = ratio_interval(base, cand)
+        hits += interval.low <= 0.8 <= interval.high
+    assert 0.91 <= hits / trials <= 0.99
+
+
+def test_ratio_interval_separates_a_clear_difference_and_ties_noise():
+    from tfthreads.stats import ratio_interval
+
+    clear = ratio_interval([10.0, 10.4, 9.8, 10.1], [5.0, 5.3, 4.9, 5.1])
+    assert not clear.includes_one
+    assert clear.describe().startswith("0.50x (95 % CI 0.")
+    tie = ratio_interval([10.0, 11.0, 9.0, 10.5], [10.5, 9.5, 10.0, 10.0])
+    assert tie.includes_one
+    assert tie.as_dict()["indistinguishable"] is True

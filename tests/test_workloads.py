@@ -92,3 +92,31 @@ def test_bad_keras_input_shapes(tmp_path, shape, words):
     params = {} if shape is None else {"input_shape": shape}
     with pytest.raises(SettingError, match=words):
         parse_workload(str(model), **params)
+
+
+def test_input_shape_with_an_empty_part_is_refused(tmp_path):
+    model = tmp_path / "m.keras"
+    with zipfile.ZipFile(model, "w") as archive:
+        archive.writestr("config.json", "{}")
+    with pytest.raises(SettingError, match="'1,,32'"):
+        parse_workload(str(model), input_shape="1,,32")
+
+
+def test_fingerprint_changes_with_the_model_file_and_the_user_code(tmp_path, monkeypatch):
+    model = tmp_path / "m.keras"
+    with zipfile.ZipFile(model, "w") as archive:
+        archive.writestr("config.json", "{}")
+    spec = parse_workload(str(model), input_shape="1,4")
+    first = spec.fingerprint()
+    with zipfile.ZipFile(model, "a") as archive:
+        archive.writestr("more.json", "{}")
+    assert spec.fingerprint() != first
+    assert spec.fingerprint()["params"] == {"input_shape": [1, 4]}
+
+    (tmp_path / "usermod.py").write_text("def step():\n    return lambda: 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    user = parse_workload("usermod:step")
+    before = user.fingerprint()
+    (tmp_path / "usermod.py").write_text("def step():\n    return lambda: 2\n")
+    assert user.fingerprint() != before
+    assert parse_workload("matmul", n=64).fingerprint() != parse_workload("matmul").fingerprint()

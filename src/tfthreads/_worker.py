@@ -7,10 +7,16 @@ TensorFlow's C++ code, is sent to stderr, so stdout carries nothing but the resp
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import json
 import os
+import signal
 import sys
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -137,6 +143,27 @@ def _measure(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _check_workloads(payload: dict[str, Any]) -> dict[str, Any]:
+    """Build each workload's step and run it once; report which ones cannot run.
+
+    Run once before a sweep, so that a user workload that cannot be imported or called,
+    or a model fed the wrong input shape, is a usage error and not a grid of failures.
+    """
+    import tensorflow as tf
+
+    from tfthreads._workloads_tf import build_step
+    from tfthreads.workloads import WorkloadSpec
+
+    problems: dict[str, str] = {}
+    for spec_data in payload["workloads"]:
+        spec = WorkloadSpec.from_dict(spec_data)
+        try:
+            build_step(tf, spec).run()
+        except Exception as error:  # noqa: BLE001 - each problem goes back by workload
+            problems[spec.name] = f"{type(error).__name__}: {error}"
+    return {"problems": problems}
+
+
 def _build_info(tf: Any) -> dict[str, Any]:
     from tensorflow.python.util import _pywrap_util_port
 
@@ -154,16 +181,80 @@ def _inventory_only(payload: dict[str, Any]) -> dict[str, Any]:
     return {"affinity": sorted(os.sched_getaffinity(0)), "inventory": snapshot.as_dict()}
 
 
+def _call(payload: dict[str, Any]) -> dict[str, Any]:
+    """Import a module-level function by name, call it and hand back what it returned."""
+    folder = payload.get("path")
+    if folder and folder not in sys.path:
+        sys.path.append(folder)  # after the standard library and site-packages
+    target: Any = importlib.import_module(payload["module"])
+    for part in payload["qualname"].split("."):
+        target = getattr(target, part)
+    return {"value": target(**payload.get("arguments", {}))}
+
+
+def _snippet(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run a code snippet as ``__main__``; hand back its prints, exit code and ``result``."""
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    printed = io.StringIO()
+    exit_code = 0
+    with contextlib.redirect_stdout(printed):
+        try:
+            exec(compile(payload["code"], "<snippet>", "exec"), namespace)  # noqa: S102
+        except SystemExit as stop:
+            exit_code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            if stop.code is not None and not isinstance(stop.code, int):
+                print(stop.code, file=sys.stderr)
+        except BaseException:  # noqa: BLE001 - reported like an uncaught exception in python -c
+            traceback.print_exc(file=sys.stderr)
+            exit_code = 1
+    sys.stderr.flush()
+    data = namespace.get("result")
+    try:
+        json.dumps(data)
+    except (TypeError, ValueError):
+        data = None
+    return {"stdout": printed.getvalue(), "exit": exit_code, "data": data}
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "call": _call,
+    "check_workloads": _check_workloads,
     "measure": _measure,
     "observe_pools": _observe_pools,
     "inventory": _inventory_only,
+    "snippet": _snippet,
 }
 
 
 def _respond(stream: Any, response: dict[str, Any]) -> None:
     stream.write(json.dumps({"protocol": PROTOCOL_VERSION, **response}))
     stream.flush()
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Make sure this worker cannot outlive the process that started it.
+
+    Workers run in their own session (so a timeout can kill their whole group), which
+    also keeps Ctrl-C away from them. On Linux the kernel sends SIGKILL when the parent
+    dies (``PR_SET_PDEATHSIG``); a watcher thread covers other systems and the moment
+    before the call.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if parent is None:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name="tfthreads_parent_watch", daemon=True).start()
 
 
 def main() -> int:
@@ -174,6 +265,7 @@ def main() -> int:
     os.dup2(2, 1)
     try:
         request = json.loads(sys.stdin.read())
+        _die_with_parent(request.get("parent"))
         if request.get("protocol") != PROTOCOL_VERSION:
             raise ValueError(
                 f"protocol: got {request.get('protocol')!r}; expected {PROTOCOL_VERSION}"

@@ -78,9 +78,16 @@ def _doctor(args: argparse.Namespace) -> int:
     from tfthreads.doctor import doctor_report, format_report
 
     settings = ThreadSettings(intra_op=args.intra_op, inter_op=args.inter_op)
-    report = doctor_report(settings, probe=not args.no_probe, timeout=args.timeout)
+
+    def progress(line: str) -> None:
+        print(f"tfthreads doctor: {line}...", file=sys.stderr, flush=True)
+
+    report = doctor_report(
+        settings, probe=not args.no_probe, timeout=args.timeout, on_probe=progress
+    )
     print(json.dumps(report, indent=2, sort_keys=True) if args.json else format_report(report))
-    return EXIT_OK
+    # The report is complete except for what the probe would have observed.
+    return EXIT_FAILURE if report["probe"]["status"] == "failed" else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,8 @@ import importlib.util
 import math
 import os
 import platform
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tfthreads._version import __version__
@@ -22,7 +23,7 @@ from tfthreads.errors import TensorFlowUnavailableError
 from tfthreads.isolation import WorkerError
 from tfthreads.probe import PoolObservation, observe_pools
 from tfthreads.provenance import onednn_cpu_flags
-from tfthreads.settings import ResolvedPools, ThreadSettings, resolve_pools
+from tfthreads.settings import MAX_THREADS, ResolvedPools, ThreadSettings, resolve_pools
 from tfthreads.topology import Topology, topology
 
 __all__ = ["REPORT_KEYS", "SCHEMA_VERSION", "doctor_report", "format_report"]
@@ -48,6 +49,7 @@ REPORT_KEYS = (
     "resolved_inter_op_threads",
     "resolved_sources",
     "observed_threads",
+    "probe",
     "warnings",
 )
 
@@ -93,11 +95,13 @@ def _warnings(
 ) -> list[str]:
     found = []
     budget = topo.cpu_budget
+    quota_limits = topo.quota_cpus is not None and topo.quota_cpus < topo.affinity_cpus
+    limit = "its cgroup CPU quota" if quota_limits else "its CPU affinity mask"
     for pool, size in (("intra-op", resolved.intra_op), ("inter-op", resolved.inter_op)):
         if size > budget:
             found.append(
                 f"the {pool} pool will have {size} threads but this process may use only "
-                f"{budget:g} CPUs' worth of time (cgroup quota); set it to "
+                f"{budget:g} CPUs' worth of time ({limit}); set it to "
                 f"{max(1, math.floor(budget))} or fewer"
             )
     for setting in by_kind(Kind.ENV_VAR):
@@ -144,8 +148,12 @@ def doctor_report(
     environ: Mapping[str, str] | None = None,
     probe: bool = True,
     timeout: float = 120.0,
+    on_probe: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Build the doctor's report as a JSON-ready dictionary.
+
+    When the probe fails, times out or is not worth starting, the report still has
+    everything else, and ``probe`` says why the observed column is missing.
 
     Parameters
     ----------
@@ -157,6 +165,8 @@ def doctor_report(
         Start a fresh TensorFlow process to observe the pools (a few seconds).
     timeout : float
         Seconds the probe may take.
+    on_probe : callable, optional
+        Called with a line of progress when the probe starts (the CLI shows it).
 
     Returns
     -------
@@ -174,10 +184,22 @@ def doctor_report(
     topo = topology()
     resolved = resolve_pools(settings, affinity_cpus=topo.affinity_cpus, environ=environ)
     observation = None
+    probe_status: dict[str, Any] = {"status": "not run", "reason": "--no-probe"}
     build: dict[str, Any] = {"is_cuda_build": None, "onednn_enabled": None}
-    if probe:
+    too_many = max(resolved.intra_op, resolved.inter_op) > MAX_THREADS
+    if probe and too_many:
+        probe_status = {
+            "status": "skipped",
+            "reason": f"the pools would have {resolved.intra_op} and {resolved.inter_op} "
+            f"threads (more than {MAX_THREADS}); a process starting them can take minutes",
+        }
+    elif probe:
         child_env: dict[str, str | None] = dict.fromkeys(os.environ)
         child_env.update(environ)
+        if on_probe is not None:
+            on_probe(
+                f"starting TensorFlow in a fresh process to observe its pools (up to {timeout:g} s)"
+            )
         try:
             observation = observe_pools(settings, env=child_env, timeout=timeout)
         except WorkerError as error:
@@ -185,12 +207,14 @@ def doctor_report(
                 raise TensorFlowUnavailableError(
                     f"TensorFlow cannot be imported: {error}"
                 ) from None
-            raise
-        tensorflow_version = observation.tensorflow_version
-        build = {
-            "is_cuda_build": observation.is_cuda_build,
-            "onednn_enabled": observation.onednn_enabled,
-        }
+            probe_status = {"status": "failed", "reason": _one_line(str(error))}
+        else:
+            probe_status = {"status": "ok", "reason": None}
+            tensorflow_version = observation.tensorflow_version
+            build = {
+                "is_cuda_build": observation.is_cuda_build,
+                "onednn_enabled": observation.onednn_enabled,
+            }
     onednn = environ.get("TF_ENABLE_ONEDNN_OPTS")
     build["onednn_reason"] = (
         f"TF_ENABLE_ONEDNN_OPTS={onednn} is set"
@@ -222,7 +246,13 @@ def doctor_report(
             "new_threads": observation.new_threads,
             "total": observation.total_threads,
         },
-        "warnings": _warnings(topo, resolved, environ, observation),
+        "probe": probe_status,
+        "warnings": _warnings(topo, resolved, environ, observation)
+        + (
+            [f"the probe {probe_status['status']}: {probe_status['reason']}"]
+            if probe_status["status"] in {"failed", "skipped"}
+            else []
+        ),
     }
 
 
@@ -255,13 +285,16 @@ def format_report(report: Mapping[str, Any]) -> str:
         "",
         "Thread pools            configured  resolved (from)        observed",
     ]
+    missing = "-" if report["probe"]["status"] == "not run" else "missing"
     for pool, key in (("intra-op", "intra_op"), ("inter-op", "inter_op")):
-        seen = "-" if observed is None else str(observed[key])
+        seen = missing if observed is None else str(observed[key])
         resolved = report[f"resolved_{key}_threads"]
         lines.append(
             f"  {pool:<22}{report['configured'][key]:>10}  {resolved:>8} "
             f"{'(' + sources[key] + ')':<14}{seen:>8}"
         )
+    if observed is None and report["probe"]["status"] != "not run":
+        lines.append(f"  observed: {report['probe']['status']}: {report['probe']['reason']}")
     if observed is not None:
         new = ", ".join(f"{name} x{count}" for name, count in observed["new_threads"].items())
         lines.append(f"  threads started by the runtime: {new} ({observed['total']} in all)")
@@ -273,6 +306,12 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += ["", "Warnings" if report["warnings"] else "No warnings."]
     lines += [f"  - {warning}" for warning in report["warnings"]]
     return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    """Squeeze a failure message into one line without terminal escape codes."""
+    plain = re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", "", text)
+    return " ".join(plain.split())
 
 
 def _build_kind(is_cuda_build: object) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "count_pools",
     "diff",
     "inventory",
+    "pool_counts",
 ]
 
 #: Thread-name prefixes TensorFlow uses, and what each pool is.
@@ -243,6 +244,34 @@ def count_pools(new_threads: Mapping[str, int]) -> dict[str, int]:
         elif pool == "inter-op pool":
             pools["inter_op"] += int(count)
     return pools
+
+
+def pool_counts(before: ThreadInventory, after: ThreadInventory | None = None) -> dict[str, int]:
+    """Count the pool threads that appeared between two inventories of this process.
+
+    The one way pages, examples and tests count pools:
+    :func:`count_pools` of :func:`diff`.
+
+    Parameters
+    ----------
+    before : ThreadInventory
+        Taken before the runtime started (before the first op, or before ``import``).
+    after : ThreadInventory, optional
+        Taken after; a fresh :func:`inventory` by default.
+
+    Returns
+    -------
+    dict
+        ``{"intra_op": n, "inter_op": m}``.
+
+    Examples
+    --------
+    >>> a = ThreadInventory(1, (ThreadInfo(1, "python", "running", 0.1),))
+    >>> b = ThreadInventory(1, a.threads + (ThreadInfo(2, "tf_Compute", "sleeping", 0.0),))
+    >>> pool_counts(a, b)
+    {'intra_op': 0, 'inter_op': 1}
+    """
+    return count_pools(diff(before, inventory() if after is None else after))
 
 
 def _clock_ticks() -> int:

@@ -1,10 +1,18 @@
-"""Run TensorFlow work in a fresh process: JSON in on stdin, JSON out on stdout.
+"""The one place that starts child processes: JSON in on stdin, JSON out on stdout.
 
-TensorFlow fixes its thread pools once per process, so every measurement that depends on
-a setting runs in a child started for it.
+TensorFlow fixes its thread pools once per process, so every measurement, probe, doc
+example and test that depends on a setting runs in a child started for it.
 The child is ``python -m tfthreads._worker``; it gets an explicit environment and,
-optionally, a CPU affinity that it applies to itself before TensorFlow is imported.
-Nothing is pickled and no shell is involved.
+optionally, a CPU affinity and a cgroup that it applies to itself before TensorFlow is
+imported. Nothing is pickled and no shell is involved.
+
+Three entry points share that one protocol:
+
+* :func:`run_worker` / :func:`run_workers` run a named task of the worker;
+* :func:`run_function` calls a function from an importable module and returns what it
+  returned (JSON data);
+* :func:`run_snippet` runs a code snippet and returns what it printed, its exit code
+  and, if the snippet assigned one, its ``result`` (JSON data).
 """
 
 from __future__ import annotations
@@ -14,11 +22,14 @@ import json
 import os
 import re
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
+import textwrap
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +43,7 @@ __all__ = [
     "WorkerResult",
     "child_environment",
     "filter_startup_noise",
+    "run_function",
     "run_snippet",
     "run_worker",
     "run_workers",
@@ -94,12 +106,17 @@ class WorkerError(TFThreadsError, RuntimeError):
         output was not the expected JSON).
     stderr : str
         What the worker wrote to stderr, without start-up noise.
+    returncode : int or None
+        The child's exit code (negative for a signal), ``None`` after a timeout.
     """
 
-    def __init__(self, message: str, *, reason: str, stderr: str = "") -> None:
+    def __init__(
+        self, message: str, *, reason: str, stderr: str = "", returncode: int | None = None
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.stderr = stderr
+        self.returncode = returncode
 
 
 @dataclass(frozen=True)
@@ -129,8 +146,10 @@ def child_environment(env: Mapping[str, str | None] | None = None) -> dict[str, 
     Returns
     -------
     dict of str to str
-        The full environment for the child. The directory that holds the ``tfthreads``
-        package is put first on ``PYTHONPATH`` so the child imports this same copy.
+        The full environment for the child. When ``tfthreads`` runs from a source folder
+        (not from site-packages), that folder is put on ``PYTHONPATH`` so the child imports
+        this same copy; an installed copy needs nothing, and site-packages is never put
+        ahead of the standard library.
 
     Examples
     --------
@@ -144,10 +163,23 @@ def child_environment(env: Mapping[str, str | None] | None = None) -> dict[str, 
             environ.pop(name, None)
         else:
             environ[name] = value
-    package_parent = str(Path(__file__).resolve().parent.parent)
-    existing = environ.get("PYTHONPATH")
-    environ["PYTHONPATH"] = package_parent + (os.pathsep + existing if existing else "")
+    package_parent = _source_folder()
+    if package_parent is not None:
+        existing = environ.get("PYTHONPATH")
+        environ["PYTHONPATH"] = package_parent + (os.pathsep + existing if existing else "")
     return environ
+
+
+def _source_folder() -> str | None:
+    """Return the folder holding the ``tfthreads`` package, unless it is an install folder."""
+    parent = Path(__file__).resolve().parent.parent
+    installed = {sysconfig.get_path(name) for name in ("purelib", "platlib")}
+    installed.update(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        installed.add(site.getusersitepackages())
+    if any(folder and Path(folder).resolve() == parent for folder in installed):
+        return None
+    return str(parent)
 
 
 def _key_line(stderr: str) -> str:
@@ -226,27 +258,47 @@ def run_workers(
     environ = child_environment(env)
     deadline = time.monotonic() + timeout
     with contextlib.ExitStack() as stack:
-        children = []
-        for payload in payloads:
-            request = {"protocol": PROTOCOL_VERSION, "task": task, "payload": dict(payload)}
-            request["cpus"] = cpu_list
-            request["cgroup"] = None if cgroup is None else str(cgroup)
-            stdin, stdout, stderr = (stack.enter_context(tempfile.TemporaryFile()) for _ in "abc")
-            stdin.write(json.dumps(request).encode())
-            stdin.seek(0)
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tfthreads._worker"],
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                env=environ,
-                start_new_session=True,  # so a timeout can kill the child and its children
-            )
-            children.append((process, stdout, stderr))
-        return [
-            _collect(task, process, stdout, stderr, deadline, timeout)
-            for process, stdout, stderr in children
-        ]
+        children: list[tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]] = []
+        try:
+            for payload in payloads:
+                request = {
+                    "protocol": PROTOCOL_VERSION,
+                    "task": task,
+                    "payload": dict(payload),
+                    "cpus": cpu_list,
+                    "cgroup": None if cgroup is None else str(cgroup),
+                    "parent": os.getpid(),
+                }
+                stdin, stdout, stderr = (
+                    stack.enter_context(tempfile.TemporaryFile()) for _ in "abc"
+                )
+                stdin.write(json.dumps(request).encode())
+                stdin.seek(0)
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "tfthreads._worker"],
+                    stdin=stdin,
+                    stdout=stdout,
+                    stderr=stderr,
+                    env=environ,
+                    start_new_session=True,  # so a timeout can kill the child and its children
+                )
+                children.append((process, stdout, stderr))
+            return [
+                _collect(task, process, stdout, stderr, deadline, timeout)
+                for process, stdout, stderr in children
+            ]
+        except BaseException:
+            # Ctrl-C (or any error) in this process: the children are in their own
+            # sessions, so nothing else would stop them.
+            for process, _, _ in children:
+                _kill_group(process)
+            raise
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _collect(
@@ -262,9 +314,7 @@ def _collect(
         process.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         timed_out = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        _kill_group(process)
     stdout.seek(0)
     stderr.seek(0)
     out = stdout.read().decode(errors="replace")
@@ -288,6 +338,7 @@ def _outcome(task: str, returncode: int, out: str, err: str) -> WorkerResult | W
             f"{_key_line(err)}",
             reason="signal",
             stderr=err,
+            returncode=returncode,
         )
     if response is not None and not response.get("ok", False):
         error = response.get("error", {})
@@ -296,18 +347,21 @@ def _outcome(task: str, returncode: int, out: str, err: str) -> WorkerResult | W
             f"{error.get('message', '')}",
             reason="error",
             stderr=err,
+            returncode=returncode,
         )
     if returncode != 0:
         return WorkerError(
             f"worker task {task!r} exited with code {returncode}: {_key_line(err)}",
             reason="exit",
             stderr=err,
+            returncode=returncode,
         )
     if response is None:
         return WorkerError(
             f"worker task {task!r} sent no JSON result; stdout was {out.strip()[-200:]!r}",
             reason="protocol",
             stderr=err,
+            returncode=returncode,
         )
     return WorkerResult(result=response["result"], stderr=err)
 
@@ -325,23 +379,107 @@ def _parse_response(stdout: str) -> dict[str, Any] | None:
     return response
 
 
+def run_function(
+    function: Callable[..., Any],
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str | None] | None = None,
+    cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
+    timeout: float = 120.0,
+) -> Any:
+    """Call ``function(**arguments)`` in a fresh process and return what it returned.
+
+    The child imports the function's module by name (its folder is added to the end of
+    the child's ``sys.path``), so the function must live at the top level of a module
+    that can be imported, not in ``__main__``. Arguments and the returned value travel
+    as JSON.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function whose return value is JSON data.
+    arguments : mapping, optional
+        Keyword arguments, JSON-serialisable.
+    env, cpus, cgroup, timeout
+        As for :func:`run_worker`.
+
+    Returns
+    -------
+    object
+        The function's return value, as it comes out of JSON.
+
+    Raises
+    ------
+    WorkerError
+        When the child fails or the function raises; the message names the exception.
+    ValueError
+        When ``function`` cannot be imported by a child.
+
+    Examples
+    --------
+    >>> import os
+    >>> run_function(os.cpu_count) == os.cpu_count()
+    True
+    """
+    outcome = run_worker(
+        "call",
+        _call_payload(function, arguments),
+        env=env,
+        cpus=cpus,
+        cgroup=cgroup,
+        timeout=timeout,
+    )
+    return outcome.result["value"]
+
+
+def _call_payload(
+    function: Callable[..., Any], arguments: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    module_name = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", "")
+    if not module_name or module_name == "__main__" or "<locals>" in qualname:
+        raise ValueError(
+            f"function: got {function!r}; expected a module-level function of an "
+            "importable module (a child process imports it by name)"
+        )
+    module = sys.modules.get(module_name)
+    module_file = getattr(module, "__file__", None)
+    root = None
+    if module_file:
+        root = Path(module_file).resolve().parent
+        for _ in range(module_name.count(".")):
+            root = root.parent
+    return {
+        "module": module_name,
+        "qualname": qualname,
+        "path": None if root is None else str(root),
+        "arguments": dict(arguments or {}),
+    }
+
+
 @dataclass(frozen=True)
 class SnippetResult:
-    """What a snippet run by :func:`run_snippet` printed, and how it ended.
+    """What a snippet run by :func:`run_snippet` printed, returned and how it ended.
 
     Attributes
     ----------
     stdout : str
-        Everything the snippet printed on stdout.
+        What the snippet printed from Python (``print``); lost if the process crashed.
     stderr : str
-        Its stderr without TensorFlow's start-up chatter.
+        Its stderr without TensorFlow's start-up chatter, and the traceback of an
+        exception the snippet did not catch.
     returncode : int
-        The exit code; negative when a signal killed it (``-6`` for TensorFlow's aborts).
+        0 when the snippet ran to its end, its ``sys.exit`` code, 1 for an uncaught
+        exception, negative when a signal killed it (``-6`` for TensorFlow's aborts).
+    data : object
+        The value the snippet assigned to ``result`` (JSON data), or ``None``.
     """
 
     stdout: str
     stderr: str
     returncode: int
+    data: Any = None
 
     @property
     def last_error_line(self) -> str:
@@ -353,52 +491,52 @@ def run_snippet(
     code: str,
     *,
     env: Mapping[str, str | None] | None = None,
+    cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
 ) -> SnippetResult:
-    """Run a Python snippet in a fresh interpreter and capture what it prints.
+    """Run a Python snippet in a fresh worker process and return what it produced.
 
     Documentation pages use it to show TensorFlow code that sets the thread pools: the
     pools can be set only once per process, so each snippet gets its own process.
+    A snippet hands data back by assigning JSON data to a variable named ``result``.
 
     Parameters
     ----------
     code : str
-        Python source, passed to ``python -c`` (no shell is involved).
-    env : mapping, optional
-        Environment changes for the child (``None`` values remove a variable).
-    timeout : float
-        Seconds before the child is killed.
+        Python source, run as ``__main__`` (common indentation is removed first; no
+        shell is involved).
+    env, cpus, cgroup, timeout
+        As for :func:`run_worker`.
 
     Returns
     -------
     SnippetResult
-        Its stdout, filtered stderr and exit code.
+        What it printed, its filtered stderr, exit code and ``result``.
 
     Raises
     ------
     WorkerError
-        When the snippet runs past ``timeout``.
+        When the snippet runs past ``timeout`` or the child fails outside the snippet.
 
     Examples
     --------
     >>> print(run_snippet("import os; print(os.getpid() > 0)").stdout, end="")
     True
+    >>> run_snippet("result = {'answer': 6 * 7}").data
+    {'answer': 42}
     """
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env=child_environment(env),
-            timeout=timeout,
-            check=False,
+    request = {"code": textwrap.dedent(code)}
+    outcomes = run_workers("snippet", [request], env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
+    outcome = outcomes[0]
+    if isinstance(outcome, WorkerResult):
+        result = outcome.result
+        return SnippetResult(
+            stdout=result["stdout"],
+            stderr=outcome.stderr,
+            returncode=int(result["exit"]),
+            data=result.get("data"),
         )
-    except subprocess.TimeoutExpired:
-        raise WorkerError(
-            f"snippet timed out after {timeout:g} s and was killed", reason="timeout"
-        ) from None
-    return SnippetResult(
-        stdout=completed.stdout,
-        stderr=filter_startup_noise(completed.stderr),
-        returncode=completed.returncode,
-    )
+    if outcome.reason in {"signal", "exit"} and outcome.returncode is not None:
+        return SnippetResult(stdout="", stderr=outcome.stderr, returncode=outcome.returncode)
+    raise outcome

@@ -8,6 +8,8 @@ fails at once with one line instead of after a TensorFlow start-up per setting.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
 import re
 import zipfile
@@ -69,6 +71,23 @@ class WorkloadSpec:
             return Path(self.target).name
         return self.target
 
+    def fingerprint(self) -> dict[str, Any]:
+        """Describe exactly what would run, for results keys: the spec plus a content hash.
+
+        A Keras model file or folder is hashed by its bytes, a user workload by the source
+        of its module (found without importing it), so that changing the model or fixing
+        the code makes earlier results stale.
+        """
+        content = None
+        if self.kind == "keras":
+            content = _hash_files(Path(self.target))
+        elif self.kind == "callable":
+            with contextlib.suppress(ImportError, ValueError):
+                found = importlib.util.find_spec(self.target.split(":")[0])
+                if found is not None and found.origin and Path(found.origin).is_file():
+                    content = _hash_files(Path(found.origin))
+        return {**self.as_dict(), "content": content}
+
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON form sent to the worker."""
         return {"kind": self.kind, "target": self.target, "params": dict(self.params)}
@@ -77,6 +96,19 @@ class WorkloadSpec:
     def from_dict(cls, data: Mapping[str, Any]) -> WorkloadSpec:
         """Rebuild a spec from :meth:`as_dict` output."""
         return cls(str(data["kind"]), str(data["target"]), dict(data.get("params", {})))
+
+
+def _hash_files(path: Path) -> str | None:
+    """SHA-256 of a file, or of every file under a folder (names and bytes)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    try:
+        for file in files:
+            digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+            digest.update(file.read_bytes())
+    except OSError:
+        return None
+    return digest.hexdigest()[:16]
 
 
 def _check_params(
@@ -99,9 +131,9 @@ def _check_params(
 def _input_shape(given: Any) -> list[int]:
     value = given
     if isinstance(value, str):
-        parts = [part.strip() for part in value.split(",") if part.strip()]
+        parts = [part.strip() for part in value.split(",")]
         try:
-            value = [int(part) for part in parts]
+            value = [int(part) for part in parts]  # an empty part ("1,,32") is refused too
         except ValueError:
             raise SettingError(
                 f"input_shape: got {value!r}; expected whole numbers separated by commas, "

@@ -1,0 +1,284 @@
+"""Results files: JSON lines behind a header, safe to resume, append to and share.
+
+A results file starts with one header line that says what the file is (format and
+version) and which tfthreads wrote it; each later line is one row, a JSON object.
+:class:`ResultsFile` is the only code that reads or writes one:
+
+* it refuses any path that is not a regular file or a new path (devices, FIFOs,
+  folders, trailing slashes), and any existing file that is not a results file, so a
+  typo can neither hang a run, fill a disk nor overwrite a model or notes;
+* it reads lines with a size limit, and repairs a last line cut short by a crash
+  before it appends, so a crash costs at most the row that was being written;
+* each row goes out in one ``write`` of a whole line, flushed and synced;
+* it holds an exclusive lock while open: a second run writing the same file is
+  refused with one line instead of interleaving rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from tfthreads._version import __version__
+from tfthreads.errors import SettingError
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_LINE_BYTES",
+    "ResultsFile",
+    "check_results_path",
+    "fingerprint",
+]
+
+#: What the header's ``format`` field says.
+FORMAT = "tfthreads-results"
+#: Version of the row layout; a file of another version is refused, not misread.
+FORMAT_VERSION = 1
+#: Longest line read back: a row holds a few thousand timings at most.
+MAX_LINE_BYTES = 4 * 1024 * 1024
+
+
+def check_results_path(path: str | os.PathLike[str], *, name: str = "results") -> Path:
+    """Return ``path`` if it can hold a results file, else raise one clear line.
+
+    Allowed: an existing regular file, or a new path whose folder exists or can be made.
+
+    Parameters
+    ----------
+    path : path-like
+        Where the results go.
+    name : str
+        What the message calls the path, such as ``"--output"`` on the CLI.
+
+    Raises
+    ------
+    SettingError
+        For a folder, a device, a FIFO, a socket or a path ending in a slash.
+
+    Examples
+    --------
+    >>> check_results_path("/dev/null", name="--output")
+    Traceback (most recent call last):
+    ...
+    tfthreads.errors.SettingError: --output: '/dev/null' is a character device; expected a regular file or a new path
+    """
+    text = os.fspath(path)
+    if not text or text.endswith(("/", os.sep)):
+        raise SettingError(f"{name}: {text!r} names a folder; expected a file path")
+    target = Path(text)
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as error:
+        raise SettingError(f"{name}: cannot use {text!r}: {error.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise SettingError(
+            f"{name}: {text!r} is {_file_type(mode)}; expected a regular file or a new path"
+        )
+    return target
+
+
+def _file_type(mode: int) -> str:
+    for test, words in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def fingerprint(data: Mapping[str, Any]) -> str:
+    """Hash JSON data in a canonical form (sorted keys): the key of a measurement.
+
+    Examples
+    --------
+    >>> fingerprint({"b": 1, "a": [2]}) == fingerprint({"a": [2], "b": 1})
+    True
+    """
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class ResultsFile:
+    """An open results file: its rows, locked for this run until :meth:`close`.
+
+    Use :meth:`open`; rows already in the file are in :attr:`rows`.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    rows : list of dict
+        The rows read when it was opened, then those appended.
+    repaired : bool
+        Whether a last line cut short by a crash was removed when it was opened.
+    """
+
+    def __init__(self, path: Path, handle: IO[bytes], rows: list[dict[str, Any]], repaired: bool):
+        self.path = path
+        self._handle = handle
+        self.rows = rows
+        self.repaired = repaired
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        resume: bool = True,
+        name: str = "results",
+        run: Mapping[str, Any] | None = None,
+    ) -> ResultsFile:
+        """Open (or create) a results file for appending, and read what it holds.
+
+        Parameters
+        ----------
+        path : path-like
+            The file; see :func:`check_results_path` for what is allowed.
+        resume : bool
+            Keep the rows already there; ``False`` starts the file afresh (only a
+            results file is ever emptied).
+        name : str
+            What error messages call the path.
+        run : mapping, optional
+            Parameters of the run, stored in the header of a new file.
+
+        Raises
+        ------
+        SettingError
+            The path is not allowed, the file is not a results file (or of another
+            version), cannot be written, or another run holds it.
+        """
+        target = check_results_path(path, name=name)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # O_NONBLOCK: a FIFO swapped in after the check must not hang the open.
+            descriptor = os.open(target, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        except OSError as error:
+            raise SettingError(f"{name}: cannot write {str(path)!r}: {error.strerror}") from None
+        handle = os.fdopen(descriptor, "r+b")
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise SettingError(f"{name}: {str(path)!r} is not a regular file")
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SettingError(
+                    f"{name}: {str(path)!r} is being written by another tfthreads run; "
+                    "wait for it or choose another file"
+                ) from None
+            rows, repaired = _read(handle, name=name, path=str(path))
+            if rows is None or not resume:
+                _start(handle, run)
+                rows, repaired = [], False
+        except BaseException:
+            handle.close()
+            raise
+        return cls(target, handle, rows, repaired)
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Write one row as one line, flushed and synced, and keep it in :attr:`rows`."""
+        line = (json.dumps(row, default=str) + "\n").encode()
+        self._handle.seek(0, os.SEEK_END)
+        self._handle.write(line)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self.rows.append(dict(row))
+
+    def close(self) -> None:
+        """Release the lock and close the file."""
+        self._handle.close()
+
+    def __enter__(self) -> ResultsFile:  # noqa: PYI034 - Self needs Python 3.11
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _start(handle: IO[bytes], run: Mapping[str, Any] | None) -> None:
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "tfthreads": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "run": dict(run or {}),
+    }
+    handle.seek(0)
+    handle.truncate()
+    handle.write((json.dumps(header, default=str) + "\n").encode())
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Yield (offset, line) with a size limit per line."""
+    handle.seek(0)
+    while True:
+        offset = handle.tell()
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        yield offset, line
+
+
+def _read(handle: IO[bytes], *, name: str, path: str) -> tuple[list[dict[str, Any]] | None, bool]:
+    """Read the rows; ``None`` for an empty file. Repair a torn last line."""
+    lines = _lines(handle)
+    first = next(lines, None)
+    if first is None:
+        return None, False
+    header = _parse(first[1])
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise SettingError(
+            f"{name}: {path!r} is not a tfthreads results file (its first line is no "
+            "results header); choose a new file name, nothing was changed"
+        )
+    if header.get("version") != FORMAT_VERSION:
+        raise SettingError(
+            f"{name}: {path!r} has results format version {header.get('version')!r}; "
+            f"this tfthreads reads version {FORMAT_VERSION}: choose a new file"
+        )
+    rows: list[dict[str, Any]] = []
+    for number, (offset, line) in enumerate(lines, start=2):
+        if len(line) > MAX_LINE_BYTES:
+            raise SettingError(
+                f"{name}: line {number} of {path!r} is longer than {MAX_LINE_BYTES} bytes; "
+                "this is not a results file tfthreads wrote: choose a new file"
+            )
+        if not line.endswith(b"\n"):
+            # The last line, cut short by a crash mid-write: drop it, so the next row
+            # starts on a line of its own, and measure that setting again.
+            handle.seek(offset)
+            handle.truncate()
+            return rows, True
+        row = _parse(line)
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows, False
+
+
+def _parse(line: bytes) -> Any:
+    with contextlib.suppress(ValueError):
+        return json.loads(line)
+    return None

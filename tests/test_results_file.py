@@ -1,0 +1,130 @@
+"""Results files: what may be opened, what survives a crash, and who may write."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tfthreads.errors import SettingError
+from tfthreads.results_file import FORMAT, MAX_LINE_BYTES, ResultsFile, check_results_path
+
+
+def _lines(path):
+    return path.read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/dev/null", "character device"),
+        ("/dev/full", "character device"),
+        ("/tmp", "folder"),
+        ("newdir/", "names a folder"),
+    ],
+)
+def test_refuses_what_is_not_a_regular_file(path, words, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingError, match=words):
+        ResultsFile.open(path, name="--output")
+    assert not (tmp_path / "newdir").exists()
+
+
+def test_refuses_a_fifo_without_hanging(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(SettingError, match="FIFO"):
+        ResultsFile.open(fifo)
+
+
+@pytest.mark.parametrize("resume", [True, False])
+def test_never_appends_to_or_empties_another_file(tmp_path, resume):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    model = tmp_path / "victim.keras"
+    with zipfile.ZipFile(model, "w") as archive:
+        archive.writestr("config.json", "{}")
+    before = model.read_bytes()
+    for path in (notes, model):
+        with pytest.raises(SettingError, match="not a tfthreads results file"):
+            ResultsFile.open(path, resume=resume)
+    assert notes.read_text() == "my notes\n"
+    assert model.read_bytes() == before
+
+
+def test_new_file_gets_a_header_and_rows_come_back(tmp_path):
+    path = tmp_path / "deeper" / "rows.jsonl"
+    with ResultsFile.open(path, run={"command": "sweep"}) as results:
+        assert results.rows == []
+        results.append({"n": 1})
+        results.append({"n": 2})
+    header = json.loads(_lines(path)[0])
+    assert (header["format"], header["run"]) == (FORMAT, {"command": "sweep"})
+    with ResultsFile.open(path) as again:
+        assert again.rows == [{"n": 1}, {"n": 2}]
+    with ResultsFile.open(path, resume=False) as fresh:
+        assert fresh.rows == []
+    assert len(_lines(path)) == 1
+
+
+def test_a_torn_last_line_is_dropped_before_appending(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    with ResultsFile.open(path) as results:
+        results.append({"n": 1})
+    with path.open("a") as raw:
+        raw.write('{"n": 2, "cut sh')
+    with ResultsFile.open(path) as results:
+        assert (results.rows, results.repaired) == ([{"n": 1}], True)
+        results.append({"n": 3})
+    assert [json.loads(line) for line in _lines(path)[1:]] == [{"n": 1}, {"n": 3}]
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    with ResultsFile.open(path), pytest.raises(SettingError, match="another tfthreads run"):
+        ResultsFile.open(path)
+    ResultsFile.open(path).close()  # free again once the first one closed
+
+
+def test_other_versions_and_endless_lines_are_refused(tmp_path):
+    old = tmp_path / "old.jsonl"
+    old.write_text(json.dumps({"format": FORMAT, "version": 99}) + "\n")
+    with pytest.raises(SettingError, match="version 99"):
+        ResultsFile.open(old)
+    huge = tmp_path / "huge.jsonl"
+    with ResultsFile.open(huge) as results:
+        results.append({"n": 1})
+    with huge.open("a") as raw:
+        raw.write("x" * (MAX_LINE_BYTES + 10) + "\n")
+    with pytest.raises(SettingError, match="longer than"):
+        ResultsFile.open(huge)
+
+
+def test_check_results_path_allows_new_and_regular_files(tmp_path):
+    assert check_results_path(tmp_path / "new.jsonl") == tmp_path / "new.jsonl"
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=10), max_size=4),
+        max_size=5,
+    ),
+    tail=st.binary(max_size=64),
+)
+def test_whatever_follows_the_rows_loses_none_of_them(tmp_path_factory, rows, tail):
+    path = tmp_path_factory.mktemp("rows") / "rows.jsonl"
+    with ResultsFile.open(path) as results:
+        for row in rows:
+            results.append(row)
+    with path.open("ab") as raw:
+        raw.write(tail)
+    with ResultsFile.open(path) as results:
+        assert results.rows[: len(rows)] == rows
+        results.append({"after": True})
+    with ResultsFile.open(path) as results:
+        assert results.rows[-1] == {"after": True}
