@@ -20,7 +20,15 @@ True
 
 from __future__ import annotations
 
-from tfthreads.catalog.model import ONLY_COMPAT_V1, Kind, Setting
-from tfthreads.catalog.queries import CATALOG, by_kind, get
+from tfthreads.catalog import model, queries
+from tfthreads.catalog.model import Kind, Setting
+from tfthreads.catalog.queries import by_kind, get
 
 __all__ = ["CATALOG", "ONLY_COMPAT_V1", "Kind", "Setting", "by_kind", "get"]
+
+#: Value of ``Setting.tf2_path`` for settings that TensorFlow 2 exposes only through
+#: ``tf.compat.v1`` (a ``ConfigProto``/``RunOptions`` handed to a ``Session``).
+ONLY_COMPAT_V1: str = model.ONLY_COMPAT_V1
+
+#: Every known setting, grouped by subject.
+CATALOG: tuple[Setting, ...] = queries.CATALOG

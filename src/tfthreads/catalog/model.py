@@ -1,4 +1,4 @@
-"""What a catalog entry is: :class:`Kind`, :class:`Setting` and :data:`ONLY_COMPAT_V1`.
+"""What a catalog entry is: its :class:`Kind`, the :class:`Setting` and ``ONLY_COMPAT_V1``.
 
 This module imports nothing from the rest of the catalog, so the entries and the queries
 can both import it at the top level.
@@ -56,7 +56,7 @@ class Setting:
         When later changes stop having an effect, and what happens if one is tried. The
         first clause (up to the first ``.``, ``;`` or ``:``) says when.
     tf2_path : str
-        The TensorFlow 2 way to set it, or :data:`ONLY_COMPAT_V1`.
+        The TensorFlow 2 way to set it, or :data:`~tfthreads.catalog.ONLY_COMPAT_V1`.
     related : tuple of str
         Names of related catalog entries.
     source : str

@@ -1,4 +1,4 @@
-"""Look settings up: :data:`CATALOG`, :func:`get` and :func:`by_kind`.
+"""Look settings up: ``CATALOG``, :func:`get` and :func:`by_kind`.
 
 Examples
 --------
