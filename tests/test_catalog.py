@@ -144,8 +144,8 @@ def _catalog_imports(path: Path) -> tuple[set[str], list[str]]:
         if isinstance(node, ast.ImportFrom) and node.module:
             base = node.module
             if node.level:  # relative: resolve against this package
-                base = ".".join(["tfthreads", "catalog"][: 3 - node.level] + [node.module])
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+                base = ".".join([*("tfthreads", "catalog")[: 3 - node.level], node.module])
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         else:

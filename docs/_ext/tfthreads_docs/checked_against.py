@@ -34,7 +34,7 @@ _VERSION_IN_SOURCE = re.compile(r"\(v(\d+\.\d+\.\d+)\)")
 
 
 def installed_tensorflow_version() -> str | None:
-    """The installed TensorFlow version, as the library's provenance records it."""
+    """Return the installed TensorFlow version, as the library's provenance records it."""
     # TODO(issue 11): use the one tuple tfthreads.provenance.TENSORFLOW_DISTRIBUTIONS
     # in the warning below once it exists; provenance() already reads the library's list.
     version: str | None = provenance()["tensorflow_version"]
@@ -42,7 +42,7 @@ def installed_tensorflow_version() -> str | None:
 
 
 def catalog_tensorflow_versions() -> set[str]:
-    """The TensorFlow versions named in the catalog's ``source`` fields.
+    """Return the TensorFlow versions named in the catalog's ``source`` fields.
 
     Examples
     --------

@@ -29,7 +29,7 @@ _CLAUSE_ENDS = (". ", "; ", ": ")
 
 
 def first_clause(text: str) -> str:
-    """The MyST text up to the first ``.``, ``;`` or ``:`` that ends a clause.
+    """Return the MyST text up to the first ``.``, ``;`` or ``:`` that ends a clause.
 
     Punctuation inside a code span (between backticks) ends nothing.
 
@@ -54,7 +54,7 @@ def first_clause(text: str) -> str:
 
 
 def freezes_at(setting: Setting) -> str:
-    """The first clause of ``setting.freezes`` (MyST text): when changes stop counting.
+    """Return the first clause of ``setting.freezes`` (MyST): when changes stop counting.
 
     Examples
     --------

@@ -20,7 +20,7 @@ _OWN_LABEL = re.compile(r"^\.\. _(gallery-[\w-]+):", re.MULTILINE)
 
 
 def gallery_folders(config: Any, srcdir: str | Path) -> list[Path]:
-    """The example folders of the Sphinx ``config`` (none without sphinx-gallery).
+    """Return the example folders of the Sphinx ``config`` (none without sphinx-gallery).
 
     Relative folders are relative to the source directory, as for sphinx-gallery.
     """
@@ -32,7 +32,7 @@ def gallery_folders(config: Any, srcdir: str | Path) -> list[Path]:
 
 
 def gallery_label(text: str) -> str | None:
-    """The ``gallery-...`` label an example's source declares for itself, if any."""
+    """Return the ``gallery-...`` label an example's source declares for itself, if any."""
     own = _OWN_LABEL.search(text)
     return own.group(1) if own else None
 

@@ -48,7 +48,7 @@ def setting_label(name: str) -> str:
 
 
 def setting_reference(fromdocname: str, setting: Setting) -> addnodes.pending_xref:
-    """A link to the setting's section, showing its name as code."""
+    """Return a link to the setting's section, showing its name as code."""
     ref = addnodes.pending_xref(
         "",
         refdomain="std",
@@ -105,9 +105,7 @@ def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
         del documented[name]
 
 
-def _merge(
-    app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
-) -> None:
+def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
     theirs = _documented(other)
     _documented(env).update({n: page for n, page in theirs.items() if page in docnames})
 

@@ -13,7 +13,7 @@ __all__ = ["catalog_files", "note_catalog_dependency", "render_inline"]
 
 
 def catalog_files() -> list[Path]:
-    """Files whose change must rebuild every page that renders catalog entries."""
+    """Return the files whose change must rebuild every page that renders catalog entries."""
     package = Path(catalog.__file__).parent
     return [*sorted(package.glob("*.py")), *sorted(Path(__file__).parent.glob("*.py"))]
 

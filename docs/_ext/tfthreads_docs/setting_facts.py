@@ -72,7 +72,7 @@ COMPAT_V1_ONLY_TEXT = (
 
 
 def where(setting: Setting) -> str:
-    """Where the setting lives, as MyST text.
+    """Return where the setting lives, as MyST text.
 
     Examples
     --------
@@ -83,14 +83,12 @@ def where(setting: Setting) -> str:
     """
     if setting.kind is Kind.PROTO_FIELD:
         message = (setting.message or "").removeprefix("tensorflow.")
-        return (
-            f"`{setting.field}`, field {setting.field_number} of the {message} protocol buffer."
-        )
+        return f"`{setting.field}`, field {setting.field_number} of the {message} protocol buffer."
     return f"a {setting.kind.value}."
 
 
 def status(setting: Setting) -> str | None:
-    """Deprecation and stock-wheel status, or None when there is nothing to say."""
+    """Return the deprecation and stock-wheel status, or None when there is nothing to say."""
     words = []
     if setting.deprecated:
         words.append("Deprecated by TensorFlow.")

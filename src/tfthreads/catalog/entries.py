@@ -63,9 +63,7 @@ def build_entries() -> tuple[Setting, ...]:
         "building a model, or the first tf.compat.v1.Session."
     )
     session_start = "When the tf.compat.v1.Session is created."
-    fixed_per_session = (
-        "Fixed for the lifetime of the session; create a new session to change it."
-    )
+    fixed_per_session = "Fixed for the lifetime of the session; create a new session to change it."
     return (
         # ---------------------------------------------------------------- pools
         Setting(
