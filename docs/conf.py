@@ -6,15 +6,14 @@ import importlib.metadata
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 DOCS = Path(__file__).parent
-sys.path.insert(0, str(DOCS / "_ext"))
+# The site's own extension (docs/_ext/tfthreads_docs) is not installed; Sphinx finds it here.
+if str(DOCS / "_ext") not in sys.path:
+    sys.path.insert(0, str(DOCS / "_ext"))
 
-from gallery_support import TensorFlowGuard, rerun_on_machine_change
-
-# Gallery scripts start TensorFlow in worker processes that inherit this environment.
-# Level 1 hides TensorFlow's INFO lines and keeps its warnings and errors.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+from tfthreads_docs.gallery_support import TensorFlowGuard
 
 project = "tfthreads"
 author = "tfthreads developers"
@@ -31,7 +30,7 @@ extensions = [
     "sphinx_design",
     "sphinx_gallery.gen_gallery",
     "notfound.extension",
-    "catalog_directives",
+    "tfthreads_docs",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -105,6 +104,7 @@ intersphinx_timeout = 10
 html_theme = "furo"
 html_title = f"tfthreads {release}"
 html_static_path = ["_static"]
+html_css_files = ["crosswalk.css"]
 # Browsers ask for a favicon on every page; without one, each page logs a 404.
 html_favicon = "_static/favicon.svg"
 html_last_updated_fmt = None  # no build timestamps on pages (reproducible builds)
@@ -131,14 +131,11 @@ if os.environ.get("READTHEDOCS"):
 else:
     notfound_urls_prefix = "/"
 
-# Run gallery measurements again when the machine or software changes, not only when
-# an example's source changes (see docs/_ext/gallery_support.py).
-GALLERY_OUT = DOCS / "gallery"
-rerun_on_machine_change(GALLERY_OUT)
-
+# tfthreads_docs re-runs the gallery's measurements when the machine or software
+# changes, not only when an example's source changes (tfthreads_docs/gallery_support.py).
 sphinx_gallery_conf = {
     "examples_dirs": str(DOCS.parent / "gallery"),
-    "gallery_dirs": str(GALLERY_OUT),
+    "gallery_dirs": str(DOCS / "gallery"),
     "filename_pattern": r"/plot_",
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
@@ -157,3 +154,17 @@ sphinx_gallery_conf = {
 if os.environ.get("SOURCE_DATE_EPOCH"):
     # Reproducible builds: no run times on the pages.
     sphinx_gallery_conf["min_reported_time"] = sys.maxsize
+
+
+def _quiet_tensorflow(app: Any, config: Any) -> None:
+    """Hide TensorFlow's INFO lines in the processes the build starts.
+
+    Gallery scripts and doctests start TensorFlow in child processes that inherit this
+    environment; level 1 keeps TensorFlow's warnings and errors.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+
+def setup(app: Any) -> None:
+    """Work done when a build starts, not when this file is imported."""
+    app.connect("config-inited", _quiet_tensorflow)

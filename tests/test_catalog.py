@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tfthreads import catalog
-from tfthreads.catalog import CATALOG, DOC_PAGES, ONLY_COMPAT_V1, Kind, Setting, by_kind, get
+from tfthreads.catalog import CATALOG, ONLY_COMPAT_V1, Kind, Setting, by_kind, get
 from tfthreads.errors import SettingError
 
 # Field names the descriptor scan treats as threading-related.
@@ -126,17 +129,116 @@ def test_catalog_covers_required_entries() -> None:
         assert catalog.get(name).name == name
 
 
-def test_names_and_labels_unique_and_valid() -> None:
+CATALOG_PACKAGE = Path(catalog.__file__).parent
+PROSE = ("summary", "default", "resolution", "read_when", "freezes", "tf2_path", "notes")
+
+
+def _catalog_imports(path: Path) -> tuple[set[str], list[str]]:
+    """Catalog modules ``path`` imports at the top level, and those it imports elsewhere."""
+    module = "tfthreads.catalog" + ("" if path.stem == "__init__" else f".{path.stem}")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = {id(node) for node in tree.body}
+    found: set[str] = set()
+    hidden: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module
+            if node.level:  # relative: resolve against this package
+                base = ".".join([*("tfthreads", "catalog")[: 3 - node.level], node.module])
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        targets = {n for n in names if n.startswith("tfthreads.catalog") and n != module}
+        # "from tfthreads.catalog import x" runs tfthreads.catalog/__init__ first.
+        targets = {n if n in CATALOG_MODULES else n.rsplit(".", 1)[0] for n in targets}
+        targets &= set(CATALOG_MODULES)
+        if id(node) in top:
+            found |= targets
+        elif targets:
+            hidden.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found - {module}, hidden
+
+
+CATALOG_MODULES = {
+    "tfthreads.catalog" + ("" if p.stem == "__init__" else f".{p.stem}"): p
+    for p in sorted(CATALOG_PACKAGE.glob("*.py"))
+}
+
+
+def test_catalog_modules_are_model_entries_queries() -> None:
+    assert set(CATALOG_MODULES) == {
+        "tfthreads.catalog",
+        "tfthreads.catalog.model",
+        "tfthreads.catalog.entries",
+        "tfthreads.catalog.queries",
+    }
+
+
+def test_catalog_has_no_import_cycle() -> None:
+    # Every import between catalog modules is at the top level (no function-level import
+    # that hides a cycle), and the import graph has no cycle.
+    graph: dict[str, set[str]] = {}
+    for name, path in CATALOG_MODULES.items():
+        graph[name], hidden = _catalog_imports(path)
+        assert not hidden, f"{name} imports catalog modules inside a function: {hidden}"
+    assert graph["tfthreads.catalog.model"] == set(), "the model must import no catalog module"
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, "import cycle: " + " -> ".join((*path, name))
+        if name in done:
+            return
+        for target in sorted(graph[name]):
+            visit(target, (*path, name))
+        done.add(name)
+
+    for name in graph:
+        visit(name, ())
+
+
+@pytest.mark.parametrize("module", sorted(CATALOG_MODULES))
+def test_each_catalog_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    code = (
+        f"import importlib, sys; importlib.import_module({module!r}); "
+        "import tfthreads.catalog as c; assert c.CATALOG and c.get('TF_NUM_INTRAOP_THREADS'); "
+        "print('tensorflow' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False", "importing the catalog must not import TensorFlow"
+
+
+@pytest.mark.parametrize("setting", CATALOG, ids=lambda s: s.name)
+def test_prose_is_myst_text_and_code(setting: Setting) -> None:
+    # The docs render these fields with MyST; only text and `code` may come out, so a
+    # stray <tag>, *emphasis* or [link] cannot change or hide part of a fact.
+    markdown_it = pytest.importorskip("markdown_it", reason="the docs group is not installed")
+    parser = markdown_it.MarkdownIt("commonmark")
+    for attribute in PROSE:
+        text = getattr(setting, attribute)
+        if not text:
+            continue
+        tokens = parser.parseInline(text)[0].children or []
+        kinds = {token.type for token in tokens} - {"text", "code_inline"}
+        assert not kinds, f"{setting.name}.{attribute} has {sorted(kinds)}: {text!r}"
+        assert "".join(token.content for token in tokens) == text.replace("`", "")
+
+
+def test_names_unique() -> None:
     names = [s.name for s in CATALOG]
     assert len(names) == len(set(names))
-    labels = [s.doc_label for s in CATALOG]
-    assert len(labels) == len(set(labels))
-    for label in labels:
-        assert re.fullmatch(r"setting-[a-z0-9]+(-[a-z0-9]+)*", label), label
-    assert (
-        catalog.get("ConfigProto.intra_op_parallelism_threads").doc_label
-        == "setting-configproto-intra-op-parallelism-threads"
-    )
+
+
+def test_the_catalog_knows_nothing_of_the_site_layout() -> None:
+    # Which page documents an entry, and its label, belong to docs/_ext/tfthreads_docs.
+    fields = {f.name for f in dataclasses.fields(Setting)}
+    assert not fields & {"doc_page", "doc_label", "page", "label"}
+    assert not hasattr(Setting, "doc_label")
+    assert not {"DOC_PAGES", "by_page"} & set(dir(catalog))
 
 
 @pytest.mark.parametrize("setting", CATALOG, ids=lambda s: s.name)
@@ -154,7 +256,6 @@ def test_entry_is_complete(setting: Setting) -> None:
         value = getattr(setting, attr)
         assert isinstance(value, str)
         assert value.strip(), f"{setting.name}.{attr} is empty"
-    assert setting.doc_page in DOC_PAGES
     assert setting.name not in setting.related
     for other in setting.related:
         assert catalog.get(other).name == other
@@ -180,7 +281,6 @@ def test_serving_flags() -> None:
     assert len(entries) == 3
     for s in entries:
         assert s.name.startswith("--tensorflow_")
-        assert s.doc_page == "reference/serving"
 
 
 @pytest.mark.parametrize("setting", catalog.by_kind(Kind.TF_DATA_OPTION), ids=lambda s: s.name)
@@ -191,7 +291,7 @@ def test_tf_data_option_exists_and_defaults_to_none(setting: Setting, tf: Any) -
     for part in setting.name.removeprefix(prefix).split("."):
         obj = getattr(obj, part)
     assert obj is None
-    assert setting.tf2_path.startswith("options." + setting.name.removeprefix(prefix))
+    assert setting.tf2_path.startswith("`options." + setting.name.removeprefix(prefix))
 
 
 @pytest.mark.parametrize("setting", CATALOG, ids=lambda s: s.name)
@@ -237,14 +337,9 @@ def test_settings_are_frozen() -> None:
         s.default = "4"  # type: ignore[misc]
 
 
-def test_by_kind_and_by_page_partition_the_catalog() -> None:
+def test_by_kind_partitions_the_catalog() -> None:
     assert sum(len(catalog.by_kind(k)) for k in Kind) == len(CATALOG)
-    assert sum(len(catalog.by_page(p)) for p in DOC_PAGES) == len(CATALOG)
-    assert catalog.get("ConfigProto.intra_op_parallelism_threads") in catalog.by_page(
-        "reference/pools"
-    )
-    with pytest.raises(SettingError, match="reference/nope"):
-        catalog.by_page("reference/nope")
+    assert catalog.get("TF_NUM_INTRAOP_THREADS") in catalog.by_kind(Kind.ENV_VAR)
 
 
 def _tensorflow_libraries(tf: Any) -> list[Path]:

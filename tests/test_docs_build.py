@@ -91,10 +91,12 @@ def _make_site(root: Path, examples: dict[str, str]) -> Path:
     return docs
 
 
-def _build(docs: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _build(
+    docs: Path, env: dict[str, str] | None = None, extra: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
     return subprocess.run(
-        [*command, str(docs), str(docs / "_build" / "html")],
+        [*command, *(extra or []), str(docs), str(docs / "_build" / "html")],
         capture_output=True,
         text=True,
         timeout=600,
@@ -147,23 +149,79 @@ def test_guard_fails_the_build_naming_the_example(tmp_path):
     assert "set intra_op_parallelism_threads in the Sphinx process" in output
 
 
+def _copy_site(built_html: Path, root: Path) -> Path:
+    """A copy of the tiny site and its gallery cache, to rebuild without touching the original."""
+    site = built_html.parents[2]  # <root>/docs/_build/html -> <root>
+    shutil.copytree(site, root / "site", symlinks=True)
+    return root / "site" / "docs"
+
+
+@pytest.mark.slow
+def test_first_build_records_the_machine_and_keeps_its_cache(tmp_path, built_site):
+    from tfthreads_docs.gallery_support import FINGERPRINT_FILE, rerun_on_machine_change
+
+    from tfthreads.provenance import machine_fingerprint
+
+    gallery = _copy_site(built_site, tmp_path) / "gallery"
+    checksum = gallery / "plot_01_tiny.py.md5"
+    stamp = gallery / FINGERPRINT_FILE
+    # The real build ran the example, cached it, and recorded this machine.
+    assert checksum.exists()
+    assert stamp.read_text().strip() == machine_fingerprint()
+    assert rerun_on_machine_change(gallery) is False  # same machine: cache kept
+    assert checksum.exists()
+    # A cache without a recorded machine (an older checkout) has nothing to compare
+    # with: it is kept, and this machine is recorded; nothing claims otherwise.
+    stamp.unlink()
+    assert rerun_on_machine_change(gallery) is False
+    assert checksum.exists()
+    assert stamp.read_text().strip() == machine_fingerprint()
+
+
 @pytest.mark.slow
 def test_machine_change_reruns_examples(tmp_path, built_site):
-    sys.path.insert(0, str(DOCS / "_ext"))
-    try:
-        from gallery_support import FINGERPRINT_FILE, rerun_on_machine_change
-    finally:
-        sys.path.pop(0)
-    gallery = tmp_path / "gallery"
+    from tfthreads_docs.gallery_support import FINGERPRINT_FILE
+
+    from tfthreads.provenance import machine_fingerprint
+
+    docs = _copy_site(built_site, tmp_path)
+    checksum = docs / "gallery" / "plot_01_tiny.py.md5"
+    stamp = docs / "gallery" / FINGERPRINT_FILE
+    os.utime(checksum, ns=(0, 0))  # sphinx-gallery rewrites it only when it runs the example
+    # A build that does not run the gallery leaves its cache and stamp alone.
+    stamp.write_text("another-machine\n")
+    quiet = _build(docs, extra=["-D", "plot_gallery=0"])
+    assert quiet.returncode == 0, quiet.stdout[-3000:] + quiet.stderr[-3000:]
+    assert checksum.stat().st_mtime_ns == 0
+    assert stamp.read_text() == "another-machine\n"
+    # An HTML build that runs the gallery sees the other machine and runs the example.
+    rerun = _build(docs)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert checksum.stat().st_mtime_ns != 0, "the example was not run again"
+    assert stamp.read_text().strip() == machine_fingerprint()
+    page = (docs / "_build" / "html" / "gallery" / "plot_01_tiny.html").read_text()
+    assert "TABLE intra=1 inter=1" in page
+
+
+def test_importing_conf_changes_nothing(tmp_path):
+    # conf.py is imported by every builder (html, doctest, linkcheck) and by tools; the
+    # gallery cache is handled in a Sphinx event, never on import.
+    docs = _make_site(tmp_path, {})
+    gallery = docs / "gallery"
     gallery.mkdir()
     (gallery / "plot_x.py.md5").write_text("cached")
-    assert rerun_on_machine_change(gallery) is False  # first build: nothing to compare
-    (gallery / "plot_x.py.md5").write_text("cached")
-    assert rerun_on_machine_change(gallery) is False  # same machine: cache kept
-    assert (gallery / "plot_x.py.md5").exists()
-    (gallery / FINGERPRINT_FILE).write_text("another-machine\n")
-    assert rerun_on_machine_change(gallery) is True
-    assert not (gallery / "plot_x.py.md5").exists()
+    (gallery / ".machine-fingerprint").write_text("another-machine\n")
+    before = {p.name: p.read_text() for p in gallery.iterdir()}
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = (
+        "import os, runpy; runpy.run_path('conf.py'); print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=docs, capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert {p.name: p.read_text() for p in gallery.iterdir()} == before
+    assert done.stdout.strip() == "None", "conf.py changed the environment on import"
 
 
 @pytest.mark.slow

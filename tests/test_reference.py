@@ -1,29 +1,43 @@
 """The reference pages cover the catalog, and only the catalog.
 
-Every catalog entry has a section on its ``doc_page`` whose label is its ``doc_label``;
-every setting section names an entry that exists; each section has its six parts in
-order; the crosswalk has one row per catalog entry that is not a column of another row;
-and a built site shows all of it.
+The pages, not the library, say where each entry is documented: a page documents an
+entry by holding its ``setting-facts`` block, under a section labelled as
+:func:`tfthreads_docs.layout.setting_label` says. Every catalog entry is documented on
+exactly one page; every setting section names an entry that exists; each section has its
+six parts in order; the crosswalk has one row per catalog entry that is not a column of
+another row; and a built site shows all of it, with the catalog's MyST code spans
+rendered as code.
 """
 
 from __future__ import annotations
 
+import doctest
 import html as html_lib
+import importlib
 import importlib.metadata
+import os
 import re
+import runpy
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("sphinx", reason="the docs dependency group is not installed")
+
+from tfthreads_docs import checked_against, crosswalk, evidence, layout
 
 from tfthreads import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-sys.path.insert(0, str(DOCS / "_ext"))
-
-import catalog_directives  # lives in docs/_ext, put on the path above
+EXTENSION_MODULES = sorted(
+    f"tfthreads_docs.{path.stem}"
+    for path in (DOCS / "_ext" / "tfthreads_docs").glob("*.py")
+    if path.stem != "__init__"
+)
 
 LABEL = re.compile(r"^\((?P<label>[A-Za-z0-9_-]+)\)=\s*$")
 HEADING = re.compile(r"^(?P<level>#+)\s+(?P<text>.+?)\s*$")
@@ -45,11 +59,14 @@ SPHINX_HTML = (
     "-D",
     "plot_gallery=0",
 )
-SPHINX_HTML += ("-D", "plot_gallery=0")
 
-REFERENCE_PAGES = sorted(
-    {page.removeprefix("reference/") for page in catalog.DOC_PAGES} | {"crosswalk"}
+# The pages that document settings (the site's layout, owned by the docs), and the table.
+SETTING_PAGES = sorted(
+    path.stem
+    for path in (DOCS / "reference").glob("*.md")
+    if "```{setting-facts}" in path.read_text(encoding="utf-8")
 )
+REFERENCE_PAGES = [*SETTING_PAGES, "crosswalk"]
 
 
 def _source(page: str) -> str:
@@ -72,22 +89,69 @@ def _sections(page: str) -> dict[str, tuple[str, str]]:
     return sections
 
 
-def test_every_reference_page_exists() -> None:
-    for page in REFERENCE_PAGES:
-        assert (DOCS / "reference" / f"{page}.md").is_file(), page
+def _facts_pages() -> dict[str, list[str]]:
+    """Map each catalog name to the pages holding its ``setting-facts`` (facts part) block."""
+    found: dict[str, list[str]] = {}
+    for page in SETTING_PAGES:
+        lines = _source(page).splitlines()
+        for index, line in enumerate(lines):
+            match = FACTS.match(line)
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            if match and following.strip() in ("", "```", ":part: facts"):
+                found.setdefault(match["name"], []).append(page)
+    return found
+
+
+def _page_of(setting: catalog.Setting) -> str:
+    pages = _facts_pages().get(setting.name, [])
+    assert len(pages) == 1, f"{setting.name}: facts shown on {pages or 'no page'}"
+    return pages[0]
+
+
+def test_setting_pages_are_the_reference_pages() -> None:
+    assert (
+        sorted(
+            ["environment", "experimental", "placement", "pools", "serving", "sessions", "tf-data"]
+        )
+        == SETTING_PAGES
+    )
 
 
 @pytest.mark.parametrize("setting", catalog.CATALOG, ids=lambda s: s.name)
 def test_every_catalog_entry_has_a_section_on_its_page(setting: catalog.Setting) -> None:
-    page = setting.doc_page.removeprefix("reference/")
-    sections = _sections(page)
-    assert setting.doc_label in sections, (
-        f"{setting.name}: no section labelled ({setting.doc_label})= in docs/{setting.doc_page}.md"
+    page = _page_of(setting)
+    label = layout.setting_label(setting.name)
+    assert label in _sections(page), (
+        f"{setting.name}: no section labelled ({label})= in docs/reference/{page}.md"
     )
 
 
+def test_the_serving_flags_are_on_the_serving_page() -> None:
+    for setting in catalog.by_kind(catalog.Kind.SERVING_FLAG):
+        assert _page_of(setting) == "serving", setting.name
+
+
+def test_labels_are_unique_slugs() -> None:
+    labels = [layout.setting_label(s.name) for s in catalog.CATALOG]
+    assert len(labels) == len(set(labels))
+    for label in labels:
+        assert re.fullmatch(r"setting-[a-z0-9]+(-[a-z0-9]+)*", label), label
+
+
+def test_undocumented_entries_are_named_once_the_site_documents_any() -> None:
+    documented = {s.name: "reference/x" for s in catalog.CATALOG[1:]}
+    assert layout.undocumented(documented, catalog.CATALOG) == [catalog.CATALOG[0].name]
+    assert layout.undocumented({}, catalog.CATALOG) == []  # a site without settings
+
+
+@pytest.mark.parametrize("module", EXTENSION_MODULES)
+def test_extension_docstring_examples(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module), verbose=False)
+    assert result.failed == 0
+
+
 def test_every_setting_section_names_a_catalog_entry() -> None:
-    labels = {s.doc_label: s for s in catalog.CATALOG}
+    labels = {layout.setting_label(s.name): s for s in catalog.CATALOG}
     for page in REFERENCE_PAGES:
         for label, (heading, _) in _sections(page).items():
             assert label in labels, f"{page}.md: ({label})= names no catalog entry"
@@ -121,7 +185,7 @@ def test_each_setting_is_documented_once() -> None:
 
 @pytest.mark.parametrize("setting", catalog.CATALOG, ids=lambda s: s.name)
 def test_each_section_has_its_six_parts_in_order(setting: catalog.Setting) -> None:
-    _, body = _sections(setting.doc_page.removeprefix("reference/"))[setting.doc_label]
+    _, body = _sections(_page_of(setting))[layout.setting_label(setting.name)]
     lines = body.splitlines()
     facts = [i for i, line in enumerate(lines) if FACTS.match(line)]
     names = {FACTS.match(lines[i])["name"] for i in facts}
@@ -165,7 +229,7 @@ def test_fresh_process_budget() -> None:
 
 
 def test_crosswalk_has_one_row_per_entry_not_shown_elsewhere() -> None:
-    rows = catalog_directives.crosswalk_rows()
+    rows = crosswalk.crosswalk_rows()
     shown = [s.name for row in rows for s in row.settings]
     assert sorted(shown) == sorted(s.name for s in catalog.CATALOG), "each entry once"
     proto = [s for s in catalog.CATALOG if s.kind is catalog.Kind.PROTO_FIELD]
@@ -181,7 +245,7 @@ def test_crosswalk_has_one_row_per_entry_not_shown_elsewhere() -> None:
 
 
 def test_crosswalk_puts_the_pool_counterparts_in_the_pool_rows() -> None:
-    rows = {row.primary.name: row for row in catalog_directives.crosswalk_rows()}
+    rows = {row.primary.name: row for row in crosswalk.crosswalk_rows()}
     intra = rows["ConfigProto.intra_op_parallelism_threads"]
     assert [s.name for s in intra.env] == ["TF_NUM_INTRAOP_THREADS"]
     assert [s.name for s in intra.flags] == ["--tensorflow_intra_op_parallelism"]
@@ -194,26 +258,42 @@ def test_crosswalk_puts_the_pool_counterparts_in_the_pool_rows() -> None:
 
 def test_freezes_at_is_the_first_clause() -> None:
     get = catalog.get
-    assert catalog_directives.freezes_at(get("RunOptions.inter_op_thread_pool")) == "Never"
+    assert crosswalk.freezes_at(get("RunOptions.inter_op_thread_pool")) == "Never"
     assert (
-        catalog_directives.freezes_at(get("ConfigProto.intra_op_parallelism_threads"))
+        crosswalk.freezes_at(get("ConfigProto.intra_op_parallelism_threads"))
         == "When the runtime starts"
     )
+    # Punctuation inside code ends no clause.
+    assert crosswalk.first_clause("After `a: b; c.` runs; later.") == "After `a: b; c.` runs"
 
 
 def test_checked_against_reads_package_metadata() -> None:
-    installed = catalog_directives.installed_tensorflow_version()
+    installed = checked_against.installed_tensorflow_version()
     assert installed == importlib.metadata.version("tensorflow")
-    assert catalog_directives.catalog_tensorflow_versions()
+    assert checked_against.catalog_tensorflow_versions()
 
 
 def test_extension_does_not_import_tensorflow() -> None:
-    code = (
-        f"import sys; sys.path.insert(0, {str(DOCS / '_ext')!r}); import catalog_directives; "
-        "print('tensorflow' in sys.modules)"
+    imports = "; ".join(f"import {module}" for module in ["tfthreads_docs", *EXTENSION_MODULES])
+    code = f"import sys; {imports}; print('tensorflow' in sys.modules)"
+    path = os.pathsep.join([str(DOCS / "_ext"), os.environ.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": path},
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_extension_emits_no_inline_style() -> None:
+    # Styles live in docs/_static and are listed in html_css_files.
+    for path in (DOCS / "_ext" / "tfthreads_docs").glob("*.py"):
+        assert "<style" not in path.read_text(encoding="utf-8"), path.name
+    conf = runpy.run_path(str(DOCS / "conf.py"))
+    for css in conf["html_css_files"]:
+        assert (DOCS / "_static" / css).is_file(), css
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +311,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         line
         for line in completed.stderr.splitlines()
         if any(f"reference/{page}.md" in line for page in REFERENCE_PAGES)
-        or "catalog_directives" in line
+        or "tfthreads_docs" in line
         or "setting-facts" in line
         or "crosswalk" in line
     ]
@@ -250,21 +330,42 @@ def _text(html: str) -> str:
 
 def test_built_pages_have_every_anchor_and_the_catalog_facts(built_site: Path) -> None:
     for setting in catalog.CATALOG:
-        html = (built_site / f"{setting.doc_page}.html").read_text(encoding="utf-8")
-        assert f'id="{setting.doc_label}"' in html, setting.name
+        html = (built_site / "reference" / f"{_page_of(setting)}.html").read_text(encoding="utf-8")
+        assert f'id="{layout.setting_label(setting.name)}"' in html, setting.name
         text = _text(html)
         assert setting.source in text, f"{setting.name}: source not rendered"
-        assert setting.summary in text, f"{setting.name}: summary not rendered"
+        assert setting.summary.replace("`", "") in text, f"{setting.name}: summary not rendered"
+
+
+def _code_spans(html: str) -> set[str]:
+    spans = re.findall(r'<code class="docutils literal notranslate">(.*?)</code>', html, re.DOTALL)
+    return {" ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", s)).split()) for s in spans}
+
+
+def test_built_pages_render_the_catalog_markup(built_site: Path) -> None:
+    # Each `code span` in an entry's prose is a code element on its page, and no
+    # backtick is left over in the page's text: the MyST was parsed, not copied.
+    for setting in catalog.CATALOG:
+        html = (built_site / "reference" / f"{_page_of(setting)}.html").read_text(encoding="utf-8")
+        spans = _code_spans(html)
+        for attribute in ("summary", "resolution", "read_when", "freezes", "tf2_path", "notes"):
+            text = getattr(setting, attribute)
+            for code in text.split("`")[1::2]:
+                assert " ".join(code.split()) in spans, f"{setting.name}.{attribute}: {code!r}"
+        article = html[html.index("<article") : html.index("</article>")]
+        assert "`" not in _text(article), f"{_page_of(setting)}: unparsed backticks"
 
 
 def test_built_crosswalk_renders_every_row(built_site: Path) -> None:
     html = (built_site / "reference" / "crosswalk.html").read_text(encoding="utf-8")
     body = html[html.index('<table class="crosswalk') :]
     body = body[body.index("<tbody>") : body.index("</tbody>")]
-    assert body.count("<tr") == len(catalog_directives.crosswalk_rows())
+    assert body.count("<tr") == len(crosswalk.crosswalk_rows())
+    assert "<style" not in html[html.index("<article") : html.index("</article>")]
+    assert "_static/crosswalk.css" in html
     for setting in catalog.CATALOG:
-        page = setting.doc_page.removeprefix("reference/")
-        links = (f'href="{page}.html#{setting.doc_label}"', f'href="#{setting.doc_label}"')
+        page, label = _page_of(setting), layout.setting_label(setting.name)
+        links = (f'href="{page}.html#{label}"', f'href="#{label}"')
         assert any(link in body for link in links), setting.name
 
 
@@ -290,15 +391,38 @@ def test_pools_page_answers_the_question_at_the_top() -> None:
 
 def test_gallery_citations_name_catalog_entries() -> None:
     # Gallery examples link to the sections they are evidence for; each link must exist.
-    labels = {setting.doc_label for setting in catalog.CATALOG}
-    for script in sorted(catalog_directives.GALLERY.glob("plot_*.py")):
+    labels = {layout.setting_label(setting.name) for setting in catalog.CATALOG}
+    scripts = [s for folder in _gallery_folders() for s in sorted(folder.glob("plot_*.py"))]
+    assert scripts
+    for script in scripts:
         cited = set(re.findall(r":ref:`(setting-[a-z0-9-]+)`", script.read_text()))
         assert cited <= labels, f"{script.name} cites unknown sections: {cited - labels}"
-        assert catalog_directives._GALLERY_LABEL.search(script.read_text()), script.name
+        assert evidence.gallery_label(script.read_text()), script.name
+
+
+def _gallery_folders() -> list[Path]:
+    """The gallery folders as docs/conf.py configures sphinx-gallery."""
+    conf = runpy.run_path(str(DOCS / "conf.py"))
+    config = types.SimpleNamespace(sphinx_gallery_conf=conf["sphinx_gallery_conf"])
+    return evidence.gallery_folders(config, DOCS)
+
+
+def test_gallery_folder_comes_from_the_sphinx_config(tmp_path: Path) -> None:
+    assert _gallery_folders() == [ROOT / "gallery"]
+    (tmp_path / "plot_01_x.py").write_text(
+        '"""\n.. _gallery-x:\n\nSee :ref:`setting-tf-num-intraop-threads`.\n"""\n'
+    )
+    config = types.SimpleNamespace(sphinx_gallery_conf={"examples_dirs": ["ex"]})
+    assert evidence.gallery_folders(config, tmp_path) == [tmp_path / "ex"]  # relative to srcdir
+    config = types.SimpleNamespace(sphinx_gallery_conf={"examples_dirs": str(tmp_path)})
+    found = evidence.gallery_examples_citing(
+        "setting-tf-num-intraop-threads", evidence.gallery_folders(config, "/elsewhere")
+    )
+    assert [label for _, label in found] == ["gallery-x"]
 
 
 def test_evidence_links_back_to_citing_examples() -> None:
-    found = catalog_directives.gallery_examples_citing(
-        "setting-configproto-intra-op-parallelism-threads"
+    found = evidence.gallery_examples_citing(
+        "setting-configproto-intra-op-parallelism-threads", _gallery_folders()
     )
     assert "gallery-default-pools" in {label for _, label in found}

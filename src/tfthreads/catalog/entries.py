@@ -1,4 +1,4 @@
-"""The entries of :data:`tfthreads.catalog.CATALOG`.
+"""The entries of :data:`tfthreads.catalog.CATALOG`, as MyST text.
 
 Facts marked with a version were checked against that version: proto numbers and types
 against the descriptors of TensorFlow 2.21.0, Python-level behaviour by reading the
@@ -16,10 +16,7 @@ which change what is compiled or communicated, not how CPU pools schedule work.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tfthreads.catalog import Setting
+from tfthreads.catalog.model import ONLY_COMPAT_V1, Kind, Setting
 
 __all__ = ["build_entries"]
 
@@ -40,10 +37,9 @@ def build_entries() -> tuple[Setting, ...]:
     Returns
     -------
     tuple of Setting
-        Every entry, grouped by documentation page.
+        Every entry, grouped by subject (pools, sessions, placement, experimental,
+        environment, ``tf.data``, TF Serving).
     """
-    from tfthreads.catalog import ONLY_COMPAT_V1, Kind, Setting
-
     proto, env, data, flag = (
         Kind.PROTO_FIELD,
         Kind.ENV_VAR,
@@ -60,14 +56,14 @@ def build_entries() -> tuple[Setting, ...]:
     cpus = "the number of CPUs in the process's affinity mask (sched_getaffinity)"
     abort = (
         "the setter accepts it, and the process then aborts when the runtime starts "
-        "with 'Check failed: num_threads >= 1' from threadpool.cc (run on 2.21.0)"
+        "with `Check failed: num_threads >= 1` from threadpool.cc (run on 2.21.0)"
     )
     at_init = (
-        "read once, when the runtime starts: the first op, tf.config.list_logical_devices(), "
-        "building a model, or the first tf.compat.v1.Session"
+        "Read once, when the runtime starts: the first op, tf.config.list_logical_devices(), "
+        "building a model, or the first tf.compat.v1.Session."
     )
-    session_start = "when the tf.compat.v1.Session is created"
-    fixed_per_session = "fixed for the lifetime of the session; create a new session to change it"
+    session_start = "When the tf.compat.v1.Session is created."
+    fixed_per_session = "Fixed for the lifetime of the session; create a new session to change it."
     return (
         # ---------------------------------------------------------------- pools
         Setting(
@@ -80,23 +76,22 @@ def build_entries() -> tuple[Setting, ...]:
                 f"The value if > 0; if 0, TF_NUM_INTRAOP_THREADS if > 0; otherwise {cpus}. "
                 "A container's CPU quota is not consulted. Negative: " + abort + ". "
                 "Values of 2**31 or more are also accepted by the setter and raise "
-                "'ValueError: Value out of range' at start-up."
+                "`ValueError: Value out of range` at start-up."
             ),
             read_when=at_init,
             freezes=(
                 "When the runtime starts; the pool is process-global and the first "
                 "session or eager context sizes it. Afterwards the TF2 setter raises "
-                "'RuntimeError: Intra op parallelism cannot be modified after "
-                "initialization.' (any value other than the one last set, even 0)."
+                "`RuntimeError: Intra op parallelism cannot be modified after "
+                "initialization.` (any value other than the one last set, even 0)."
             ),
-            tf2_path="tf.config.threading.set_intra_op_parallelism_threads(n)",
+            tf2_path="`tf.config.threading.set_intra_op_parallelism_threads(n)`",
             related=(
                 "TF_NUM_INTRAOP_THREADS",
                 inter,
                 "TF_OVERRIDE_GLOBAL_THREADPOOL",
                 "--tensorflow_intra_op_parallelism",
             ),
-            doc_page="reference/pools",
             source=_master("tensorflow/core/common_runtime/local_device.cc"),
             message=cp,
             field_number=2,
@@ -121,10 +116,10 @@ def build_entries() -> tuple[Setting, ...]:
             read_when=at_init,
             freezes=(
                 "When the eager context or the first session starts. Afterwards the TF2 "
-                "setter raises 'RuntimeError: Inter op parallelism cannot be modified "
-                "after initialization.'"
+                "setter raises `RuntimeError: Inter op parallelism cannot be modified "
+                "after initialization.`."
             ),
-            tf2_path="tf.config.threading.set_inter_op_parallelism_threads(n)",
+            tf2_path="`tf.config.threading.set_inter_op_parallelism_threads(n)`",
             related=(
                 "TF_NUM_INTEROP_THREADS",
                 intra,
@@ -132,12 +127,11 @@ def build_entries() -> tuple[Setting, ...]:
                 "ConfigProto.session_inter_op_thread_pool",
                 "--tensorflow_inter_op_parallelism",
             ),
-            doc_page="reference/pools",
             source=_master("tensorflow/core/common_runtime/process_util.cc"),
             message=cp,
             field_number=5,
             notes=(
-                "The threads are named tf_Compute in 2.21 (visible in /proc/<pid>/task/*/comm). "
+                "The threads are named tf_Compute in 2.21 (visible in `/proc/<pid>/task/*/comm`). "
                 "With defaults, a process gets about two threads per CPU: one intra-op and "
                 "one inter-op pool, each as large as the CPU count."
             ),
@@ -157,7 +151,6 @@ def build_entries() -> tuple[Setting, ...]:
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=(inter, "ConfigProto.session_inter_op_thread_pool"),
-            doc_page="reference/sessions",
             source=_master("tensorflow/core/common_runtime/direct_session.cc"),
             message=cp,
             field_number=9,
@@ -186,7 +179,6 @@ def build_entries() -> tuple[Setting, ...]:
                 "ThreadPoolOptionProto.global_name",
                 "RunOptions.inter_op_thread_pool",
             ),
-            doc_page="reference/sessions",
             source=_master("tensorflow/core/common_runtime/direct_session.cc"),
             message=cp,
             field_number=12,
@@ -207,7 +199,6 @@ def build_entries() -> tuple[Setting, ...]:
                 "ConfigProto.session_inter_op_thread_pool",
                 "ThreadPoolOptionProto.global_name",
             ),
-            doc_page="reference/sessions",
             source=_master("tensorflow/core/common_runtime/direct_session.cc"),
             message=tpo,
             field_number=1,
@@ -230,7 +221,6 @@ def build_entries() -> tuple[Setting, ...]:
                 "ConfigProto.session_inter_op_thread_pool",
                 "ThreadPoolOptionProto.num_threads",
             ),
-            doc_page="reference/sessions",
             source=_master("tensorflow/core/common_runtime/direct_session.cc"),
             message=tpo,
             field_number=2,
@@ -249,14 +239,13 @@ def build_entries() -> tuple[Setting, ...]:
             default="0 (the first pool)",
             resolution=(
                 "-1 asks to run in the caller's thread (only honoured for single-executor "
-                "steps). An index past the end fails with 'InvalidArgumentError: Invalid "
-                "inter_op_thread_pool: N' (run on 2.21.0)."
+                "steps). An index past the end fails with `InvalidArgumentError: Invalid "
+                "inter_op_thread_pool: N` (run on 2.21.0)."
             ),
-            read_when="on every Session.run call that passes these RunOptions",
+            read_when="On every Session.run call that passes these RunOptions.",
             freezes="Never; each run call can choose again.",
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.session_inter_op_thread_pool", inter),
-            doc_page="reference/sessions",
             source=_master("tensorflow/core/common_runtime/direct_session.cc"),
             message=ro,
             field_number=3,
@@ -273,14 +262,13 @@ def build_entries() -> tuple[Setting, ...]:
                 "DeadlineExceededError (run on 2.21.0: 'Timed out waiting for notification'). "
                 "A per-run RunOptions.timeout_in_ms overrides it."
             ),
-            read_when="when the session (or the eager context) is created",
+            read_when="When the session (or the eager context) is created.",
             freezes=(
                 "Fixed per session. In eager mode the internal setter raises "
-                "'RuntimeError: Operation timeout cannot be modified after initialization.'"
+                "`RuntimeError: Operation timeout cannot be modified after initialization.`."
             ),
-            tf2_path="no public API (internal: context.context().operation_timeout_in_ms)",
+            tf2_path="No public API (internal: context.context().operation_timeout_in_ms).",
             related=("ConfigProto.isolate_session_state",),
-            doc_page="reference/sessions",
             source=_CONTEXT,
             message=cp,
             field_number=11,
@@ -291,12 +279,11 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Keeps variables and other resources of a session invisible to other sessions.",
             type="bool",
             default="false",
-            resolution="false: sessions on the same server share resource containers.",
+            resolution="False: sessions on the same server share resource containers.",
             read_when=session_start,
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.share_cluster_devices_in_session",),
-            doc_page="reference/sessions",
             source=_PROTO,
             message=cp,
             field_number=15,
@@ -308,12 +295,11 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Lets a worker session see the devices of the whole cluster.",
             type="bool",
             default="false",
-            resolution="false: a worker session sees only its own task's devices.",
-            read_when="when a distributed session is created",
+            resolution="False: a worker session sees only its own task's devices.",
+            read_when="When a distributed session is created.",
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.isolate_session_state",),
-            doc_page="reference/sessions",
             source=_PROTO,
             message=cp,
             field_number=17,
@@ -333,27 +319,26 @@ def build_entries() -> tuple[Setting, ...]:
                 "A type missing from the map gets TensorFlow's choice; 0 hides that type; "
                 "CPU > 1 creates that many CPU devices."
             ),
-            read_when="when the devices are created: the first session or the eager context",
+            read_when="When the devices are created: the first session or the eager context.",
             freezes=(
-                "At start-up. The TF2 equivalents then raise 'RuntimeError: Virtual devices "
-                "cannot be modified after being initialized' or 'RuntimeError: Visible "
-                "devices cannot be modified after being initialized'."
+                "At start-up. The TF2 equivalents then raise `RuntimeError: Virtual devices "
+                "cannot be modified after being initialized` or `RuntimeError: Visible "
+                "devices cannot be modified after being initialized`."
             ),
             tf2_path=(
-                "CPU: tf.config.set_logical_device_configuration(cpu, "
-                "[tf.config.LogicalDeviceConfiguration()] * n); "
-                "GPU: tf.config.set_visible_devices(gpus, 'GPU')"
+                "CPU: `tf.config.set_logical_device_configuration(cpu, "
+                "[tf.config.LogicalDeviceConfiguration()] * n)`; "
+                "GPU: `tf.config.set_visible_devices(gpus, 'GPU')`."
             ),
             related=(intra, "TF_OVERRIDE_GLOBAL_THREADPOOL", "ConfigProto.device_filters"),
-            doc_page="reference/placement",
             source=_CONTEXT,
             message=cp,
             field_number=1,
             notes=(
                 "It does not limit threads: on 2.21.0 a session with CPU=4 had four CPU "
                 "devices sharing one intra-op pool. A memory_limit on a logical CPU raises "
-                "'ValueError: Setting memory limit on CPU virtual devices is currently not "
-                "supported'."
+                "`ValueError: Setting memory limit on CPU virtual devices is currently not "
+                "supported`."
             ),
         ),
         Setting(
@@ -362,12 +347,11 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Lets TensorFlow move an op to the CPU when the requested device cannot run it.",
             type="bool",
             default="false in a Session; true in eager mode unless set",
-            resolution="false: an impossible device request is an error.",
-            read_when="when ops are placed (each graph or function placement)",
+            resolution="False: an impossible device request is an error.",
+            read_when="When ops are placed (each graph or function placement).",
             freezes="Never in TF2: the setter works after start-up.",
-            tf2_path="tf.config.set_soft_device_placement(enabled)",
+            tf2_path="`tf.config.set_soft_device_placement(enabled)`",
             related=("ConfigProto.log_device_placement",),
-            doc_page="reference/placement",
             source=_CONTEXT,
             message=cp,
             field_number=7,
@@ -382,12 +366,11 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Logs the device each op is placed on.",
             type="bool",
             default="false",
-            resolution="false: no placement log.",
-            read_when="when ops are placed or executed",
+            resolution="False: no placement log.",
+            read_when="When ops are placed or executed.",
             freezes="Never in TF2: the setter works after start-up.",
-            tf2_path="tf.debugging.set_log_device_placement(enabled)",
+            tf2_path="`tf.debugging.set_log_device_placement(enabled)`",
             related=("ConfigProto.allow_soft_placement",),
-            doc_page="reference/placement",
             source=_CONTEXT,
             message=cp,
             field_number=8,
@@ -400,11 +383,10 @@ def build_entries() -> tuple[Setting, ...]:
             type="int32",
             default="0",
             resolution="No effect known in current TensorFlow.",
-            read_when="not known to be read",
+            read_when="Not known to be read.",
             freezes="Not applicable.",
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.allow_soft_placement",),
-            doc_page="reference/placement",
             source=_PROTO,
             message=cp,
             field_number=3,
@@ -421,7 +403,6 @@ def build_entries() -> tuple[Setting, ...]:
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.device_count",),
-            doc_page="reference/placement",
             source=_PROTO,
             message=cp,
             field_number=4,
@@ -434,12 +415,11 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Asks for one intra-op pool per NUMA node, with CPU devices assigned to nodes.",
             type="bool",
             default="false",
-            resolution="false: one pool for the whole process.",
-            read_when="when the CPU devices are created",
+            resolution="False: one pool for the whole process.",
+            read_when="When the CPU devices are created.",
             freezes="At start-up, like the intra-op pool.",
             tf2_path=ONLY_COMPAT_V1,
             related=(intra, "ConfigProto.device_count"),
-            doc_page="reference/experimental",
             source=_master("tensorflow/core/common_runtime/threadpool_device_factory.cc"),
             message=exp,
             field_number=5,
@@ -454,13 +434,12 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Makes idle pool threads sleep at once instead of spinning while waiting.",
             type="bool",
             default="false (threads spin briefly)",
-            resolution="true: lower idle CPU use, higher wake-up latency.",
-            read_when="when a pool it applies to is created",
+            resolution="True: lower idle CPU use, higher wake-up latency.",
+            read_when="When a pool it applies to is created.",
             freezes="Only pools created after it is set are affected; the shared intra-op "
             "pool keeps the setting of whoever created it.",
             tf2_path=ONLY_COMPAT_V1,
             related=(intra, "KMP_BLOCKTIME"),
-            doc_page="reference/experimental",
             source=_master("tensorflow/core/common_runtime/local_device.cc"),
             message=exp,
             field_number=9,
@@ -474,14 +453,13 @@ def build_entries() -> tuple[Setting, ...]:
             resolution=(
                 '"" or "DEFAULT": the standard executor; "SINGLE_THREADED_EXECUTOR": ops run '
                 "one after another on the calling thread. Unknown names fail with "
-                "'NotFoundError: No executor factory registered for the given executor "
-                "type: ...' (run on 2.21.0)."
+                "`NotFoundError: No executor factory registered for the given executor "
+                "type: ...` (run on 2.21.0)."
             ),
-            read_when="when the session builds executors for a step",
+            read_when="When the session builds executors for a step.",
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=(inter, "ConfigProto.Experimental.use_tfrt"),
-            doc_page="reference/experimental",
             source=_master("tensorflow/core/common_runtime/executor_factory.cc"),
             message=exp,
             field_number=3,
@@ -493,18 +471,17 @@ def build_entries() -> tuple[Setting, ...]:
             type="bool",
             default="false",
             resolution=(
-                "true in a tf.compat.v1.Session on the 2.21.0 pip wheel fails with "
-                "'NotFoundError: No session factory registered for the given session "
-                "options' (only GRPC_SESSION and DIRECT_SESSION are registered)."
+                "True in a tf.compat.v1.Session on the 2.21.0 pip wheel fails with "
+                "`NotFoundError: No session factory registered for the given session "
+                "options` (only GRPC_SESSION and DIRECT_SESSION are registered)."
             ),
             read_when=session_start,
             freezes=(
-                "Fixed per session; the internal eager flag raises 'ValueError: use_tfrt "
-                "should be set before being initialized.'"
+                "Fixed per session; the internal eager flag raises `ValueError: use_tfrt "
+                "should be set before being initialized.`."
             ),
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.Experimental.executor_type",),
-            doc_page="reference/experimental",
             source=_CONTEXT,
             message=exp,
             field_number=18,
@@ -515,12 +492,11 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Turns off streaming enqueue in the eager executor, allowing parallel execution.",
             type="bool",
             default="false",
-            resolution="false: the eager executor's default streaming behaviour.",
-            read_when="when the eager context is created",
+            resolution="False: the eager executor's default streaming behaviour.",
+            read_when="When the eager context is created.",
             freezes="At start-up of the eager context.",
             tf2_path=ONLY_COMPAT_V1,
             related=(inter,),
-            doc_page="reference/experimental",
             source=_PROTO,
             message=exp,
             field_number=26,
@@ -535,13 +511,12 @@ def build_entries() -> tuple[Setting, ...]:
             summary="Schedules the inter-op work of all Session.run calls through one central pool.",
             type="bool",
             default="false",
-            resolution="false: each step uses its session's inter-op pool.",
-            read_when="on every Session.run call that passes these RunOptions",
+            resolution="False: each step uses its session's inter-op pool.",
+            read_when="On every Session.run call that passes these RunOptions.",
             freezes="Never; chosen per run call. The run-handler pool's threads, once started, "
             "stay for the life of the process.",
             tf2_path=ONLY_COMPAT_V1,
             related=("RunOptions.Experimental.run_handler_pool_options", inter),
-            doc_page="reference/experimental",
             source=_master("tensorflow/core/common_runtime/direct_session.cc"),
             message=roe,
             field_number=2,
@@ -557,11 +532,10 @@ def build_entries() -> tuple[Setting, ...]:
             type="RunHandlerPoolOptions",
             default="unset (priority 0)",
             resolution="Used only when use_run_handler_pool is true.",
-            read_when="on every Session.run call that passes these RunOptions",
+            read_when="On every Session.run call that passes these RunOptions.",
             freezes="Never; chosen per run call.",
             tf2_path=ONLY_COMPAT_V1,
             related=("RunOptions.Experimental.use_run_handler_pool",),
-            doc_page="reference/experimental",
             source=_PROTO,
             message=roe,
             field_number=3,
@@ -578,12 +552,11 @@ def build_entries() -> tuple[Setting, ...]:
                 f"unset or 0 falls back to {cpus}; negative aborts the process at start-up "
                 "(run on 2.21.0)."
             ),
-            read_when="once, when the first CPU device is created; setting os.environ after "
-            "importing TensorFlow but before the first op works (run on 2.21.0)",
+            read_when="Once, when the first CPU device is created; setting os.environ after "
+            "importing TensorFlow but before the first op works (run on 2.21.0).",
             freezes="After the first read; later changes are ignored without any message.",
-            tf2_path="tf.config.threading.set_intra_op_parallelism_threads(n)",
+            tf2_path="`tf.config.threading.set_intra_op_parallelism_threads(n)`",
             related=(intra, "TF_NUM_INTEROP_THREADS"),
-            doc_page="reference/environment",
             source=_master("tensorflow/core/common_runtime/local_device.cc"),
             notes="The config value wins over it (run on 2.21.0).",
         ),
@@ -599,11 +572,10 @@ def build_entries() -> tuple[Setting, ...]:
                 "default size (run on 2.21.0); a Session may run steps in the caller's "
                 "thread."
             ),
-            read_when="when the eager context or the first session creates its inter-op pool",
+            read_when="When the eager context or the first session creates its inter-op pool.",
             freezes="After the pool exists; later changes are ignored without any message.",
-            tf2_path="tf.config.threading.set_inter_op_parallelism_threads(n)",
+            tf2_path="`tf.config.threading.set_inter_op_parallelism_threads(n)`",
             related=(inter, "TF_NUM_INTRAOP_THREADS"),
-            doc_page="reference/environment",
             source=_master("tensorflow/core/common_runtime/process_util.cc"),
         ),
         Setting(
@@ -613,14 +585,13 @@ def build_entries() -> tuple[Setting, ...]:
             type="boolean (true/false/1/0)",
             default="unset (false)",
             resolution=(
-                "true: each CPU device gets a pool of intra_op_parallelism_threads threads; "
+                "True: each CPU device gets a pool of intra_op_parallelism_threads threads; "
                 "on 2.21.0 three logical CPUs with intra=2 gave 6 pool threads instead of 2."
             ),
-            read_when="when the CPU devices are created",
+            read_when="When the CPU devices are created.",
             freezes="At start-up.",
-            tf2_path="no TF2 API; set the variable before TensorFlow starts",
+            tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=(intra, "ConfigProto.device_count"),
-            doc_page="reference/environment",
             source=_master("tensorflow/core/common_runtime/local_device.cc"),
         ),
         Setting(
@@ -635,11 +606,10 @@ def build_entries() -> tuple[Setting, ...]:
                 "0: off. On a 2.21.0 wheel on a CPU without those features it was off by "
                 "default and 1 turned it on."
             ),
-            read_when="at import of tensorflow",
+            read_when="At import of tensorflow.",
             freezes="At import; set it before importing TensorFlow.",
-            tf2_path="no TF2 API; set the variable before importing TensorFlow",
+            tf2_path="No TF2 API; set the variable before importing TensorFlow.",
             related=("OMP_NUM_THREADS", intra),
-            doc_page="reference/environment",
             source=_master("tensorflow/core/util/port.cc"),
             notes="In the pip wheel oneDNN runs on the intra-op pool, so intra-op settings "
             "size it; it does not start an OpenMP pool.",
@@ -655,11 +625,10 @@ def build_entries() -> tuple[Setting, ...]:
                 "only NumPy's OpenBLAS thread. Only TensorFlow builds that use OpenMP "
                 "(e.g. --config=mkl) read it for oneDNN and inter-op sizing."
             ),
-            read_when="never by the stock wheel's pools; by OpenMP-using libraries at load",
+            read_when="Never by the stock wheel's pools; by OpenMP-using libraries at load.",
             freezes="Not applicable to the stock wheel.",
-            tf2_path="no TF2 API; use tf.config.threading instead",
+            tf2_path="No TF2 API; use `tf.config.threading` instead.",
             related=("TF_ENABLE_ONEDNN_OPTS", "KMP_BLOCKTIME", "KMP_AFFINITY", intra),
-            doc_page="reference/environment",
             source=_master("tensorflow/core/common_runtime/process_util.cc"),
             effective_in_stock_wheel=False,
             notes="A common tuning-guide myth: guides written for Intel's OpenMP builds "
@@ -673,16 +642,15 @@ def build_entries() -> tuple[Setting, ...]:
             default="unset",
             resolution="The stock wheel does not use Intel OpenMP; TensorFlow's main shared "
             "libraries do not contain the name (checked on 2.21.0).",
-            read_when="never by the stock wheel",
+            read_when="Never by the stock wheel.",
             freezes="Not applicable to the stock wheel.",
-            tf2_path="no TF2 API; ConfigProto.Experimental.disable_thread_spinning is the "
-            "closest TensorFlow setting",
+            tf2_path="No TF2 API; ConfigProto.Experimental.disable_thread_spinning is the "
+            "closest TensorFlow setting.",
             related=(
                 "OMP_NUM_THREADS",
                 "KMP_AFFINITY",
                 "ConfigProto.Experimental.disable_thread_spinning",
             ),
-            doc_page="reference/environment",
             source="Intel OpenMP runtime (not TensorFlow)",
             effective_in_stock_wheel=False,
         ),
@@ -694,11 +662,10 @@ def build_entries() -> tuple[Setting, ...]:
             default="unset",
             resolution="The stock wheel does not use Intel OpenMP; TensorFlow's main shared "
             "libraries do not contain the name (checked on 2.21.0).",
-            read_when="never by the stock wheel",
+            read_when="Never by the stock wheel.",
             freezes="Not applicable to the stock wheel.",
-            tf2_path="no TF2 API; pin the process with taskset or numactl instead",
+            tf2_path="No TF2 API; pin the process with `taskset` or `numactl` instead.",
             related=("OMP_NUM_THREADS", "KMP_BLOCKTIME"),
-            doc_page="reference/environment",
             source="Intel OpenMP runtime (not TensorFlow)",
             effective_in_stock_wheel=False,
             notes="The pool sizes follow the affinity mask, so taskset changes them.",
@@ -712,11 +679,10 @@ def build_entries() -> tuple[Setting, ...]:
             default="unset (global)",
             resolution="gpu_private: a dedicated pool per GPU; gpu_shared: one dedicated pool "
             "for all GPUs.",
-            read_when="when the GPU devices are created",
+            read_when="When the GPU devices are created.",
             freezes="At start-up.",
-            tf2_path="no TF2 API; set the variable before TensorFlow starts",
+            tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_COUNT", inter),
-            doc_page="reference/environment",
             source=_master("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
             notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
         ),
@@ -727,11 +693,10 @@ def build_entries() -> tuple[Setting, ...]:
             type="integer",
             default="unset (2)",
             resolution="Used only with gpu_private or gpu_shared.",
-            read_when="when the GPU devices are created",
+            read_when="When the GPU devices are created.",
             freezes="At start-up.",
-            tf2_path="no TF2 API; set the variable before TensorFlow starts",
+            tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_MODE",),
-            doc_page="reference/environment",
             source=_master("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
             notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
         ),
@@ -747,15 +712,14 @@ def build_entries() -> tuple[Setting, ...]:
                 "CPU. Negative: accepted and treated as unset (a pipeline ran normally on "
                 "2.21.0). A non-integer raises TypeError."
             ),
-            read_when="when the dataset is iterated (an iterator is created)",
+            read_when="When the dataset is iterated (an iterator is created).",
             freezes="Per iterator; apply new options with dataset.with_options(...).",
-            tf2_path="options.threading.private_threadpool_size = n",
+            tf2_path="`options.threading.private_threadpool_size = n`",
             related=(
                 "tf.data.Options.threading.max_intra_op_parallelism",
                 "tf.data.Options.autotune.cpu_budget",
                 inter,
             ),
-            doc_page="reference/tf-data",
             source=_DATA_OPTIONS,
         ),
         Setting(
@@ -765,11 +729,10 @@ def build_entries() -> tuple[Setting, ...]:
             type="integer",
             default="None (TensorFlow decides)",
             resolution="None leaves TensorFlow's choice in place; a value caps per-op sharding.",
-            read_when="when the dataset is iterated (an iterator is created)",
+            read_when="When the dataset is iterated (an iterator is created).",
             freezes="Per iterator; apply new options with dataset.with_options(...).",
-            tf2_path="options.threading.max_intra_op_parallelism = n",
+            tf2_path="`options.threading.max_intra_op_parallelism = n`",
             related=("tf.data.Options.threading.private_threadpool_size", intra),
-            doc_page="reference/tf-data",
             source=_DATA_OPTIONS,
             notes="It limits work inside one op, not how many elements are processed in "
             "parallel (that is num_parallel_calls).",
@@ -782,11 +745,10 @@ def build_entries() -> tuple[Setting, ...]:
             default="None (the number of schedulable CPU cores)",
             resolution="None: schedulable CPU cores (the affinity mask); larger values are "
             "allowed but may oversubscribe.",
-            read_when="when the dataset is iterated with autotuning on",
+            read_when="When the dataset is iterated with autotuning on.",
             freezes="Per iterator; apply new options with dataset.with_options(...).",
-            tf2_path="options.autotune.cpu_budget = n",
+            tf2_path="`options.autotune.cpu_budget = n`",
             related=("tf.data.Options.threading.private_threadpool_size",),
-            doc_page="reference/tf-data",
             source=_DATA_OPTIONS,
             notes="Like the pools, it does not follow a container's CPU quota, so set it "
             "explicitly under CPU limits.",
@@ -803,16 +765,15 @@ def build_entries() -> tuple[Setting, ...]:
                 "the two flags, so the one not given becomes 0 (auto). All three parallelism "
                 "flags > 0 is an InvalidArgument error ('... You cannot configure all.')."
             ),
-            read_when="at server start, when the session config is built",
+            read_when="At server start, when the session config is built.",
             freezes="For the life of the server; the first model loaded sizes the "
             "process-wide intra-op pool.",
-            tf2_path="not applicable (a tensorflow_model_server flag)",
+            tf2_path="Not applicable (a tensorflow_model_server flag).",
             related=(
                 intra,
                 "--tensorflow_inter_op_parallelism",
                 "--tensorflow_session_parallelism",
             ),
-            doc_page="reference/serving",
             source=_SERVING,
             notes="The flags overwrite thread fields read from --tensorflow_session_config_file, "
             "with 0 when not given.",
@@ -827,15 +788,14 @@ def build_entries() -> tuple[Setting, ...]:
                 "If > 0 (or the intra-op flag is > 0), both ConfigProto fields are taken from "
                 "the two flags, so the one not given becomes 0 (auto)."
             ),
-            read_when="at server start, when the session config is built",
+            read_when="At server start, when the session config is built.",
             freezes="For the life of the server.",
-            tf2_path="not applicable (a tensorflow_model_server flag)",
+            tf2_path="Not applicable (a tensorflow_model_server flag).",
             related=(
                 inter,
                 "--tensorflow_intra_op_parallelism",
                 "--tensorflow_session_parallelism",
             ),
-            doc_page="reference/serving",
             source=_SERVING,
         ),
         Setting(
@@ -848,16 +808,15 @@ def build_entries() -> tuple[Setting, ...]:
                 "Used only when neither the intra-op nor the inter-op flag is > 0; then both "
                 "ConfigProto fields get this value (0 = auto)."
             ),
-            read_when="at server start, when the session config is built",
+            read_when="At server start, when the session config is built.",
             freezes="For the life of the server.",
-            tf2_path="not applicable (a tensorflow_model_server flag)",
+            tf2_path="Not applicable (a tensorflow_model_server flag).",
             related=(
                 intra,
                 inter,
                 "--tensorflow_intra_op_parallelism",
                 "--tensorflow_inter_op_parallelism",
             ),
-            doc_page="reference/serving",
             source=_SERVING,
             notes="Its help text says it is ignored when --platform_config_file is given.",
         ),

@@ -3,7 +3,10 @@
 Two jobs:
 
 * :func:`rerun_on_machine_change` makes sphinx-gallery re-run every example when the
-  machine or the software changes (sphinx-gallery alone only compares source files);
+  machine or the software changes (sphinx-gallery alone only compares source files).
+  It runs at ``builder-inited``, before sphinx-gallery runs the examples, and only when
+  it will run them (an HTML build with ``plot_gallery`` on): importing ``conf.py``, a
+  doctest or a link-check build leaves the gallery's cache alone;
 * :class:`TensorFlowGuard` fails the build, naming the example, when an example starts
   or configures TensorFlow's runtime in the Sphinx process instead of in a worker.
 """
@@ -12,9 +15,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfthreads.provenance import machine_fingerprint
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.util.typing import ExtensionMetadata
+
+__all__ = ["FINGERPRINT_FILE", "TensorFlowGuard", "rerun_on_machine_change", "setup"]
 
 FINGERPRINT_FILE = ".machine-fingerprint"
 
@@ -24,18 +33,43 @@ def rerun_on_machine_change(gallery_dir: Path) -> bool:
 
     sphinx-gallery stores an ``.md5`` of each example's source next to its output and
     skips examples whose source is unchanged. Deleting those files makes it run them
-    again. Returns whether the cache was invalidated.
+    again. The fingerprint of the machine that filled the cache is kept next to it; a
+    gallery without one (its first build) has nothing to compare with, so its cache is
+    kept and the current fingerprint recorded.
+
+    Returns
+    -------
+    bool
+        Whether the cache was invalidated (some ``.md5`` file deleted).
     """
     gallery_dir.mkdir(parents=True, exist_ok=True)
     stamp = gallery_dir / FINGERPRINT_FILE
     current = machine_fingerprint()
     previous = stamp.read_text().strip() if stamp.exists() else None
-    if previous == current:
-        return False
-    for checksum in gallery_dir.rglob("*.md5"):
-        checksum.unlink()
-    stamp.write_text(current + "\n")
-    return previous is not None
+    invalidated = False
+    if previous is not None and previous != current:
+        for checksum in gallery_dir.rglob("*.md5"):
+            checksum.unlink()
+            invalidated = True
+    if previous != current:
+        stamp.write_text(current + "\n")
+    return invalidated
+
+
+def _gallery_will_run(app: Sphinx) -> bool:
+    conf = getattr(app.config, "sphinx_gallery_conf", None) or {}
+    return app.builder.format == "html" and bool(conf.get("plot_gallery"))
+
+
+def _rerun_on_machine_change(app: Sphinx) -> None:
+    """``builder-inited`` handler: invalidate stale caches before the gallery runs."""
+    if not _gallery_will_run(app):
+        return
+    folders = app.config.sphinx_gallery_conf["gallery_dirs"]
+    if isinstance(folders, (str, Path)):
+        folders = [folders]
+    for folder in folders:
+        rerun_on_machine_change(Path(app.srcdir, folder))
 
 
 class TensorFlowGuard:
@@ -70,3 +104,13 @@ class TensorFlowGuard:
                 f"process ({when} running it); measure in a fresh process through tfthreads "
                 "(tfthreads.probe.observe_pools) instead"
             )
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    """Connect the fingerprint check to ``builder-inited``.
+
+    Priority 400 puts it after sphinx-gallery settles ``plot_gallery`` (priority 10) and
+    before it runs the examples (priority 500).
+    """
+    app.connect("builder-inited", _rerun_on_machine_change, priority=400)
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

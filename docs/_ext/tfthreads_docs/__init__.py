@@ -1,0 +1,42 @@
+"""Sphinx extension that puts :mod:`tfthreads.catalog` and the gallery on the site.
+
+The catalog is the one source of truth for what each TensorFlow setting is, how its
+values resolve and when it freezes; the site owns where each entry is documented. One
+module per job:
+
+``layout``
+    Labels of the setting sections, links to them, and the check that each catalog
+    entry is documented on exactly one page.
+``setting_facts``
+    The ``setting-facts`` directive: one part of a catalog entry as a field list.
+``crosswalk``
+    The ``crosswalk`` directive: one table row per setting and its counterparts.
+``evidence``
+    Which gallery examples cite a setting (the "Measured in" links).
+``checked_against``
+    The ``checked-against`` directive: the TensorFlow version the page was checked with.
+``gallery_support``
+    Re-running the gallery when the machine changes, and refusing TensorFlow in the
+    Sphinx process.
+
+TensorFlow itself is never imported here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.util.typing import ExtensionMetadata
+
+__all__ = ["setup"]
+
+_MODULES = ("layout", "setting_facts", "crosswalk", "checked_against", "gallery_support")
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    """Register every part of the extension."""
+    for module in _MODULES:
+        app.setup_extension(f"{__name__}.{module}")
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
