@@ -202,5 +202,5 @@ def test_tune_budget_is_checked():
 
     with pytest.raises(SettingError, match="budget: got 1; expected a whole number from 2"):
         tune("matmul", budget=1)
-    with pytest.raises(TypeError, match="budget: got 2.5 \\(float\\)"):
+    with pytest.raises(TypeError, match=r"budget: got 2.5 \(float\)"):
         tune("matmul", budget=2.5)
