@@ -197,6 +197,25 @@ def test_tune_measures_defaults_and_recommendation():
     assert found.as_dict()["intra_op_parallelism_threads"] == found.best.intra_op
 
 
+@pytest.mark.parametrize(("goal", "speedup"), [("latency", 4.0), ("throughput", 4.0)])
+def test_speedup_over_default_is_the_defaults_time_over_the_best(goal, speedup):
+    from tfthreads.recommend import recommend
+    from tfthreads.tune import TuneResult
+
+    default, best = _measured(0, 0.020), _measured(2, 0.005)
+    found = TuneResult(
+        best=best.settings,
+        goal=goal,
+        recommendation=recommend(goal),
+        tried=SweepResult(rows=[default, best]),
+        best_measurement=best,
+        default_measurement=default,
+    )
+    assert found.speedup_over_default == pytest.approx(speedup)
+    assert found.as_dict()["speedup_over_default"] == pytest.approx(speedup)
+    assert found.as_dict()["default"]["intra_op"] == 0
+
+
 def test_tune_budget_is_checked():
     from tfthreads.tune import tune
 
