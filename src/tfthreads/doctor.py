@@ -55,8 +55,9 @@ def _installed_tensorflow() -> str:
     """Return the installed TensorFlow version without importing it."""
     if importlib.util.find_spec("tensorflow") is None:
         raise TensorFlowUnavailableError(
-            "TensorFlow is not installed in this Python environment "
-            "(install it with: python -m pip install tensorflow)"
+            "TensorFlow is not installed in this Python environment; tfthreads does not "
+            "install one itself: python -m pip install 'tfthreads[tensorflow]' (or "
+            "'tfthreads[tensorflow-cpu]', or any TensorFlow 2.16+ distribution)"
         )
     return installed_tensorflow_version() or "unknown"
 

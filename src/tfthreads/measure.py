@@ -21,7 +21,7 @@ from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["MeasureOptions", "Measurement", "measure", "measure_many"]
+__all__ = ["measure", "measure_many"]
 
 _T = TypeVar("_T")
 

@@ -33,12 +33,12 @@ import math
 from dataclasses import dataclass
 
 from tfthreads._checks import Choice
-from tfthreads.options import MAX_PROCESSES, PROCESSES
+from tfthreads.options import PROCESSES
 from tfthreads.settings import MAX_THREADS, ThreadSettings
 from tfthreads.topology import Topology
 from tfthreads.topology import topology as read_topology
 
-__all__ = ["GOAL", "GOALS", "MAX_PROCESSES", "Recommendation", "recommend"]
+__all__ = ["GOAL", "GOALS", "Recommendation", "recommend"]
 
 #: The goals :func:`recommend`, :func:`~tfthreads.tune.tune` and sweeps understand.
 GOALS = ("latency", "throughput")
