@@ -78,6 +78,7 @@ def test_describe_is_one_line_and_names_session_pools():
     assert "use_per_session_threads=True" in text
 
 
+@pytest.mark.slow  # imports TensorFlow
 def test_config_proto_round_trip_with_real_tensorflow():
     import tensorflow as tf
 
@@ -95,6 +96,7 @@ def test_config_proto_round_trip_with_real_tensorflow():
     assert ThreadSettings.from_config_proto(config) == settings
 
 
+@pytest.mark.slow  # imports TensorFlow
 def test_from_config_proto_validates():
     import tensorflow as tf
 

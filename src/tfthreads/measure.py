@@ -149,13 +149,13 @@ def measure(
     settings : ThreadSettings, optional
         Applied with ``tf.config.threading`` in each child; TensorFlow's defaults if
         omitted.
-    options : MeasureOptions, optional
+    options : tfthreads.options.MeasureOptions, optional
         Repeats, warm-up, processes, environment, CPUs, cgroup and time limit
         (:class:`tfthreads.options.MeasureOptions`); its defaults if omitted.
 
     Returns
     -------
-    Measurement
+    tfthreads.results.Measurement
         Wall and CPU time statistics, throughput, thread counts, the settings in force and
         the provenance.
 

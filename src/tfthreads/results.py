@@ -238,7 +238,7 @@ class Failure:
         )
 
 
-#: One result of a sweep or a tune: measured, or failed.
+#: One result of a sweep or a tune, measured or failed.
 Result = Measurement | Failure
 
 

@@ -39,7 +39,7 @@ _SERVING_INTRA = "--tensorflow_intra_op_parallelism"
 _SERVING_INTER = "--tensorflow_inter_op_parallelism"
 
 
-#: The rules for pool sizes: 0 lets TensorFlow pick; inter-op also takes -1 (TF1 sessions).
+#: The rule for each pool size (0 lets TensorFlow pick; inter-op also takes -1, TF1 sessions).
 INTRA_OP = WholeNumber(0, MAX_THREADS, "0 lets TensorFlow pick")
 INTER_OP = WholeNumber(-1, MAX_THREADS, "0 lets TensorFlow pick, -1 runs in the caller's thread")
 _POOL_THREADS = WholeNumber(0, MAX_THREADS, "0 lets TensorFlow pick")
@@ -239,7 +239,8 @@ class ThreadSettings:
         """Express the pool sizes as ``TF_NUM_*`` environment variables.
 
         A size of 0 is left out (TensorFlow's default applies). The variables must be set
-        before the process starts TensorFlow; they are read once.
+        before the process starts TensorFlow; they are read once. ``inter_op=-1`` has no
+        variable (TensorFlow ignores a negative one), so it raises ``SettingError``.
 
         Examples
         --------
@@ -247,6 +248,11 @@ class ThreadSettings:
         {'TF_NUM_INTRAOP_THREADS': '2'}
         """
         self._refuse_session_only("environment variables")
+        if self.inter_op < 0:
+            raise SettingError(
+                f"inter_op: got {self.inter_op}; environment variables take 0 or more threads "
+                "(TensorFlow ignores a negative TF_NUM_INTEROP_THREADS)"
+            )
         env = {}
         if self.intra_op:
             env[_ENV_INTRA] = str(self.intra_op)

@@ -74,7 +74,7 @@ class SweepResult:
 
     Attributes
     ----------
-    rows : list of Measurement or Failure
+    rows : list of tfthreads.results.Measurement or tfthreads.results.Failure
         In grid order; :meth:`Measurement.row() <tfthreads.results.Measurement.row>` and
         :meth:`Failure.row() <tfthreads.results.Failure.row>` give flat dictionaries.
     path : Path or None
@@ -217,7 +217,7 @@ def sweep(
         What to measure; several workloads share one child per setting.
     settings_grid : iterable of ThreadSettings
         The settings to try (see :func:`grid`).
-    options : MeasureOptions, optional
+    options : tfthreads.options.MeasureOptions, optional
         How to measure each setting, as for :func:`tfthreads.measure.measure`.
     results : path-like, optional
         JSON-lines file that receives each result as soon as it is known.

@@ -43,9 +43,9 @@ class TuneResult:
         The rule-based starting point.
     tried : SweepResult
         Every setting measured, in the order tried.
-    best_measurement : Measurement
+    best_measurement : tfthreads.results.Measurement
         The measurement of the best settings.
-    default_measurement : Measurement or None
+    default_measurement : tfthreads.results.Measurement or None
         The measurement of TensorFlow's defaults (0, 0), if it succeeded.
     """
 
@@ -133,7 +133,7 @@ def tune(
         Minimise the median time per step, or maximise items per second.
     budget : int
         Most settings to measure, the defaults and the recommendation included (2 to 1000).
-    options : MeasureOptions, optional
+    options : tfthreads.options.MeasureOptions, optional
         How to measure each setting; with ``processes=P`` the recommendation is for P
         processes sharing the CPUs, and settings are per process.
     results : path-like, optional
