@@ -104,15 +104,7 @@ def _assemble(
                 unit=per_child[0]["unit"],
                 items_per_step=float(per_child[0]["items_per_step"]),
                 flops_per_step=float(per_child[0]["flops_per_step"]),
-                processes=tuple(
-                    ProcessResult(
-                        wall_seconds=tuple(w["wall_seconds"]),
-                        cpu_seconds=tuple(w["cpu_seconds"]),
-                        threads_total=int(w["threads_total"]),
-                        threads_active=int(w["threads_active"]),
-                    )
-                    for w in per_child
-                ),
+                processes=tuple(ProcessResult.from_dict(w) for w in per_child),
                 configured={k: int(v) for k, v in first["configured"].items()},
                 observed_pools=pools,
                 provenance=record,

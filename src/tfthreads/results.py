@@ -42,6 +42,16 @@ class ProcessResult:
         """Wall time of the whole timed loop."""
         return sum(self.wall_seconds)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProcessResult:
+        """Read the timings of one process, as the worker and :meth:`Measurement.as_dict` write them."""
+        return cls(
+            wall_seconds=tuple(data["wall_seconds"]),
+            cpu_seconds=tuple(data["cpu_seconds"]),
+            threads_total=int(data["threads_total"]),
+            threads_active=int(data["threads_active"]),
+        )
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -170,15 +180,7 @@ class Measurement:
             unit=str(data["unit"]).removesuffix("/s"),
             items_per_step=float(data["items_per_step"]),
             flops_per_step=float(data["flops_per_step"]),
-            processes=tuple(
-                ProcessResult(
-                    wall_seconds=tuple(p["wall_seconds"]),
-                    cpu_seconds=tuple(p["cpu_seconds"]),
-                    threads_total=int(p["threads_total"]),
-                    threads_active=int(p["threads_active"]),
-                )
-                for p in data["per_process"]
-            ),
+            processes=tuple(ProcessResult.from_dict(p) for p in data["per_process"]),
             configured=dict(data["configured"]),
             observed_pools=dict(data["observed_pools"]),
             provenance=dict(data["provenance"]),
