@@ -30,7 +30,8 @@ BUILD = DOCS / "_build"
 
 def _install(session: nox.Session, *groups: str) -> None:
     deps = [dep for group in groups for dep in nox.project.dependency_groups(PROJECT, group)]
-    session.install("-e", ".", *deps)
+    # TensorFlow is an extra (see README): every session that runs code needs one.
+    session.install("-e", ".[tensorflow]", *deps)
 
 
 @nox.session

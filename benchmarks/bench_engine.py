@@ -27,14 +27,20 @@ import sys
 import time
 from pathlib import Path
 
-from tfthreads import ThreadSettings, grid, measure, measure_many, recommend, tune
+from tfthreads.measure import measure, measure_many
+from tfthreads.options import MeasureOptions
 from tfthreads.provenance import describe_machine, provenance
+from tfthreads.recommend import recommend
+from tfthreads.settings import ThreadSettings
+from tfthreads.sweep import grid
 from tfthreads.topology import topology
+from tfthreads.tune import tune
 from tfthreads.workloads import BUILTIN_WORKLOADS
 
 RESULTS = Path(__file__).parent / "results"
 LATENCY_WORKLOADS = {"matmul", "branches", "mlp_latency", "conv2d"}
 REPEATS, WARMUP = 30, 3
+OPTIONS = MeasureOptions(repeats=REPEATS, warmup=WARMUP)
 
 
 def _wall(command: list[str]) -> float:
@@ -55,7 +61,7 @@ def overhead(trials: int = 3) -> dict[str, float]:
     engine, loop = [], []
     for _ in range(trials):
         start = time.perf_counter()
-        result = measure("matmul", repeats=REPEATS, warmup=WARMUP)
+        result = measure("matmul", options=OPTIONS)
         engine.append(time.perf_counter() - start)
         loop.append(result.processes[0].elapsed)
     return {
@@ -70,7 +76,7 @@ def overhead(trials: int = 3) -> dict[str, float]:
 
 def spread(trials: int = 5) -> dict[str, object]:
     """Measure the same setting in several fresh processes (b)."""
-    medians = [measure("matmul", repeats=REPEATS, warmup=WARMUP).wall.median for _ in range(trials)]
+    medians = [measure("matmul", options=OPTIONS).wall.median for _ in range(trials)]
     middle = statistics.median(medians)
     return {
         "medians_ms": [m * 1e3 for m in medians],
@@ -97,7 +103,7 @@ def strategies() -> list[dict[str, object]]:
     names = list(BUILTIN_WORKLOADS)
     rows: dict[tuple[str, ThreadSettings], dict[str, object]] = {}
     for setting in settings:  # one child per setting runs every workload
-        for m in measure_many(names, setting, repeats=REPEATS, warmup=WARMUP):
+        for m in measure_many(names, setting, options=OPTIONS):
             rows[(m.workload.name, setting)] = m.row()
     report = []
     for name in names:
@@ -105,9 +111,9 @@ def strategies() -> list[dict[str, object]]:
         advice = recommend(goal).settings
         grid_rows = [rows[(name, s)] for s in settings if s != ThreadSettings()]
         best = min(grid_rows, key=lambda r: _score(r, goal) * (1 if goal == "latency" else -1))
-        found = tune(name, goal, budget=6, repeats=REPEATS, warmup=WARMUP)
+        found = tune(name, goal, budget=6, options=OPTIONS)
         default_row = rows[(name, ThreadSettings())]
-        advice_row = rows.get((name, advice)) or measure(name, advice, repeats=REPEATS).row()
+        advice_row = rows.get((name, advice)) or measure(name, advice, options=OPTIONS).row()
         report.append(
             {
                 "workload": name,
@@ -117,7 +123,7 @@ def strategies() -> list[dict[str, object]]:
                 "tune": f"{found.best.intra_op}/{found.best.inter_op}",
                 "defaults_vs_best": _ratio(default_row, best, goal),
                 "recommend_vs_best": _ratio(advice_row, best, goal),
-                "tune_vs_best": _ratio(found.best_row, best, goal),
+                "tune_vs_best": _ratio(found.best_measurement.row(), best, goal),
                 "tune_measurements": len(found.tried.rows),
                 "grid_measurements": len(grid_rows),
             }
@@ -128,8 +134,9 @@ def strategies() -> list[dict[str, object]]:
 def oversubscribed(processes: int = 2) -> dict[str, object]:
     """Compare defaults with the per-process recommendation for several workers (d)."""
     advice = recommend("throughput", processes=processes).settings
-    default = measure("mlp_throughput", repeats=REPEATS, warmup=WARMUP, processes=processes)
-    advised = measure("mlp_throughput", advice, repeats=REPEATS, warmup=WARMUP, processes=processes)
+    together = OPTIONS.replace(processes=processes)
+    default = measure("mlp_throughput", options=together)
+    advised = measure("mlp_throughput", advice, options=together)
     return {
         "processes": processes,
         "recommend": f"{advice.intra_op}/{advice.inter_op}",
@@ -161,8 +168,9 @@ def under_quota(quota: float = 1.0) -> dict[str, object]:
     advice = recommend("latency", topology=limited).settings
     try:
         with cpu_quota(quota) as group:
-            default = measure("matmul", repeats=REPEATS * 3, warmup=WARMUP, cgroup=group)
-            advised = measure("matmul", advice, repeats=REPEATS * 3, warmup=WARMUP, cgroup=group)
+            quota_options = OPTIONS.replace(repeats=REPEATS * 3, cgroup=group)
+            default = measure("matmul", options=quota_options)
+            advised = measure("matmul", advice, options=quota_options)
     except UnsupportedPlatformError as error:
         return {"skipped": str(error)}
     return {

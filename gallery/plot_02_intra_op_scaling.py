@@ -37,6 +37,7 @@ cpus = topology().affinity_cpus
 # On a machine with many CPUs, the sizes are powers of two instead of every count.
 
 from tfthreads.measure import measure_many
+from tfthreads.options import MeasureOptions
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
 
@@ -50,7 +51,7 @@ labels = {"matmul": "matmul 1024x1024", "conv2d": "Conv2D 3x3, 4x32x32x64"}
 results = {}  # (workload name, intra-op threads) -> Measurement
 for intra in sizes:
     settings = ThreadSettings(intra_op=intra, inter_op=1)
-    for measurement in measure_many(workloads, settings, repeats=15, warmup=3):
+    for measurement in measure_many(workloads, settings, options=MeasureOptions(repeats=15)):
         results[measurement.workload.name, intra] = measurement
 
 

@@ -37,6 +37,7 @@ cpus = topology().affinity_cpus
 # *k* branches has *k* times the work of a graph with one.
 
 from tfthreads.measure import measure_many
+from tfthreads.options import MeasureOptions
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
 
@@ -48,7 +49,9 @@ results = {}  # (k, inter-op threads) -> Measurement
 for inter in inter_sizes:
     settings = ThreadSettings(intra_op=1, inter_op=inter)
     for k, measurement in zip(
-        branch_counts, measure_many(workloads, settings, repeats=15, warmup=3), strict=True
+        branch_counts,
+        measure_many(workloads, settings, options=MeasureOptions(repeats=15)),
+        strict=True,
     ):
         results[k, inter] = measurement
 

@@ -115,6 +115,7 @@ print("  " + ", ".join(sessions["soft"]))
 # in the process after the timed loop, and the threads that used CPU during it.
 
 from tfthreads.measure import measure_many
+from tfthreads.options import MeasureOptions
 
 OMP = {
     "OMP_NUM_THREADS": "1",
@@ -127,7 +128,7 @@ variants = {
     "oneDNN on + OMP/KMP vars": {"TF_ENABLE_ONEDNN_OPTS": "1", **OMP},
 }
 runs = {
-    label: measure_many(["matmul", "conv2d"], repeats=15, warmup=3, env=env)
+    label: measure_many(["matmul", "conv2d"], options=MeasureOptions(repeats=15, env=env))
     for label, env in variants.items()
 }
 

@@ -46,6 +46,7 @@ from pathlib import Path
 
 from tfthreads.errors import UnsupportedPlatformError
 from tfthreads.measure import measure
+from tfthreads.options import MeasureOptions
 from tfthreads.quota import cpu_quota
 from tfthreads.settings import ThreadSettings
 
@@ -55,7 +56,8 @@ QUOTA = 1.0
 
 def run(group: Path | None, settings: ThreadSettings, cpus=None):
     """Measure the matmul in a fresh process, optionally inside ``group``."""
-    return measure("matmul", settings, repeats=REPEATS, warmup=WARMUP, cpus=cpus, cgroup=group)
+    options = MeasureOptions(repeats=REPEATS, warmup=WARMUP, cpus=cpus, cgroup=group)
+    return measure("matmul", settings, options=options)
 
 
 results = {"no limit": run(None, ThreadSettings())}

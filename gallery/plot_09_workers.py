@@ -38,12 +38,13 @@ budget = max(1, math.floor(topology().cpu_budget))
 # there are whole CPUs in the budget, once with TensorFlow's defaults in every worker
 # and once with the settings :func:`tfthreads.recommend.recommend` gives for that many
 # processes.
-# ``measure(..., processes=P)`` starts the *P* workers together and lines up their
+# ``measure(..., options=MeasureOptions(processes=P))`` starts the *P* workers together and lines up their
 # timed loops, so they compete for the CPUs as the workers of a busy server do.
 # Each worker runs a small Keras MLP (two dense layers of 512) with ``model(x)``, at a
 # batch of 1 (one request) and of 32 (a batched request), in the same process.
 
 from tfthreads.measure import measure_many
+from tfthreads.options import MeasureOptions
 from tfthreads.recommend import recommend
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
@@ -59,7 +60,9 @@ workloads = [parse_workload("mlp_latency", batch=batch) for batch in batches]
 
 results = []  # (processes, label, settings, batch, Measurement)
 for processes, settings, label in configurations:
-    measured = measure_many(workloads, settings, repeats=30, warmup=3, processes=processes)
+    measured = measure_many(
+        workloads, settings, options=MeasureOptions(repeats=30, processes=processes)
+    )
     for batch, measurement in zip(batches, measured, strict=True):
         results.append((processes, label, settings, batch, measurement))
 

@@ -73,13 +73,14 @@ print(built.stdout.strip(), "saved to", model_path.name)
 # of 8 images.
 # A budget of 4 settings keeps the page fast; with your own model, give it more.
 
+from tfthreads.options import MeasureOptions
 from tfthreads.tune import tune
 from tfthreads.workloads import parse_workload
 
 spec = parse_workload(str(model_path), input_shape=[8, 32, 32, 3])
-tuned = tune(spec, "latency", budget=4, repeats=15, warmup=3)
+tuned = tune(spec, "latency", budget=4, options=MeasureOptions(repeats=15))
 if tuned.tried.failed:
-    raise RuntimeError(f"a tune measurement failed: {tuned.tried.failed[0]['error']}")
+    raise RuntimeError(f"a tune measurement failed: {tuned.tried.failed[0].error}")
 print(f"tune tried {len(tuned.tried.rows)} settings; best: {tuned.best.describe()}")
 
 # %%
@@ -109,13 +110,13 @@ if intel is not None:
 else:
     print("Intel's rule: the physical cores or sockets are unknown here, so it is skipped")
 
-rows = {(r["intra_op"], r["inter_op"]): r for r in tuned.tried.rows}
+rows = {(r["intra_op"], r["inter_op"]): r for r in (m.as_dict() for m in tuned.tried.rows)}
 missing = [s for s in dict.fromkeys(rules.values()) if (s.intra_op, s.inter_op) not in rows]
 if missing:
-    extra = sweep(spec, missing, repeats=15, warmup=3)
+    extra = sweep(spec, missing, options=MeasureOptions(repeats=15))
     if extra.failed:
-        raise RuntimeError(f"measuring the rules failed: {extra.failed[0]['error']}")
-    rows.update({(r["intra_op"], r["inter_op"]): r for r in extra.rows})
+        raise RuntimeError(f"measuring the rules failed: {extra.failed[0].error}")
+    rows.update({(r["intra_op"], r["inter_op"]): r for r in (m.as_dict() for m in extra.rows)})
 print(f"settings measured in all: {len(rows)} (one fresh process each)")
 
 # Every measured setting, with the names of the rules that give it.

@@ -30,7 +30,7 @@ BAD_ARGUMENTS = [
     (["doctor", "--inter-op", "-2"], ["--inter-op", "-2", "from -1"]),
     (["doctor", "--inter-op", ""], ["--inter-op", "''"]),
     (["doctor", "--intra-op"], ["--intra-op", "expected one argument"]),
-    (["doctor", "--timeout", "0"], ["--timeout", "'0'", "seconds"]),
+    (["doctor", "--timeout", "0"], ["--timeout", "'0'", "seconds above 0 and at most 86400"]),
     (["doctor", "--timeout", "nan"], ["--timeout", "'nan'"]),
     (["doctor", "--timeout", "soon"], ["--timeout", "'soon'"]),
     (["doctor", "--bogus"], ["unrecognized arguments: --bogus"]),
@@ -40,7 +40,9 @@ BAD_ARGUMENTS = [
     (["sweep", "matmull"], ["workload 'matmull'", "not a built-in"]),
     (["sweep", "matmul", "--intra-op", "1,,2"], ["--intra-op", "'1,,2'"]),
     (["sweep", "matmul", "--inter-op", "0"], ["--inter-op", "'0'"]),
-    (["sweep", "matmul", "--repeats", "0"], ["--repeats", "'0'"]),
+    (["sweep", "matmul", "--repeats", "0"], ["--repeats", "'0'", "from 1 to 100000"]),
+    (["sweep", "matmul", "--processes", "257"], ["--processes", "'257'", "from 1 to 256"]),
+    (["tune", "matmul", "--warmup", "1.5"], ["--warmup", "'1.5'", "from 0 to 100000"]),
     (["sweep", "missing.keras", "--input-shape", "1,2"], ["no such Keras model"]),
     (["sweep", "nosuchmodule_xyz:build"], ["cannot find module 'nosuchmodule_xyz'"]),
     (["sweep", "matmul", "--output", "/proc/nope/out.jsonl"], ["--output", "cannot write"]),
@@ -61,6 +63,39 @@ def test_usage_errors_exit_2_with_one_line(argv, words):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     for word in words:
         assert word in result.stderr
+
+
+@pytest.mark.parametrize("error", ["KeyError", "TypeError", "ValueError"])
+def test_a_library_bug_shows_its_traceback_and_exits_1(error):
+    # A plain exception from tfthreads' own code is a bug, not the user's mistake.
+    code = (
+        "import sys, tfthreads.recommend as r\n"
+        "def broken(*args, **kwargs):\n"
+        f"    raise {error}('a bug in tfthreads')\n"
+        "r.recommend = broken\n"
+        "from tfthreads.cli import main\n"
+        "sys.exit(main(['recommend']))\n"
+    )
+    result = run_snippet(code)
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert f"{error}: " in result.stderr
+    assert "a bug in tfthreads" in result.stderr
+
+
+def test_a_setting_error_from_the_library_exits_2():
+    code = (
+        "import sys, tfthreads.recommend as r\n"
+        "from tfthreads.errors import SettingError\n"
+        "def refuses(*args, **kwargs):\n"
+        "    raise SettingError('processes: got 9; expected fewer')\n"
+        "r.recommend = refuses\n"
+        "from tfthreads.cli import main\n"
+        "sys.exit(main(['recommend']))\n"
+    )
+    result = run_snippet(code)
+    assert result.returncode == 2
+    assert result.stderr == "tfthreads recommend: error: processes: got 9; expected fewer\n"
 
 
 def test_version():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -47,11 +48,20 @@ def test_inventory_sees_a_new_named_thread():
     assert after.as_dict()["count"] == after.count
 
 
-def test_main_thread_has_cpu_time_and_state():
-    threads = inventory().threads
-    main = next(thread for thread in threads if thread.tid == threads[0].tid)
-    assert main.state in {"running", "sleeping"}
-    assert main.cpu_seconds >= 0
+def test_main_thread_cpu_time_follows_the_work_it_does():
+    # This test runs in the main thread, whose id is the process id.
+    def main_thread():
+        return next(thread for thread in inventory().threads if thread.tid == os.getpid())
+
+    before, thread_clock = main_thread(), time.thread_time()
+    while time.thread_time() - thread_clock < 0.5:  # half a second of this thread's CPU
+        pass
+    after = main_thread()
+    spent = time.thread_time() - thread_clock
+    assert after.state == "running"  # it is reading its own /proc entry
+    # /proc counts in clock ticks (usually 10 ms): allow two ticks either way.
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    assert after.cpu_seconds - before.cpu_seconds == pytest.approx(spent, abs=2 * tick)
 
 
 def test_fake_proc_tree(tmp_path):

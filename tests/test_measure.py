@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import textwrap
 
@@ -11,10 +12,10 @@ import pytest
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError, run_snippet
 from tfthreads.measure import measure, measure_many
+from tfthreads.options import MeasureOptions
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
 
-pytestmark = pytest.mark.slow
 AFFINITY = sorted(os.sched_getaffinity(0))
 
 BAD_STEPS = """
@@ -40,6 +41,24 @@ def not_callable():
 def counts():
     calls = []
     return lambda: calls.append(1)
+
+def stamps():
+    # The first worker to get here is slow to build its step; each step records the
+    # wall-clock time in a file of its own process.
+    folder = os.environ["STAMPS"]
+    try:
+        os.close(os.open(os.path.join(folder, "first"), os.O_CREAT | os.O_EXCL))
+        time.sleep(3)
+    except FileExistsError:
+        pass
+    out = os.path.join(folder, str(os.getpid()))
+
+    def step():
+        with open(out, "a") as f:
+            f.write(f"{time.time()}\\n")
+        time.sleep(0.02)
+
+    return step
 """
 
 
@@ -50,8 +69,13 @@ def bad_steps(tmp_path, monkeypatch):
     return {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
 
 
+@pytest.mark.slow
 def test_measure_reports_settings_stats_and_provenance():
-    result = measure("matmul", ThreadSettings(intra_op=1, inter_op=1), repeats=5, warmup=1)
+    result = measure(
+        "matmul",
+        ThreadSettings(intra_op=1, inter_op=1),
+        options=MeasureOptions(repeats=5, warmup=1),
+    )
     assert result.configured == {"intra_op": 1, "inter_op": 1}
     assert result.observed_pools == {"intra_op": 1, "inter_op": 1}
     assert result.wall.n == 5
@@ -67,28 +91,57 @@ def test_measure_reports_settings_stats_and_provenance():
     assert "onednn_enabled" in record
 
 
-def test_several_workloads_share_one_child():
-    first, second = measure_many(["matmul", "branches"], repeats=2, warmup=0)
+@pytest.mark.slow
+@pytest.mark.parametrize(("intra", "inter"), [(1, 1), (2, 3)])
+def test_each_setting_reports_its_own_pools(intra, inter):
+    # Several workloads share one child per setting: each reports the pools of that
+    # setting's child, and its own unit and work.
+    first, second = measure_many(
+        ["matmul", "branches"],
+        ThreadSettings(intra_op=intra, inter_op=inter),
+        options=MeasureOptions(repeats=2, warmup=0),
+    )
     assert (first.workload.name, second.workload.name) == ("matmul", "branches")
-    assert first.observed_pools == second.observed_pools
+    for result in (first, second):
+        assert result.configured == {"intra_op": intra, "inter_op": inter}
+        assert result.observed_pools == {"intra_op": intra, "inter_op": inter}
+    assert (first.unit, first.items_per_step) == ("matmul", 1)
+    assert (second.unit, second.items_per_step) == ("branches", 8)
 
 
-def test_processes_run_together():
-    result = measure("matmul", ThreadSettings(intra_op=1), repeats=4, warmup=1, processes=2)
+@pytest.mark.slow
+def test_processes_run_together(tmp_path, bad_steps):
+    # The first worker takes 3 s longer to build its step; its siblings wait for it at the
+    # barrier, so the timed loops (about 0.1 s each) still overlap.
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    options = MeasureOptions(
+        repeats=4, warmup=0, processes=2, env={**bad_steps, "STAMPS": str(stamps)}
+    )
+    result = measure("bad_steps:stamps", options=options)
     assert len(result.processes) == 2
     assert all(len(p.wall_seconds) == 4 for p in result.processes)
     assert result.row()["processes"] == 2
+    loops = [
+        [float(line) for line in path.read_text().split()]
+        for path in stamps.iterdir()
+        if path.name != "first"
+    ]
+    assert [len(stamps) for stamps in loops] == [4, 4]
+    (start_a, end_a), (start_b, end_b) = [(min(s), max(s)) for s in loops]
+    assert max(start_a, start_b) <= min(end_a, end_b), f"loops did not overlap: {loops}"
     per_process = result.as_dict()["per_process"]
     assert sum(p["throughput"] for p in per_process) == pytest.approx(result.throughput)
-    assert all(p["p99_ms"] > 0 for p in per_process)
 
 
+@pytest.mark.slow
 def test_cpus_restrict_the_children():
-    result = measure("matmul", repeats=2, warmup=0, cpus=[AFFINITY[0]])
+    result = measure("matmul", options=MeasureOptions(repeats=2, warmup=0, cpus=[AFFINITY[0]]))
     assert result.provenance["child_affinity"] == [AFFINITY[0]]
     assert result.observed_pools == {"intra_op": 1, "inter_op": 1}
 
 
+@pytest.mark.slow
 def test_keras_model_workload(tmp_path):
     path = tmp_path / "tiny.keras"
     made = run_snippet(
@@ -101,16 +154,19 @@ def test_keras_model_workload(tmp_path):
         )
     )
     assert made.returncode == 0, made.stderr
-    result = measure(parse_workload(str(path), input_shape=[2, 8]), repeats=3, warmup=1)
+    spec = parse_workload(str(path), input_shape=[2, 8])
+    result = measure(spec, options=MeasureOptions(repeats=3, warmup=1))
     assert result.unit == "inferences"
     assert result.items_per_step == 2
 
 
+@pytest.mark.slow
 def test_user_callable_workload(bad_steps):
-    result = measure("bad_steps:counts", repeats=3, warmup=0, env=bad_steps)
+    result = measure("bad_steps:counts", options=MeasureOptions(repeats=3, warmup=0, env=bad_steps))
     assert result.unit == "steps"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("function", "reason", "words"),
     [
@@ -122,33 +178,45 @@ def test_user_callable_workload(bad_steps):
 )
 def test_failing_workloads_are_reported(bad_steps, function, reason, words):
     with pytest.raises(WorkerError) as caught:
-        measure(f"bad_steps:{function}", repeats=1, warmup=0, env=bad_steps)
+        measure(f"bad_steps:{function}", options=MeasureOptions(repeats=1, warmup=0, env=bad_steps))
     assert caught.value.reason == reason
     assert words in str(caught.value)
 
 
+@pytest.mark.slow
 def test_hanging_workload_is_killed_at_the_timeout(bad_steps):
+    options = MeasureOptions(repeats=1, warmup=0, env=bad_steps, timeout=20)
     with pytest.raises(WorkerError, match="timed out after 20 s") as caught:
-        measure("bad_steps:sleeps", repeats=1, warmup=0, env=bad_steps, timeout=20)
+        measure("bad_steps:sleeps", options=options)
     assert caught.value.reason == "timeout"
 
 
-BAD_ARGUMENTS = [
-    ({"repeats": 0}, "repeats: got 0"),
-    ({"repeats": 1.5}, "repeats: got 1.5"),
-    ({"repeats": True}, "repeats: got True"),
-    ({"warmup": -1}, "warmup: got -1"),
-    ({"processes": 0}, "processes: got 0"),
-    ({"processes": 1000}, "processes: got 1000"),
-    ({"timeout": 0}, "timeout: got 0"),
-    ({"timeout": "5"}, "timeout: got '5'"),
+BAD_OPTIONS = [
+    ({"repeats": 0}, SettingError, "repeats: got 0; expected a whole number from 1 to 100000"),
+    ({"repeats": 1.5}, TypeError, "repeats: got 1.5 (float); expected a whole number"),
+    ({"repeats": True}, TypeError, "repeats: got True (bool)"),
+    ({"warmup": -1}, SettingError, "warmup: got -1"),
+    ({"processes": 0}, SettingError, "processes: got 0; expected a whole number from 1 to 256"),
+    ({"processes": 1000}, SettingError, "processes: got 1000"),
+    ({"timeout": 0}, SettingError, "timeout: got 0; expected seconds above 0"),
+    ({"timeout": "5"}, TypeError, "timeout: got '5' (str)"),
+    ({"env": {"A": 1}}, TypeError, "env: got"),
+    ({"cpus": []}, SettingError, "cpus: got none"),
+    ({"cpus": [-1]}, SettingError, "cpus: got -1"),
+    ({"cgroup": 3}, TypeError, "cgroup: got 3 (int)"),
 ]
 
 
-@pytest.mark.parametrize(("kwargs", "words"), BAD_ARGUMENTS)
-def test_bad_arguments_fail_before_any_child(kwargs, words):
-    with pytest.raises(SettingError, match=words):
-        measure("matmul", **kwargs)
+@pytest.mark.parametrize(("kwargs", "error", "words"), BAD_OPTIONS)
+def test_bad_options_are_refused_when_made(kwargs, error, words):
+    with pytest.raises(error, match=re.escape(words)) as caught:
+        MeasureOptions(**kwargs)
+    assert "\n" not in str(caught.value)
+
+
+def test_options_must_be_options():
+    with pytest.raises(TypeError, match="options: got"):
+        measure("matmul", options={"repeats": 2})
 
 
 def test_no_workloads():

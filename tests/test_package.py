@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+import pkgutil
+import types
+
+import pytest
 
 import tfthreads
 from tfthreads.isolation import run_snippet
+
+SUBMODULES = sorted(
+    info.name for info in pkgutil.iter_modules(tfthreads.__path__) if info.name != "__main__"
+)
 
 
 def test_version_matches_metadata():
@@ -24,3 +33,22 @@ def test_import_does_not_import_tensorflow():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_every_submodule_is_found():
+    assert {"measure", "topology", "inventory", "provenance", "recommend", "sweep"} <= set(
+        SUBMODULES
+    )
+    assert {"tune", "probe", "settings", "catalog", "options", "results"} <= set(SUBMODULES)
+
+
+@pytest.mark.parametrize("name", SUBMODULES)
+def test_submodules_import_as_modules(name):
+    # `import tfthreads.x as m` reads the package's attribute x: a function of the same
+    # name in tfthreads/__init__.py would shadow the module.
+    namespace: dict[str, object] = {}
+    exec(f"import tfthreads.{name} as m", namespace)
+    assert isinstance(namespace["m"], types.ModuleType)
+    assert namespace["m"] is importlib.import_module(f"tfthreads.{name}")
+    if not name.startswith("_"):
+        assert getattr(tfthreads, name) is namespace["m"]

@@ -47,10 +47,11 @@ def test_bad_quota(bad):
 @pytest.mark.slow
 def test_measure_under_a_real_quota():
     from tfthreads.measure import measure
+    from tfthreads.options import MeasureOptions
 
     try:
         with cpu_quota(0.5) as group:
-            result = measure("matmul", repeats=3, warmup=1, cgroup=group)
+            result = measure("matmul", options=MeasureOptions(repeats=3, warmup=1, cgroup=group))
     except UnsupportedPlatformError as error:
         pytest.skip(str(error))
     seen = result.provenance["child_topology"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tfthreads.errors import SettingError, TooLateError
@@ -77,6 +79,7 @@ def test_describe_is_one_line_and_names_session_pools():
     assert "use_per_session_threads=True" in text
 
 
+@pytest.mark.slow  # imports TensorFlow
 def test_config_proto_round_trip_with_real_tensorflow():
     import tensorflow as tf
 
@@ -94,6 +97,7 @@ def test_config_proto_round_trip_with_real_tensorflow():
     assert ThreadSettings.from_config_proto(config) == settings
 
 
+@pytest.mark.slow  # imports TensorFlow
 def test_from_config_proto_validates():
     import tensorflow as tf
 
@@ -119,8 +123,49 @@ def test_from_env_refuses_non_integers(raw):
 
 
 def test_from_env_validates_range():
-    with pytest.raises(SettingError, match="intra_op: got -1"):
+    with pytest.raises(SettingError, match="TF_NUM_INTRAOP_THREADS: got '-1'; TensorFlow aborts"):
         ThreadSettings.from_env({"TF_NUM_INTRAOP_THREADS": "-1"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "problem"),
+    [
+        (None, 0, None),
+        ("", 0, None),
+        (" 3 ", 3, None),
+        ("three", 0, "expected a whole number (TensorFlow ignores"),
+        ("2.5", 0, "expected a whole number (TensorFlow ignores"),
+        ("99999999999", 0, "expected a whole number (TensorFlow ignores"),
+        ("-1", -1, "TensorFlow aborts"),
+        ("5000", 5000, "expected a whole number from 0 to 4096"),
+    ],
+)
+def test_one_parser_for_the_pool_variables(raw, value, problem):
+    from tfthreads.doctor import doctor_report
+    from tfthreads.settings import read_pool_variable, resolve_pools
+
+    name = "TF_NUM_INTRAOP_THREADS"
+    environ = {} if raw is None else {name: raw}
+    variable = read_pool_variable(name, environ)
+    assert variable.value == value
+    if problem is None:
+        assert variable.problem is None
+        assert ThreadSettings.from_env(environ).intra_op == value
+    else:
+        assert problem in variable.problem
+        with pytest.raises(SettingError, match=re.escape(variable.problem)):
+            ThreadSettings.from_env(environ)
+    resolved = resolve_pools(ThreadSettings(), affinity_cpus=2, environ=environ)
+    assert resolved.intra_op == (value if value > 0 else 2)
+    warnings = doctor_report(environ=environ, probe=False)["warnings"]
+    assert (variable.problem in warnings) == (problem is not None)
+
+
+def test_negative_inter_op_variable_is_ignored_like_tensorflow():
+    from tfthreads.settings import read_pool_variable
+
+    variable = read_pool_variable("TF_NUM_INTEROP_THREADS", {"TF_NUM_INTEROP_THREADS": "-2"})
+    assert "ignores a negative value" in variable.problem
 
 
 def test_serving_args():

@@ -13,8 +13,13 @@ import time
 import pytest
 
 from tfthreads.errors import SettingError
+from tfthreads.options import MeasureOptions
+from tfthreads.results import Failure, Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
 from tfthreads.sweep import SweepResult, grid, sweep
+from tfthreads.workloads import parse_workload
+
+QUICK = MeasureOptions(repeats=2, warmup=0)
 
 FLAKY = """
 import os
@@ -48,7 +53,9 @@ def test_grid_checks_every_value():
 def test_bad_inputs(tmp_path):
     with pytest.raises(SettingError, match="expected at least one"):
         sweep("matmul", [])
-    with pytest.raises(SettingError, match="expected ThreadSettings"):
+    with pytest.raises(TypeError, match="options: got"):
+        sweep("matmul", grid([1], [1]), options={"repeats": 2})
+    with pytest.raises(TypeError, match=r"settings_grid: got \(1, 1\) \(tuple\); expected"):
         sweep("matmul", [(1, 1)])
     with pytest.raises(SettingError, match="is a folder"):
         sweep("matmul", grid([1], [1]), results=tmp_path)
@@ -59,33 +66,36 @@ def test_bad_inputs(tmp_path):
 @pytest.mark.slow
 def test_crash_is_recorded_and_the_sweep_goes_on(tmp_path, flaky_env):
     path = tmp_path / "out.jsonl"
-    result = sweep(
-        "flaky_steps:flaky", grid([1, 2], [1]), results=path, repeats=2, warmup=0, env=flaky_env
-    )
-    assert [row["status"] for row in result.rows] == ["ok", "failed"]
+    options = QUICK.replace(env=flaky_env)
+    result = sweep("flaky_steps:flaky", grid([1, 2], [1]), options=options, results=path)
+    assert [type(row) for row in result.rows] == [Measurement, Failure]
     failed = result.failed[0]
-    assert failed["intra_op"] == 2
-    assert failed["reason"] == "signal"
-    assert "SIGABRT" in failed["error"]
+    assert failed.settings.intra_op == 2
+    assert failed.reason == "signal"
+    assert "SIGABRT" in failed.error
     assert [row["status"] for row in _lines(path)] == ["ok", "failed"]
+    # Reading the file back gives the same typed results, the failure included.
+    assert sweep("flaky_steps:flaky", grid([1, 2], [1]), options=options, results=path).rows == (
+        result.rows
+    )
     assert "failed" in result.table()
 
 
 @pytest.mark.slow
 def test_resume_skips_settings_already_measured(tmp_path):
     path = tmp_path / "out.jsonl"
-    first = sweep("matmul", grid([1], [1]), results=path, repeats=2, warmup=0)
+    first = sweep("matmul", grid([1], [1]), options=QUICK, results=path)
     # A line cut short by a kill mid-write is ignored, and its setting runs again.
     with path.open("a") as out:
         out.write('{"workload": "matmul", "intra_op": 2, "inter_op"')
-    second = sweep("matmul", grid([1, 2], [1]), results=path, repeats=2, warmup=0)
+    second = sweep("matmul", grid([1, 2], [1]), options=QUICK, results=path)
     assert len(second.rows) == 2
     assert second.rows[0] == first.rows[0]  # reused from the file, not measured again
-    assert second.rows[1]["intra_op"] == 2
-    assert second.rows[1]["status"] == "ok"
-    fresh = sweep("matmul", grid([1], [1]), results=path, resume=False, repeats=2, warmup=0)
+    assert second.rows[1].settings.intra_op == 2
+    assert isinstance(second.rows[1], Measurement)
+    fresh = sweep("matmul", grid([1], [1]), options=QUICK, results=path, resume=False)
     assert len(_lines(path)) == 1
-    assert fresh.rows[0]["median_ms"] != first.rows[0]["median_ms"]
+    assert fresh.ok[0].processes != first.ok[0].processes  # measured again
 
 
 @pytest.mark.slow
@@ -94,7 +104,9 @@ def test_sigint_leaves_a_valid_resumable_file(tmp_path):
     script = textwrap.dedent(
         f"""
         from tfthreads.sweep import grid, sweep
-        sweep("matmul", grid([1, 2], [1, 2]), results={str(path)!r}, repeats=3, warmup=0)
+        from tfthreads.options import MeasureOptions
+        sweep("matmul", grid([1, 2], [1, 2]), options=MeasureOptions(repeats=3, warmup=0),
+              results={str(path)!r})
         """
     )
     child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
@@ -107,40 +119,56 @@ def test_sigint_leaves_a_valid_resumable_file(tmp_path):
     assert "KeyboardInterrupt" in stderr
     before = _lines(path)  # every line is valid JSON
     assert 1 <= len(before) < 4
-    resumed = sweep("matmul", grid([1, 2], [1, 2]), results=path, repeats=3, warmup=0)
+    options = MeasureOptions(repeats=3, warmup=0)
+    resumed = sweep("matmul", grid([1, 2], [1, 2]), options=options, results=path)
     assert len(resumed.rows) == 4
-    assert resumed.rows[: len(before)] == before
+    assert [row.as_dict() for row in resumed.rows[: len(before)]] == before
+
+
+def _measured(intra, median):
+    times = (median * 0.9, median, median * 1.1)
+    return Measurement(
+        workload=parse_workload("matmul"),
+        settings=ThreadSettings(intra_op=intra, inter_op=1),
+        env={},
+        unit="matmul",
+        items_per_step=1.0,
+        flops_per_step=0.0,
+        processes=(ProcessResult(times, times, 3, 2),),
+        configured={"intra_op": intra, "inter_op": 1},
+        observed_pools={"intra_op": intra, "inter_op": 1},
+        provenance={},
+    )
 
 
 def test_table_plot_and_dataframe_from_rows():
-    rows = [
-        {
-            "workload": "w",
-            "intra_op": i,
-            "inter_op": 1,
-            "processes": 1,
-            "median_ms": 10.0 / i,
-            "iqr_ms": 0.1,
-            "p99_ms": 12.0,
-            "throughput": 100.0 * i,
-            "cpu_per_wall": 1.0,
-            "status": "ok",
-        }
-        for i in (1, 2)
-    ]
-    result = SweepResult(rows=rows)
-    assert result.best("latency")["intra_op"] == 2
-    assert result.best("throughput")["intra_op"] == 2
+    failure = Failure(parse_workload("matmul"), ThreadSettings(3, 1), 1, "signal", "SIGABRT")
+    result = SweepResult(rows=[_measured(1, 0.010), _measured(2, 0.005), failure])
+    assert result.best("latency").settings.intra_op == 2
+    assert result.best("throughput").settings.intra_op == 2
     with pytest.raises(SettingError, match="goal: got 'fast'"):
         result.best("fast")
     assert "10.000" in result.table()
+    assert "signal: SIGABRT" in result.table()
+    assert result.failed == [failure]
     import matplotlib
 
     matplotlib.use("Agg")
     ax = result.plot()
     assert ax.get_xlabel() == "intra_op threads"
     pandas = pytest.importorskip("pandas")
-    assert isinstance(result.to_dataframe(), pandas.DataFrame)
+    frame = result.to_dataframe()
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame["status"]) == ["ok", "ok", "failed"]
+
+
+def test_results_round_trip_through_json_lines():
+    from tfthreads.results import result_from_dict
+
+    failure = Failure(parse_workload("matmul"), ThreadSettings(3, 1), 1, "signal", "SIGABRT")
+    for original in (_measured(2, 0.005), failure):
+        assert result_from_dict(json.loads(json.dumps(original.as_dict()))) == original
+    assert result_from_dict({"status": "ok", "workload": "matmul"}) is None
 
 
 def test_best_without_rows():
@@ -152,19 +180,46 @@ def test_best_without_rows():
 def test_tune_measures_defaults_and_recommendation():
     from tfthreads.tune import tune
 
-    found = tune("matmul", "latency", budget=3, repeats=3, warmup=1)
-    tried = {(row["intra_op"], row["inter_op"]) for row in found.tried.rows}
+    found = tune("matmul", "latency", budget=3, options=MeasureOptions(repeats=3, warmup=1))
+    tried = {(row.settings.intra_op, row.settings.inter_op) for row in found.tried.rows}
     assert (0, 0) in tried
     assert (found.recommendation.settings.intra_op, found.recommendation.settings.inter_op) in tried
     assert len(found.tried.rows) <= 3
-    assert found.speedup_over_default > 0
-    assert found.best_row["median_ms"] == min(r["median_ms"] for r in found.tried.ok)
-    assert isinstance(found.best, ThreadSettings)
+    default = found.default_measurement
+    assert default is not None
+    assert default.settings == ThreadSettings()
+    best = found.best_measurement
+    assert best.wall.median == min(row.wall.median for row in found.tried.ok)
+    assert best.settings == found.best
+    # The defaults were among the settings tried, so the best is at least as fast.
+    assert found.speedup_over_default == pytest.approx(default.wall.median / best.wall.median)
+    assert found.speedup_over_default >= 1
     assert found.as_dict()["intra_op_parallelism_threads"] == found.best.intra_op
+
+
+@pytest.mark.parametrize(("goal", "speedup"), [("latency", 4.0), ("throughput", 4.0)])
+def test_speedup_over_default_is_the_defaults_time_over_the_best(goal, speedup):
+    from tfthreads.recommend import recommend
+    from tfthreads.tune import TuneResult
+
+    default, best = _measured(0, 0.020), _measured(2, 0.005)
+    found = TuneResult(
+        best=best.settings,
+        goal=goal,
+        recommendation=recommend(goal),
+        tried=SweepResult(rows=[default, best]),
+        best_measurement=best,
+        default_measurement=default,
+    )
+    assert found.speedup_over_default == pytest.approx(speedup)
+    assert found.as_dict()["speedup_over_default"] == pytest.approx(speedup)
+    assert found.as_dict()["default"]["intra_op"] == 0
 
 
 def test_tune_budget_is_checked():
     from tfthreads.tune import tune
 
-    with pytest.raises(SettingError, match="budget: got 1"):
+    with pytest.raises(SettingError, match="budget: got 1; expected a whole number from 2"):
         tune("matmul", budget=1)
+    with pytest.raises(TypeError, match=r"budget: got 2.5 \(float\)"):
+        tune("matmul", budget=2.5)

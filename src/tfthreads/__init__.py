@@ -3,15 +3,38 @@
 The package never imports TensorFlow at import time: the thread pools are fixed once per
 process, so importing ``tfthreads`` must not start or configure anything.
 
+Every submodule is importable as a module (``import tfthreads.measure as m``), and
+functions are called through their module: ``tfthreads.measure.measure(...)``,
+``tfthreads.topology.topology()``. The package itself also gives the types and errors,
+whose names never clash with a module.
+
 Examples
 --------
 >>> import tfthreads
 >>> tfthreads.ThreadSettings(intra_op=2).to_env()
 {'TF_NUM_INTRAOP_THREADS': '2'}
+>>> tfthreads.topology.topology().cpu_budget > 0
+True
 """
 
 from __future__ import annotations
 
+from tfthreads import (
+    catalog,
+    errors,
+    inventory,
+    measure,
+    options,
+    probe,
+    provenance,
+    recommend,
+    results,
+    settings,
+    sweep,
+    topology,
+    tune,
+    workloads,
+)
 from tfthreads._version import __version__
 from tfthreads.catalog import CATALOG, Kind, Setting
 from tfthreads.errors import (
@@ -21,20 +44,22 @@ from tfthreads.errors import (
     TooLateError,
     UnsupportedPlatformError,
 )
-from tfthreads.inventory import ThreadInventory, inventory
-from tfthreads.measure import Measurement, measure, measure_many
-from tfthreads.probe import PoolObservation, observe_pools
-from tfthreads.provenance import provenance
-from tfthreads.recommend import Recommendation, recommend
-from tfthreads.settings import PoolOption, ResolvedPools, ThreadSettings, resolve_pools
-from tfthreads.sweep import SweepResult, grid, sweep
-from tfthreads.topology import Topology, topology
-from tfthreads.tune import TuneResult, tune
-from tfthreads.workloads import WorkloadSpec, parse_workload
+from tfthreads.inventory import ThreadInventory
+from tfthreads.options import MeasureOptions
+from tfthreads.probe import PoolObservation
+from tfthreads.recommend import Recommendation
+from tfthreads.results import Failure, Measurement
+from tfthreads.settings import PoolOption, ResolvedPools, ThreadSettings
+from tfthreads.sweep import SweepResult
+from tfthreads.topology import Topology
+from tfthreads.tune import TuneResult
+from tfthreads.workloads import WorkloadSpec
 
 __all__ = [
     "CATALOG",
+    "Failure",
     "Kind",
+    "MeasureOptions",
     "Measurement",
     "PoolObservation",
     "PoolOption",
@@ -53,16 +78,18 @@ __all__ = [
     "UnsupportedPlatformError",
     "WorkloadSpec",
     "__version__",
-    "grid",
+    "catalog",
+    "errors",
     "inventory",
     "measure",
-    "measure_many",
-    "observe_pools",
-    "parse_workload",
+    "options",
+    "probe",
     "provenance",
     "recommend",
-    "resolve_pools",
+    "results",
+    "settings",
     "sweep",
     "topology",
     "tune",
+    "workloads",
 ]

@@ -6,7 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from tfthreads._cli_types import EXIT_OK, seconds, thread_list, whole_number
+from tfthreads._cli_types import EXIT_OK, argument, thread_list
+from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
+from tfthreads.tune import BUDGET
 
 _EXAMPLES = {
     "recommend": """examples:
@@ -29,7 +31,7 @@ def _add_common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--json", action="store_true", help="print JSON instead of text")
     command.add_argument(
         "--processes",
-        type=whole_number("processes", 1, 256),
+        type=argument(PROCESSES, "processes"),
         default=1,
         metavar="P",
         help="worker processes sharing the CPUs (default 1)",
@@ -40,13 +42,20 @@ def _add_measuring(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--input-shape", metavar="SHAPE", help="input shape of a Keras model, e.g. 1,28,28"
     )
+    defaults = MeasureOptions()
     command.add_argument(
-        "--repeats", type=whole_number("repeats", 1, 100_000), default=20, metavar="N"
+        "--repeats", type=argument(REPEATS, "repeats"), default=defaults.repeats, metavar="N"
     )
     command.add_argument(
-        "--warmup", type=whole_number("warmup", 0, 100_000), default=3, metavar="N"
+        "--warmup", type=argument(WARMUP, "warmup"), default=defaults.warmup, metavar="N"
     )
-    command.add_argument("--timeout", type=seconds, default=300.0, metavar="S", help="per setting")
+    command.add_argument(
+        "--timeout",
+        type=argument(TIMEOUT, "seconds"),
+        default=defaults.timeout,
+        metavar="S",
+        help="per setting",
+    )
     command.add_argument(
         "--output", metavar="FILE", help="write each result to this JSON-lines file (resumable)"
     )
@@ -90,7 +99,7 @@ def add_commands(commands: Any) -> None:
     )
     tune.add_argument("workload", metavar="WORKLOAD")
     tune.add_argument("--goal", choices=("latency", "throughput"), default="latency")
-    tune.add_argument("--budget", type=whole_number("budget", 2, 1000), default=12, metavar="N")
+    tune.add_argument("--budget", type=argument(BUDGET, "budget"), default=12, metavar="N")
     _add_common(tune)
     _add_measuring(tune)
 
@@ -129,22 +138,22 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output is not None:  # before any measurement starts
         writable_file(args.output, name="--output")
-    common = {
-        "repeats": args.repeats,
-        "warmup": args.warmup,
-        "processes": args.processes,
-        "timeout": args.timeout,
-        "results": args.output,
-    }
+    options = MeasureOptions(
+        repeats=args.repeats, warmup=args.warmup, processes=args.processes, timeout=args.timeout
+    )
     if args.command == "sweep":
         specs = [parse_workload(w, **_workload_params(args)) for w in args.workloads]
         result = sweep(
-            specs, grid(args.intra_op, args.inter_op), resume=not args.no_resume, **common
+            specs,
+            grid(args.intra_op, args.inter_op),
+            options=options,
+            results=args.output,
+            resume=not args.no_resume,
         )
-        _emit(args, result.rows, result.table())
+        _emit(args, [row.as_dict() for row in result.rows], result.table())
         return EXIT_OK
     spec = parse_workload(args.workload, **_workload_params(args))
-    found = tune(spec, args.goal, budget=args.budget, **common)
+    found = tune(spec, args.goal, budget=args.budget, options=options, results=args.output)
     speedup = found.speedup_over_default
     text = "\n".join(
         [

@@ -1,16 +1,29 @@
-"""Argument types and the one-line-error parser shared by the CLI commands."""
+"""Argument types and the one-line-error parser shared by the CLI commands.
+
+Each argument type reads text with the same check the Python API uses
+(:mod:`tfthreads._checks`), so the command line and the library accept the same values
+and say the same thing about the others.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, Protocol, TypeVar
 
+from tfthreads._checks import WholeNumber
+from tfthreads.errors import SettingError
 from tfthreads.settings import MAX_THREADS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _Check(Protocol[_T_co]):
+    def parse(self, name: str, text: str) -> _T_co: ...
 
 
 class Parser(argparse.ArgumentParser):
@@ -20,53 +33,22 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def thread_count(low: int, meaning: str) -> Callable[[str], int]:
-    """Parse a thread count from ``low`` to :data:`MAX_THREADS`; ``meaning`` explains it."""
+def argument(check: _Check[_T_co], name: str) -> Callable[[str], _T_co]:
+    """Turn a check into an argparse type; argparse names the option in its message."""
 
-    def parse(text: str) -> int:
+    def parse(text: str) -> _T_co:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"got {text!r}; expected a whole number from {low} to {MAX_THREADS} ({meaning})"
-            ) from None
-        if not low <= value <= MAX_THREADS:
-            raise argparse.ArgumentTypeError(
-                f"got {text!r}; expected a whole number from {low} to {MAX_THREADS} ({meaning})"
-            )
-        return value
-
-    parse.__name__ = "thread count"
-    return parse
-
-
-def seconds(text: str) -> float:
-    """Parse a time limit in seconds, above 0 and at most an hour."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 3600:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"got {text!r}; expected seconds between 0 and 3600")
-    return value
-
-
-def whole_number(name: str, low: int, high: int) -> Callable[[str], int]:
-    """Parse a whole number in ``[low, high]``; the error names what is allowed."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"got {text!r}; expected a whole number from {low} to {high}"
-            )
-        return value
+            return check.parse("", text)
+        except SettingError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     parse.__name__ = name
     return parse
+
+
+def thread_count(low: int, meaning: str) -> Callable[[str], int]:
+    """Parse a thread count from ``low`` to :data:`MAX_THREADS`; ``meaning`` explains it."""
+    return argument(WholeNumber(low, MAX_THREADS, meaning), "thread count")
 
 
 def thread_list(low: int) -> Callable[[str], list[int]]:

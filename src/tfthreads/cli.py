@@ -1,8 +1,10 @@
 """The ``tfthreads`` command line: ``doctor``, ``recommend``, ``sweep`` and ``tune``.
 
 Exit codes: 0 success, 1 TensorFlow cannot be imported or a measurement failed, 2 a
-usage error (bad option, unknown workload, unwritable output). A user's mistake prints
-one line on stderr and never a traceback.
+usage error (bad option, unknown workload, unwritable output). A user's mistake
+(:class:`~tfthreads.errors.SettingError` or an argument argparse refuses) prints one line
+on stderr and never a traceback. Any other exception is a bug in tfthreads: it is not
+caught, so Python prints its traceback and exits with 1.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from tfthreads._cli_types import (
     EXIT_OK,
     EXIT_USAGE,
     Parser,
-    seconds,
+    argument,
     thread_count,
 )
 from tfthreads._version import __version__
 from tfthreads.errors import SettingError, TensorFlowUnavailableError, TFThreadsError
+from tfthreads.options import TIMEOUT
 from tfthreads.settings import ThreadSettings
 
 __all__ = ["build_parser", "main"]
@@ -68,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not start TensorFlow to observe the pools (faster, no observed column)",
     )
     doctor.add_argument(
-        "--timeout", type=seconds, default=120.0, metavar="S", help="probe time limit (s)"
+        "--timeout",
+        type=argument(TIMEOUT, "seconds"),
+        default=120.0,
+        metavar="S",
+        help="probe time limit (s)",
     )
     _cli_measure.add_commands(commands)
     return parser
@@ -113,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TensorFlowUnavailableError as error:
         print(f"tfthreads {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except (SettingError, ValueError, TypeError) as error:
+    except SettingError as error:  # the user's mistake; anything else is a bug and raises
         print(f"tfthreads {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except TFThreadsError as error:

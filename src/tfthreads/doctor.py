@@ -8,7 +8,6 @@ warnings. It is the counterpart of PyTorch's ``torch.__config__.parallel_info()`
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import math
 import os
@@ -22,8 +21,14 @@ from tfthreads.catalog import Kind, by_kind
 from tfthreads.errors import TensorFlowUnavailableError
 from tfthreads.isolation import WorkerError
 from tfthreads.probe import PoolObservation, observe_pools
-from tfthreads.provenance import onednn_cpu_flags
-from tfthreads.settings import MAX_THREADS, ResolvedPools, ThreadSettings, resolve_pools
+from tfthreads.provenance import installed_tensorflow_version, onednn_cpu_flags
+from tfthreads.settings import (
+    MAX_THREADS,
+    ResolvedPools,
+    ThreadSettings,
+    read_pool_variable,
+    resolve_pools,
+)
 from tfthreads.topology import Topology, topology
 
 __all__ = ["REPORT_KEYS", "SCHEMA_VERSION", "doctor_report", "format_report"]
@@ -53,22 +58,16 @@ REPORT_KEYS = (
     "warnings",
 )
 
-_TF_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-intel", "tf-nightly")
-
 
 def _installed_tensorflow() -> str:
     """Return the installed TensorFlow version without importing it."""
     if importlib.util.find_spec("tensorflow") is None:
         raise TensorFlowUnavailableError(
-            "TensorFlow is not installed in this Python environment "
-            "(install it with: python -m pip install tensorflow)"
+            "TensorFlow is not installed in this Python environment; tfthreads does not "
+            "install one itself: python -m pip install 'tfthreads[tensorflow]' (or "
+            "'tfthreads[tensorflow-cpu]', or any TensorFlow 2.16+ distribution)"
         )
-    for distribution in _TF_DISTRIBUTIONS:
-        try:
-            return importlib.metadata.version(distribution)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return "unknown"
+    return installed_tensorflow_version() or "unknown"
 
 
 def _environment(environ: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -111,19 +110,9 @@ def _warnings(
                 f"TensorFlow wheel: {setting.summary}"
             )
     for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        raw = environ.get(name)
-        if raw is None:
-            continue
-        try:
-            number = int(raw.strip())
-        except ValueError:
-            found.append(f"{name}={raw!r} is not a whole number; TensorFlow ignores it")
-            continue
-        if number < 0 and name == "TF_NUM_INTRAOP_THREADS":
-            found.append(
-                f"{name}={number} makes TensorFlow abort when its runtime starts "
-                "(Check failed: num_threads >= 1); use 0 or more"
-            )
+        problem = read_pool_variable(name, environ).problem
+        if problem:
+            found.append(problem)
     if topo.affinity_cpus < topo.logical_cpus:
         found.append(
             f"this process may run on {topo.affinity_cpus} of {topo.logical_cpus} CPUs "

@@ -17,7 +17,26 @@ from typing import Any
 from tfthreads._version import __version__
 from tfthreads.topology import topology
 
-__all__ = ["cpu_model", "describe_machine", "machine_fingerprint", "onednn_cpu_flags", "provenance"]
+__all__ = [
+    "TENSORFLOW_DISTRIBUTIONS",
+    "cpu_model",
+    "describe_machine",
+    "installed_tensorflow_version",
+    "machine_fingerprint",
+    "onednn_cpu_flags",
+    "provenance",
+]
+
+#: The distributions that install the ``tensorflow`` package, in the order they are looked
+#: up: the doctor, the provenance record and the documentation read the version from these.
+TENSORFLOW_DISTRIBUTIONS = (
+    "tensorflow",
+    "tensorflow-cpu",
+    "tensorflow-intel",
+    "intel-tensorflow",
+    "tf-nightly",
+    "tf-nightly-cpu",
+)
 
 #: CPU flags that decide whether TensorFlow turns oneDNN on by default on Linux x86.
 _ONEDNN_FLAGS = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
@@ -53,8 +72,12 @@ def onednn_cpu_flags() -> list[str]:
     return []
 
 
-def _tensorflow_version() -> str | None:
-    for distribution in ("tensorflow", "tensorflow-cpu", "tensorflow-intel", "tf-nightly"):
+def installed_tensorflow_version() -> str | None:
+    """Return the version of the first installed :data:`TENSORFLOW_DISTRIBUTIONS`, without importing it.
+
+    ``None`` when none of them is installed.
+    """
+    for distribution in TENSORFLOW_DISTRIBUTIONS:
         try:
             return importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
@@ -83,7 +106,7 @@ def provenance() -> dict[str, Any]:
         "cpu_model": cpu_model(),
         "topology": topology().as_dict(),
         "onednn_cpu_flags": onednn_cpu_flags(),
-        "tensorflow_version": _tensorflow_version(),
+        "tensorflow_version": installed_tensorflow_version(),
         "tfthreads_version": __version__,
         "python_version": platform.python_version(),
         "platform": platform.platform(),

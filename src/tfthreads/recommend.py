@@ -32,17 +32,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tfthreads.errors import SettingError
+from tfthreads._checks import Choice
+from tfthreads.options import PROCESSES
 from tfthreads.settings import MAX_THREADS, ThreadSettings
 from tfthreads.topology import Topology
 from tfthreads.topology import topology as read_topology
 
-__all__ = ["GOALS", "MAX_PROCESSES", "Recommendation", "recommend"]
+__all__ = ["GOAL", "GOALS", "Recommendation", "recommend"]
 
-#: The goals :func:`recommend` understands.
+#: The goals :func:`recommend`, :func:`~tfthreads.tune.tune` and sweeps understand.
 GOALS = ("latency", "throughput")
-#: Most processes :func:`recommend` accepts; more is almost certainly a typo.
-MAX_PROCESSES = 4096
+GOAL = Choice(GOALS)
 _NO_INTEL = (
     "Intel's rule (intra_op = physical cores per socket, inter_op = sockets) cannot be "
     "applied: the physical cores or sockets are unknown here."
@@ -141,19 +141,8 @@ class Recommendation:
 
 
 def _check(goal: object, processes: object, topology: object) -> None:
-    if not isinstance(goal, str):
-        raise TypeError(
-            f"goal: got {goal!r} ({type(goal).__name__}); expected 'latency' or 'throughput'"
-        )
-    if goal not in GOALS:
-        raise SettingError(f"goal: got {goal!r}; expected 'latency' or 'throughput'")
-    allowed = f"a whole number from 1 to {MAX_PROCESSES}"
-    if isinstance(processes, bool) or not isinstance(processes, int):
-        raise TypeError(
-            f"processes: got {processes!r} ({type(processes).__name__}); expected {allowed}"
-        )
-    if not 1 <= processes <= MAX_PROCESSES:
-        raise SettingError(f"processes: got {processes}; expected {allowed}")
+    GOAL.check("goal", goal)
+    PROCESSES.check("processes", processes)
     if topology is not None and not isinstance(topology, Topology):
         raise TypeError(
             f"topology: got {topology!r} ({type(topology).__name__}); "
@@ -236,8 +225,8 @@ def recommend(
         ``"latency"`` for one request at a time with small batches, ``"throughput"`` for
         large batches or many concurrent requests.
     processes : int, default 1
-        TensorFlow processes sharing the CPU budget (1 to 4096); the settings are per
-        process.
+        TensorFlow processes sharing the CPU budget (1 to
+        :data:`~tfthreads.options.MAX_PROCESSES`); the settings are per process.
     topology : Topology, optional
         The CPUs and budget to plan for; :func:`tfthreads.topology.topology` by default.
 

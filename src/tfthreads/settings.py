@@ -14,13 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tfthreads._checks import WholeNumber
 from tfthreads.errors import SettingError, TooLateError
 
 __all__ = [
+    "INTER_OP",
+    "INTRA_OP",
     "MAX_THREADS",
     "PoolOption",
+    "PoolVariable",
     "ResolvedPools",
     "ThreadSettings",
+    "read_pool_variable",
     "resolve_pools",
 ]
 
@@ -34,14 +39,77 @@ _SERVING_INTRA = "--tensorflow_intra_op_parallelism"
 _SERVING_INTER = "--tensorflow_inter_op_parallelism"
 
 
-def _check_whole(name: str, value: object, low: int, meaning: str) -> int:
-    """Return ``value`` if it is an int in ``[low, MAX_THREADS]``, else raise one clear line."""
-    allowed = f"a whole number from {low} to {MAX_THREADS} ({meaning})"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: got {value!r} ({type(value).__name__}); expected {allowed}")
-    if not low <= value <= MAX_THREADS:
-        raise SettingError(f"{name}: got {value}; expected {allowed}")
-    return value
+#: The rule for each pool size (0 lets TensorFlow pick; inter-op also takes -1, TF1 sessions).
+INTRA_OP = WholeNumber(0, MAX_THREADS, "0 lets TensorFlow pick")
+INTER_OP = WholeNumber(-1, MAX_THREADS, "0 lets TensorFlow pick, -1 runs in the caller's thread")
+_POOL_THREADS = WholeNumber(0, MAX_THREADS, "0 lets TensorFlow pick")
+#: TensorFlow reads ``TF_NUM_*`` with ``safe_strto32``: anything outside an int32 is ignored.
+_INT32 = WholeNumber(-(2**31), 2**31 - 1)
+
+
+@dataclass(frozen=True)
+class PoolVariable:
+    """A ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` variable, as TensorFlow reads it.
+
+    Attributes
+    ----------
+    name : str
+        The variable.
+    raw : str or None
+        Its text; ``None`` when it is not set.
+    value : int
+        The number TensorFlow takes from it: the integer, or 0 (its default applies)
+        when the variable is unset, empty or not a whole number. Only a value above 0
+        sizes a pool.
+    problem : str or None
+        One line saying what is wrong with the variable, or ``None``.
+    """
+
+    name: str
+    raw: str | None
+    value: int
+    problem: str | None
+
+
+def read_pool_variable(name: str, environ: Mapping[str, str] | None = None) -> PoolVariable:
+    """Read one ``TF_NUM_*`` variable the way TensorFlow does, and say what is wrong with it.
+
+    The one parser behind :meth:`ThreadSettings.from_env` (which raises the problem),
+    :func:`resolve_pools` (which uses the value) and the doctor (which warns).
+
+    Examples
+    --------
+    >>> read_pool_variable("TF_NUM_INTRAOP_THREADS", {"TF_NUM_INTRAOP_THREADS": " 4 "}).value
+    4
+    >>> read_pool_variable("TF_NUM_INTEROP_THREADS", {"TF_NUM_INTEROP_THREADS": "two"}).problem
+    "TF_NUM_INTEROP_THREADS: got 'two'; expected a whole number (TensorFlow ignores anything else and uses its default)"
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return PoolVariable(name, raw, 0, None)
+    try:
+        value = _INT32.parse(name, raw)
+    except SettingError:
+        return PoolVariable(
+            name,
+            raw,
+            0,
+            f"{name}: got {raw!r}; expected a whole number (TensorFlow ignores anything "
+            "else and uses its default)",
+        )
+    if value < 0 and name == _ENV_INTRA:
+        problem = (
+            f"{name}: got {raw!r}; TensorFlow aborts when its runtime starts "
+            "(Check failed: num_threads >= 1); use 0 or more"
+        )
+    elif value < 0:
+        problem = f"{name}: got {raw!r}; TensorFlow ignores a negative value and uses its default"
+    elif value > MAX_THREADS:
+        problem = f"{name}: got {raw!r}; expected {_POOL_THREADS.allowed}"
+    else:
+        problem = None
+    return PoolVariable(name, raw, value, problem)
 
 
 @dataclass(frozen=True)
@@ -61,7 +129,7 @@ class PoolOption:
     global_name: str = ""
 
     def __post_init__(self) -> None:
-        _check_whole("num_threads", self.num_threads, 0, "0 lets TensorFlow pick")
+        _POOL_THREADS.check("num_threads", self.num_threads)
         if not isinstance(self.global_name, str):
             raise TypeError(
                 f"global_name: got {self.global_name!r} ({type(self.global_name).__name__}); "
@@ -111,10 +179,8 @@ class ThreadSettings:
     session_pools: tuple[PoolOption, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        _check_whole("intra_op", self.intra_op, 0, "0 lets TensorFlow pick")
-        _check_whole(
-            "inter_op", self.inter_op, -1, "0 lets TensorFlow pick, -1 runs in the caller's thread"
-        )
+        INTRA_OP.check("intra_op", self.intra_op)
+        INTER_OP.check("inter_op", self.inter_op)
         if not isinstance(self.use_per_session_threads, bool):
             raise TypeError(
                 f"use_per_session_threads: got {self.use_per_session_threads!r}; "
@@ -173,7 +239,8 @@ class ThreadSettings:
         """Express the pool sizes as ``TF_NUM_*`` environment variables.
 
         A size of 0 is left out (TensorFlow's default applies). The variables must be set
-        before the process starts TensorFlow; they are read once.
+        before the process starts TensorFlow; they are read once. ``inter_op=-1`` has no
+        variable (TensorFlow ignores a negative one), so it raises ``SettingError``.
 
         Examples
         --------
@@ -181,6 +248,11 @@ class ThreadSettings:
         {'TF_NUM_INTRAOP_THREADS': '2'}
         """
         self._refuse_session_only("environment variables")
+        if self.inter_op < 0:
+            raise SettingError(
+                f"inter_op: got {self.inter_op}; environment variables take 0 or more threads "
+                "(TensorFlow ignores a negative TF_NUM_INTEROP_THREADS)"
+            )
         env = {}
         if self.intra_op:
             env[_ENV_INTRA] = str(self.intra_op)
@@ -195,21 +267,14 @@ class ThreadSettings:
         Raises
         ------
         SettingError
-            When a variable is set to something that is not a whole number.
+            When a variable is set to something TensorFlow ignores or aborts on (see
+            :func:`read_pool_variable`).
         """
-        environ = os.environ if environ is None else environ
-
-        def read(name: str) -> int:
-            raw = environ.get(name, "").strip()
-            try:
-                return int(raw) if raw else 0
-            except ValueError:
-                raise SettingError(
-                    f"{name}: got {raw!r}; expected a whole number (TensorFlow ignores "
-                    "anything else and uses its default)"
-                ) from None
-
-        return cls(intra_op=read(_ENV_INTRA), inter_op=read(_ENV_INTER))
+        intra, inter = (read_pool_variable(name, environ) for name in (_ENV_INTRA, _ENV_INTER))
+        for variable in (intra, inter):
+            if variable.problem:
+                raise SettingError(variable.problem)
+        return cls(intra_op=intra.value, inter_op=inter.value)
 
     def to_serving_args(self) -> list[str]:
         """Express the settings as TensorFlow Serving flags.
@@ -289,14 +354,6 @@ class ResolvedPools:
     inter_source: str
 
 
-def _env_int(environ: Mapping[str, str], name: str) -> int:
-    # TensorFlow parses the variable as an integer and treats anything unparsable as 0.
-    try:
-        return int(environ.get(name, "").strip() or 0)
-    except ValueError:
-        return 0
-
-
 def resolve_pools(
     settings: ThreadSettings,
     *,
@@ -329,7 +386,7 @@ def resolve_pools(
     def pick(configured: int, variable: str) -> tuple[int, str]:
         if configured > 0:
             return configured, "config"
-        from_env = _env_int(environ, variable)
+        from_env = read_pool_variable(variable, environ).value
         if from_env > 0:
             return from_env, "environment"
         return affinity_cpus, "default"

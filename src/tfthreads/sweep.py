@@ -12,7 +12,7 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from typing import Any
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
 from tfthreads.measure import measure_many
+from tfthreads.options import MeasureOptions
+from tfthreads.recommend import GOAL
+from tfthreads.results import Failure, Measurement, Result, result_from_dict
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
@@ -52,74 +55,83 @@ def grid(intra_op: Iterable[int], inter_op: Iterable[int]) -> list[ThreadSetting
     ]
 
 
-def _key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (row["workload"], row["intra_op"], row["inter_op"], row.get("processes", 1))
+_Key = tuple[str, int, int, int]
+
+
+def _key(workload: WorkloadSpec, settings: ThreadSettings, processes: int) -> _Key:
+    return (workload.name, settings.intra_op, settings.inter_op, processes)
+
+
+def _key_of(result: Result) -> _Key:
+    if isinstance(result, Failure):
+        return _key(result.workload, result.settings, result.processes)
+    return _key(result.workload, result.settings, len(result.processes))
 
 
 @dataclass
 class SweepResult:
-    """The rows of a sweep: one per workload and setting, measured or failed.
+    """The results of a sweep: one per workload and setting, measured or failed.
 
     Attributes
     ----------
-    rows : list of dict
-        Flat rows (see :meth:`tfthreads.measure.Measurement.row`) with a ``status`` of
-        ``"ok"`` or ``"failed"``; failed rows have ``reason`` and ``error``.
+    rows : list of tfthreads.results.Measurement or tfthreads.results.Failure
+        In grid order; :meth:`Measurement.row() <tfthreads.results.Measurement.row>` and
+        :meth:`Failure.row() <tfthreads.results.Failure.row>` give flat dictionaries.
     path : Path or None
-        The JSON-lines file the rows were written to.
+        The JSON-lines file the results were written to.
     """
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Result] = field(default_factory=list)
     path: Path | None = None
 
     @property
-    def ok(self) -> list[dict[str, Any]]:
-        """The rows that were measured."""
-        return [row for row in self.rows if row["status"] == "ok"]
+    def ok(self) -> list[Measurement]:
+        """The results that were measured."""
+        return [row for row in self.rows if isinstance(row, Measurement)]
 
     @property
-    def failed(self) -> list[dict[str, Any]]:
-        """The rows whose child failed."""
-        return [row for row in self.rows if row["status"] == "failed"]
+    def failed(self) -> list[Failure]:
+        """The results whose child failed."""
+        return [row for row in self.rows if isinstance(row, Failure)]
 
-    def best(self, goal: str = "latency", workload: str | None = None) -> dict[str, Any]:
-        """Return the best measured row: lowest median time, or highest throughput.
+    def best(self, goal: str = "latency", workload: str | None = None) -> Measurement:
+        """Return the best measurement: lowest median time, or highest throughput.
 
         Raises
         ------
         SettingError
-            For an unknown goal, or when no row was measured.
+            For an unknown goal, or when nothing was measured.
         """
-        rows = [r for r in self.ok if workload is None or r["workload"] == workload]
+        GOAL.check("goal", goal)
+        rows = [r for r in self.ok if workload is None or r.workload.name == workload]
         if not rows:
             raise SettingError("best: no measured rows to choose from")
         if goal == "latency":
-            return min(rows, key=lambda r: r["median_ms"])
-        if goal == "throughput":
-            return max(rows, key=lambda r: r["throughput"])
-        raise SettingError(f"goal: got {goal!r}; expected 'latency' or 'throughput'")
+            return min(rows, key=lambda r: r.wall.median)
+        return max(rows, key=lambda r: r.throughput)
 
     def table(self) -> str:
         """Format the rows as a fixed-width text table."""
         header = "".join(f"{name:>{width}} " for name, _, width in _TABLE_COLUMNS)
         lines = [header.rstrip(), "-" * len(header.rstrip())]
-        for row in self.rows:
+        for result in self.rows:
+            row = result.row()
             cells = []
             for name, fmt, width in _TABLE_COLUMNS:
                 value = row.get(name)
                 text = "-" if value is None else fmt.format(value)
                 cells.append(f"{text[:width]:>{width}} ")
             line = "".join(cells).rstrip()
-            if row["status"] == "failed":
-                line += f"  {row['reason']}: {row['error'][:60]}"
+            if isinstance(result, Failure):
+                line += f"  {result.reason}: {result.error[:60]}"
             lines.append(line)
         return "\n".join(lines)
 
     def to_dataframe(self) -> Any:
-        """Return the rows as a pandas DataFrame (needs pandas)."""
+        """Return the flat rows as a pandas DataFrame (needs pandas)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows)
+        return pd.DataFrame([result.row() for result in self.rows])
 
     def plot(
         self, ax: Any = None, *, metric: str = "median_ms", workload: str | None = None
@@ -132,7 +144,7 @@ class SweepResult:
 
         if ax is None:
             _, ax = plt.subplots(layout="constrained")
-        rows = [r for r in self.ok if workload is None or r["workload"] == workload]
+        rows = [r.row() for r in self.ok if workload is None or r.workload.name == workload]
         for inter in sorted({r["inter_op"] for r in rows}):
             points = sorted((r["intra_op"], r[metric]) for r in rows if r["inter_op"] == inter)
             ax.plot(*zip(*points, strict=True), marker="o", label=f"inter_op={inter}")
@@ -142,22 +154,23 @@ class SweepResult:
         return ax
 
 
-def _load(path: Path) -> list[dict[str, Any]]:
-    rows = []
+def _load(path: Path) -> list[Result]:
+    results = []
     with path.open() as lines:
         for line in lines:
             try:
-                row = json.loads(line)
+                data = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by a kill mid-write; that setting runs again
-            if isinstance(row, dict) and "status" in row:
-                rows.append(row)
-    return rows
+            result = result_from_dict(data)
+            if result is not None:
+                results.append(result)
+    return results
 
 
-def _append(path: Path, row: Mapping[str, Any]) -> None:
+def _append(path: Path, result: Result) -> None:
     with path.open("a") as out:
-        out.write(json.dumps(row) + "\n")
+        out.write(json.dumps(result.as_dict()) + "\n")
         out.flush()
         os.fsync(out.fileno())
 
@@ -191,14 +204,9 @@ def sweep(
     workload: str | WorkloadSpec | Sequence[str | WorkloadSpec],
     settings_grid: Iterable[ThreadSettings],
     *,
+    options: MeasureOptions | None = None,
     results: str | os.PathLike[str] | None = None,
     resume: bool = True,
-    repeats: int = 20,
-    warmup: int = 3,
-    processes: int = 1,
-    env: Mapping[str, str | None] | None = None,
-    cpus: Iterable[int] | None = None,
-    timeout: float = 300.0,
     progress: bool | None = None,
 ) -> SweepResult:
     """Measure workloads under every setting of a grid, one fresh process per setting.
@@ -209,33 +217,40 @@ def sweep(
         What to measure; several workloads share one child per setting.
     settings_grid : iterable of ThreadSettings
         The settings to try (see :func:`grid`).
+    options : tfthreads.options.MeasureOptions, optional
+        How to measure each setting, as for :func:`tfthreads.measure.measure`.
     results : path-like, optional
-        JSON-lines file that receives each row as soon as it is known.
+        JSON-lines file that receives each result as soon as it is known.
     resume : bool
-        Keep the rows already in ``results`` and skip their settings.
-    repeats, warmup, processes, env, cpus, timeout
-        As for :func:`tfthreads.measure.measure`.
+        Keep the results already in ``results`` and skip their settings.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
 
     Returns
     -------
     SweepResult
-        Every row, old and new, in grid order.
+        Every result, old and new, in grid order.
     """
     workloads: Sequence[str | WorkloadSpec] = (
         workload if isinstance(workload, list | tuple) else [workload]  # type: ignore[list-item]
     )
     specs = [parse_workload(w) for w in workloads]
+    options = MeasureOptions() if options is None else options
+    if not isinstance(options, MeasureOptions):
+        raise TypeError(
+            f"options: got {options!r} ({type(options).__name__}); "
+            "expected a tfthreads MeasureOptions or None"
+        )
     settings_list = list(settings_grid)
     if not settings_list:
         raise SettingError("settings_grid: got no settings; expected at least one")
-    if not all(isinstance(s, ThreadSettings) for s in settings_list):
-        raise SettingError(
-            "settings_grid: expected ThreadSettings values (see tfthreads.sweep.grid)"
+    for bad in (s for s in settings_list if not isinstance(s, ThreadSettings)):
+        raise TypeError(
+            f"settings_grid: got {bad!r} ({type(bad).__name__}); expected ThreadSettings "
+            "values (see tfthreads.sweep.grid)"
         )
     path = _open_results(results, resume)
-    done = {_key(row): row for row in (_load(path) if path else [])}
+    done = {_key_of(result): result for result in (_load(path) if path else [])}
     show = sys.stderr.isatty() if progress is None else progress
     todo: Iterable[ThreadSettings] = settings_list
     if show:
@@ -243,56 +258,27 @@ def sweep(
 
         todo = tqdm(settings_list, desc="settings", file=sys.stderr)
     for settings in todo:
-        keys = [_key({"workload": s.name, **_settings_row(settings, processes)}) for s in specs]
-        if all(key in done for key in keys):
+        if all(_key(spec, settings, options.processes) in done for spec in specs):
             continue
-        for row in _run_one(specs, settings, repeats, warmup, processes, env, cpus, timeout):
-            done[_key(row)] = row
+        for result in _run_one(specs, settings, options):
+            done[_key_of(result)] = result
             if path:
-                _append(path, row)
+                _append(path, result)
     ordered = [
         done[key]
         for settings in settings_list
         for spec in specs
-        if (key := _key({"workload": spec.name, **_settings_row(settings, processes)})) in done
+        if (key := _key(spec, settings, options.processes)) in done
     ]
     return SweepResult(rows=ordered, path=path)
 
 
-def _settings_row(settings: ThreadSettings, processes: int) -> dict[str, int]:
-    return {"intra_op": settings.intra_op, "inter_op": settings.inter_op, "processes": processes}
-
-
 def _run_one(
-    specs: Sequence[WorkloadSpec],
-    settings: ThreadSettings,
-    repeats: int,
-    warmup: int,
-    processes: int,
-    env: Mapping[str, str | None] | None,
-    cpus: Iterable[int] | None,
-    timeout: float,
-) -> list[dict[str, Any]]:
+    specs: Sequence[WorkloadSpec], settings: ThreadSettings, options: MeasureOptions
+) -> list[Result]:
     try:
-        measurements = measure_many(
-            specs,
-            settings,
-            repeats=repeats,
-            warmup=warmup,
-            processes=processes,
-            env=env,
-            cpus=cpus,
-            timeout=timeout,
-        )
+        return list(measure_many(specs, settings, options=options))
     except WorkerError as error:
         return [
-            {
-                "workload": spec.name,
-                **_settings_row(settings, processes),
-                "status": "failed",
-                "reason": error.reason,
-                "error": str(error),
-            }
-            for spec in specs
+            Failure(spec, settings, options.processes, error.reason, str(error)) for spec in specs
         ]
-    return [{**m.as_dict(), "status": "ok"} for m in measurements]

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tfthreads.errors import SettingError
+from tfthreads._checks import WholeNumber
+from tfthreads.isolation import WorkerError
+from tfthreads.options import MeasureOptions
 from tfthreads.recommend import Recommendation, recommend
+from tfthreads.results import Failure, Measurement, Result
 from tfthreads.settings import ThreadSettings
 from tfthreads.sweep import SweepResult, sweep
 from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["TuneResult", "tune"]
+__all__ = ["BUDGET", "TuneResult", "tune"]
+
+#: How many settings :func:`tune` may measure, the defaults and the recommendation included.
+BUDGET = WholeNumber(2, 1000)
 
 
 @dataclass(frozen=True)
@@ -38,51 +43,58 @@ class TuneResult:
         The rule-based starting point.
     tried : SweepResult
         Every setting measured, in the order tried.
-    best_row, default_row : dict
-        The rows of the best settings and of TensorFlow's defaults (0, 0).
+    best_measurement : tfthreads.results.Measurement
+        The measurement of the best settings.
+    default_measurement : tfthreads.results.Measurement or None
+        The measurement of TensorFlow's defaults (0, 0), if it succeeded.
     """
 
     best: ThreadSettings
     goal: str
     recommendation: Recommendation
     tried: SweepResult
-    best_row: dict[str, Any]
-    default_row: dict[str, Any] | None
+    best_measurement: Measurement
+    default_measurement: Measurement | None
 
     @property
     def speedup_over_default(self) -> float | None:
-        """How much better the best is than the defaults (above 1 means better)."""
-        if self.default_row is None:
+        """How much better the best is than the defaults (1 or more, since they were tried)."""
+        default, best = self.default_measurement, self.best_measurement
+        if default is None:
             return None
         if self.goal == "latency":
-            return float(self.default_row["median_ms"] / self.best_row["median_ms"])
-        return float(self.best_row["throughput"] / self.default_row["throughput"])
+            return default.wall.median / best.wall.median
+        return best.throughput / default.throughput
 
     def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready summary with every row tried."""
+        """Return a JSON-ready summary with every result tried."""
+        default = self.default_measurement
         return {
             "goal": self.goal,
             "intra_op_parallelism_threads": self.best.intra_op,
             "inter_op_parallelism_threads": self.best.inter_op,
             "speedup_over_default": self.speedup_over_default,
             "recommendation": self.recommendation.as_dict(),
-            "best": self.best_row,
-            "default": self.default_row,
-            "tried": self.tried.rows,
+            "best": self.best_measurement.as_dict(),
+            "default": None if default is None else default.as_dict(),
+            "tried": [result.as_dict() for result in self.tried.rows],
         }
 
 
-def _score(row: Mapping[str, Any], goal: str) -> float:
-    """Lower is better for both goals."""
-    if row.get("status") != "ok":
+def _score(result: Result, goal: str) -> float:
+    """Lower is better for both goals; a failure is worst."""
+    if isinstance(result, Failure):
         return math.inf
-    return float(row["median_ms"]) if goal == "latency" else -float(row["throughput"])
+    return result.wall.median if goal == "latency" else -result.throughput
 
 
-def _noise(row: Mapping[str, Any], goal: str) -> float:
-    """Half the relative IQR of a row's wall times, at least 1 %: what counts as no change."""
-    relative = float(row["iqr_ms"]) / float(row["median_ms"]) if row.get("median_ms") else 0.0
-    return max(0.01, relative / 2) * abs(_score(row, goal))
+def _noise(result: Result, goal: str) -> float:
+    """Half the relative IQR of the wall times, at least 1 %: what counts as no change."""
+    if isinstance(result, Failure):
+        return 0.0
+    wall = result.wall
+    relative = wall.iqr / wall.median if wall.median else 0.0
+    return max(0.01, relative / 2) * abs(_score(result, goal))
 
 
 def _neighbours(settings: ThreadSettings, max_threads: int) -> list[ThreadSettings]:
@@ -107,13 +119,8 @@ def tune(
     goal: str = "latency",
     *,
     budget: int = 12,
-    processes: int = 1,
-    repeats: int = 20,
-    warmup: int = 3,
+    options: MeasureOptions | None = None,
     results: str | os.PathLike[str] | None = None,
-    env: Mapping[str, str | None] | None = None,
-    cpus: Iterable[int] | None = None,
-    timeout: float = 300.0,
     progress: bool | None = None,
 ) -> TuneResult:
     """Find good thread settings for a workload by measuring from the recommendation.
@@ -125,41 +132,32 @@ def tune(
     goal : {"latency", "throughput"}
         Minimise the median time per step, or maximise items per second.
     budget : int
-        Most settings to measure, the defaults and the recommendation included.
-    processes : int
-        Worker processes sharing the CPUs; settings are per process.
-    repeats, warmup, env, cpus, timeout, progress
-        As for :func:`tfthreads.sweep.sweep`.
+        Most settings to measure, the defaults and the recommendation included (2 to 1000).
+    options : tfthreads.options.MeasureOptions, optional
+        How to measure each setting; with ``processes=P`` the recommendation is for P
+        processes sharing the CPUs, and settings are per process.
     results : path-like, optional
         JSON-lines file for every measurement (resumable, as for a sweep).
+    progress : bool, optional
+        As for :func:`tfthreads.sweep.sweep`.
 
     Returns
     -------
     TuneResult
-        The best settings, the recommendation and every row tried.
+        The best settings, the recommendation and every result tried.
     """
     spec = parse_workload(workload)
-    if isinstance(budget, bool) or not isinstance(budget, int) or not 2 <= budget <= 1000:
-        raise SettingError(f"budget: got {budget!r}; expected a whole number from 2 to 1000")
-    advice = recommend(goal, processes=processes, topology=None)
+    BUDGET.check("budget", budget)
+    options = MeasureOptions() if options is None else options
+    advice = recommend(goal, processes=options.processes, topology=None)
     max_threads = topology().affinity_cpus
-    common: dict[str, Any] = {
-        "results": results,
-        "repeats": repeats,
-        "warmup": warmup,
-        "processes": processes,
-        "env": env,
-        "cpus": cpus,
-        "timeout": timeout,
-        "progress": progress,
-    }
-    tried: dict[ThreadSettings, dict[str, Any]] = {}
+    tried: dict[ThreadSettings, Result] = {}
 
     def run(candidates: list[ThreadSettings]) -> None:
         fresh = [c for c in candidates if c not in tried][: budget - len(tried)]
         if fresh:
-            for settings, row in zip(fresh, sweep(spec, fresh, **common).rows, strict=True):
-                tried[settings] = row
+            found = sweep(spec, fresh, options=options, results=results, progress=progress)
+            tried.update(zip(fresh, found.rows, strict=True))
 
     default = ThreadSettings()
     run([default, advice.settings])
@@ -174,16 +172,18 @@ def tune(
             break
         current = best
     best = min(tried, key=lambda s: _score(tried[s], goal))
-    if _score(tried[best], goal) == math.inf:
-        raise SettingError(
-            f"tune: every measurement of {spec.name!r} failed; first error: "
-            f"{next(iter(tried.values())).get('error', 'unknown')}"
+    best_result = tried[best]
+    if isinstance(best_result, Failure):
+        raise WorkerError(
+            f"tune: every measurement of {spec.name!r} failed; first error: {best_result.error}",
+            reason=best_result.reason,
         )
+    default_result = tried.get(default)
     return TuneResult(
         best=best,
         goal=goal,
         recommendation=advice,
         tried=SweepResult(rows=list(tried.values())),
-        best_row=tried[best],
-        default_row=tried.get(default),
+        best_measurement=best_result,
+        default_measurement=default_result if isinstance(default_result, Measurement) else None,
     )
