@@ -1,8 +1,8 @@
 """The ``checked-against`` directive: which TensorFlow the page was checked with.
 
-The installed version comes from :func:`tfthreads.provenance.provenance`, which reads
-package metadata for the TensorFlow distributions the library knows; TensorFlow itself
-is never imported here.
+The installed version comes from :func:`tfthreads.provenance.installed_tensorflow_version`,
+which reads package metadata for the library's one list of TensorFlow distributions;
+TensorFlow itself is never imported here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from tfthreads import catalog
-from tfthreads.provenance import provenance
+from tfthreads.provenance import TENSORFLOW_DISTRIBUTIONS, installed_tensorflow_version
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -24,21 +24,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CheckedAgainst",
     "catalog_tensorflow_versions",
-    "installed_tensorflow_version",
     "setup",
 ]
 
 logger = logging.getLogger(__name__)
 
 _VERSION_IN_SOURCE = re.compile(r"\(v(\d+\.\d+\.\d+)\)")
-
-
-def installed_tensorflow_version() -> str | None:
-    """Return the installed TensorFlow version, as the library's provenance records it."""
-    # TODO(issue 11): use the one tuple tfthreads.provenance.TENSORFLOW_DISTRIBUTIONS
-    # in the warning below once it exists; provenance() already reads the library's list.
-    version: str | None = provenance()["tensorflow_version"]
-    return version
 
 
 def catalog_tensorflow_versions() -> set[str]:
@@ -63,8 +54,8 @@ class CheckedAgainst(SphinxDirective):
         paragraph = nodes.paragraph(classes=["checked-against"])
         if installed is None:
             logger.warning(
-                "checked-against: no TensorFlow distribution is installed "
-                "(tfthreads.provenance found none)",
+                "checked-against: none of the TensorFlow distributions "
+                f"{', '.join(TENSORFLOW_DISTRIBUTIONS)} is installed",
                 location=self.get_location(),
             )
             paragraph += nodes.Text("This page was not checked against an installed TensorFlow.")
