@@ -218,7 +218,7 @@ def test_sweep_writes_json_rows(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert [(r["intra_op"], r["status"]) for r in rows] == [(1, "ok"), (2, "ok")]
-    assert len(out.read_text().splitlines()) == 2
+    assert len(out.read_text().splitlines()) == 3  # the header, then one line per setting
 
 
 @pytest.mark.parametrize("command", ["sweep", "tune"])

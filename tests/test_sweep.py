@@ -41,7 +41,10 @@ def flaky_env(tmp_path, monkeypatch):
 
 
 def _lines(path):
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    """The rows of a results file, after its header."""
+    header, *rows = (json.loads(line) for line in path.read_text().splitlines())
+    assert header["format"] == "tfthreads-results"
+    return rows
 
 
 def test_grid_checks_every_value():
@@ -74,10 +77,12 @@ def test_crash_is_recorded_and_the_sweep_goes_on(tmp_path, flaky_env):
     assert failed.reason == "signal"
     assert "SIGABRT" in failed.error
     assert [row["status"] for row in _lines(path)] == ["ok", "failed"]
-    # Reading the file back gives the same typed results, the failure included.
-    assert sweep("flaky_steps:flaky", grid([1, 2], [1]), options=options, results=path).rows == (
-        result.rows
-    )
+    # Resuming reuses the measured result as it was read back, and retries the failure.
+    again = sweep("flaky_steps:flaky", grid([1, 2], [1]), options=options, results=path)
+    assert again.reused == 1
+    assert again.rows[0] == result.rows[0]
+    assert isinstance(again.rows[1], Failure)
+    assert [row["status"] for row in _lines(path)] == ["ok", "failed", "failed"]
     assert "failed" in result.table()
 
 
@@ -111,7 +116,8 @@ def test_sigint_leaves_a_valid_resumable_file(tmp_path):
     )
     child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not path.exists() or not path.read_text().strip()):
+    # Wait for the header and a first row.
+    while time.monotonic() < deadline and (not path.exists() or path.read_text().count("\n") < 2):
         time.sleep(0.2)
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=120)
@@ -122,7 +128,10 @@ def test_sigint_leaves_a_valid_resumable_file(tmp_path):
     options = MeasureOptions(repeats=3, warmup=0)
     resumed = sweep("matmul", grid([1, 2], [1, 2]), options=options, results=path)
     assert len(resumed.rows) == 4
-    assert [row.as_dict() for row in resumed.rows[: len(before)]] == before
+    assert resumed.reused == len(before)
+    assert [row.as_dict() for row in resumed.rows[: len(before)]] == [
+        {name: value for name, value in row.items() if name != "key"} for row in before
+    ]
 
 
 def _measured(intra, median):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
-from tfthreads._cli_types import EXIT_OK, argument, thread_list
+from tfthreads._cli_types import EXIT_FAILURE, EXIT_OK, argument, thread_list
 from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
 from tfthreads.tune import BUDGET
 
@@ -108,6 +109,10 @@ def _workload_params(args: argparse.Namespace) -> dict[str, Any]:
     return {"input_shape": args.input_shape} if args.input_shape else {}
 
 
+def _note(line: str) -> None:
+    print(f"tfthreads: {line}", file=sys.stderr)
+
+
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2) if args.json else text)
 
@@ -132,12 +137,13 @@ def run(args: argparse.Namespace) -> int:
         _emit(args, advice.as_dict(), advice.describe())
         return EXIT_OK
 
-    from tfthreads.sweep import grid, sweep, writable_file
+    from tfthreads.results_file import ResultsFile
+    from tfthreads.sweep import grid, sweep
     from tfthreads.tune import tune
     from tfthreads.workloads import parse_workload
 
-    if args.output is not None:  # before any measurement starts
-        writable_file(args.output, name="--output")
+    if args.output is not None:  # refuse a path that is no results file before measuring
+        ResultsFile.open(args.output, name="--output").close()
     options = MeasureOptions(
         repeats=args.repeats, warmup=args.warmup, processes=args.processes, timeout=args.timeout
     )
@@ -151,6 +157,11 @@ def run(args: argparse.Namespace) -> int:
             resume=not args.no_resume,
         )
         _emit(args, [row.as_dict() for row in result.rows], result.table())
+        if result.reused:
+            _note(f"reused {result.reused} of {len(result.rows)} results from {args.output}")
+        if result.failed:
+            _note(f"{len(result.failed)} of {len(result.rows)} measurements failed")
+            return EXIT_FAILURE
         return EXIT_OK
     spec = parse_workload(args.workload, **_workload_params(args))
     found = tune(spec, args.goal, budget=args.budget, options=options, results=args.output)

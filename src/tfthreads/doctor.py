@@ -12,14 +12,13 @@ import importlib.util
 import math
 import os
 import platform
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from tfthreads._version import __version__
 from tfthreads.catalog import Kind, by_kind
 from tfthreads.errors import TensorFlowUnavailableError
-from tfthreads.isolation import WorkerError
+from tfthreads.isolation import WorkerError, one_line
 from tfthreads.probe import PoolObservation, observe_pools
 from tfthreads.provenance import installed_tensorflow_version, onednn_cpu_flags
 from tfthreads.settings import (
@@ -196,7 +195,7 @@ def doctor_report(
                 raise TensorFlowUnavailableError(
                     f"TensorFlow cannot be imported: {error}"
                 ) from None
-            probe_status = {"status": "failed", "reason": _one_line(str(error))}
+            probe_status = {"status": "failed", "reason": one_line(str(error))}
         else:
             probe_status = {"status": "ok", "reason": None}
             tensorflow_version = observation.tensorflow_version
@@ -295,12 +294,6 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += ["", "Warnings" if report["warnings"] else "No warnings."]
     lines += [f"  - {warning}" for warning in report["warnings"]]
     return "\n".join(lines)
-
-
-def _one_line(text: str) -> str:
-    """Squeeze a failure message into one line without terminal escape codes."""
-    plain = re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", "", text)
-    return " ".join(plain.split())
 
 
 def _build_kind(is_cuda_build: object) -> str:

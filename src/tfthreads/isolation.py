@@ -43,6 +43,7 @@ __all__ = [
     "WorkerResult",
     "child_environment",
     "filter_startup_noise",
+    "one_line",
     "run_function",
     "run_snippet",
     "run_worker",
@@ -93,6 +94,24 @@ def filter_startup_noise(stderr: str) -> str:
     """
     kept = [line for line in stderr.splitlines(keepends=True) if not _STARTUP_NOISE.search(line)]
     return "".join(kept)
+
+
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+
+
+def one_line(text: str, limit: int = 2000) -> str:
+    r"""Squeeze a message into one plain line: no terminal escape codes, at most ``limit``.
+
+    A failure message can carry a child's coloured output or a whole tensor; tables and
+    one-line errors show it this way, while JSON keeps the full text.
+
+    Examples
+    --------
+    >>> one_line("\x1b[31mError:\x1b[0m  bad\n  input", limit=12)
+    'Error: bad …'
+    """
+    plain = " ".join(_ESCAPES.sub("", text).split())
+    return plain if len(plain) <= limit else plain[: limit - 2].rstrip() + " …"
 
 
 class WorkerError(TFThreadsError, RuntimeError):

@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 
 from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
-from tfthreads.isolation import WorkerError, WorkerResult, run_workers
+from tfthreads.isolation import WorkerError, WorkerResult, one_line, run_workers
 from tfthreads.options import MeasureOptions
 from tfthreads.provenance import provenance
 from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["measure", "measure_many"]
+__all__ = ["check_workloads", "measure", "measure_many"]
 
 _T = TypeVar("_T")
 
@@ -78,6 +78,42 @@ def measure_many(
         raise failures[0]
     results = [outcome for outcome in outcomes if isinstance(outcome, WorkerResult)]
     return _assemble(specs, settings, env, [r.result for r in results])
+
+
+def check_workloads(
+    workloads: Sequence[WorkloadSpec], options: MeasureOptions | None = None
+) -> None:
+    """Build and run each workload once in one child, before a grid spends its time.
+
+    Only user workloads (``module:function`` and Keras models) are checked: the
+    built-ins are known to run.
+
+    Raises
+    ------
+    SettingError
+        Naming the workload and what went wrong when user code cannot be imported or
+        called, or a model cannot take its input shape: the user's input is wrong.
+    WorkerError
+        When the check itself cannot run (TensorFlow crashed, a timeout).
+    """
+    options = _of_type("options", options, MeasureOptions)
+    users = [spec for spec in workloads if spec.kind != "builtin"]
+    if not users:
+        return
+    outcome = run_workers(
+        "check_workloads",
+        [{"workloads": [spec.as_dict() for spec in users]}],
+        env=dict(options.env),
+        cpus=options.cpus,
+        cgroup=options.cgroup,
+        timeout=options.timeout,
+    )[0]
+    if isinstance(outcome, WorkerError):
+        raise outcome
+    problems = outcome.result["problems"]
+    if problems:
+        name, problem = next(iter(problems.items()))
+        raise SettingError(f"workload {name!r} cannot run: {one_line(problem)}")
 
 
 def _assemble(

@@ -73,12 +73,12 @@ def check_results_path(path: str | os.PathLike[str], *, name: str = "results") -
     tfthreads.errors.SettingError: --output: '/dev/null' is a character device; expected a regular file or a new path
     """
     text = os.fspath(path)
-    if not text or text.endswith(("/", os.sep)):
-        raise SettingError(f"{name}: {text!r} names a folder; expected a file path")
     target = Path(text)
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
+        if not text or text.endswith(("/", os.sep)):
+            raise SettingError(f"{name}: {text!r} names a folder; expected a file path") from None
         return target
     except OSError as error:
         raise SettingError(f"{name}: cannot use {text!r}: {error.strerror}") from None
@@ -86,6 +86,8 @@ def check_results_path(path: str | os.PathLike[str], *, name: str = "results") -
         raise SettingError(
             f"{name}: {text!r} is {_file_type(mode)}; expected a regular file or a new path"
         )
+    if text.endswith(("/", os.sep)):
+        raise SettingError(f"{name}: {text!r} ends in a slash; expected a file path")
     return target
 
 

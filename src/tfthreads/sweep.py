@@ -1,32 +1,39 @@
 """Sweep a grid of thread settings, one fresh process per setting, and keep every result.
 
-Each result is appended to a JSON-lines file the moment it exists, so a crash, a kill or
-Ctrl-C loses at most the setting that was running, and a later call with the same file
-resumes where the last one stopped. A child that crashes, is killed, runs out of memory
-or hangs past its timeout is recorded as failed, with the reason, and the sweep goes on.
+Each result is appended to a results file (:mod:`tfthreads.results_file`) the moment it
+exists, so a crash, a kill or Ctrl-C loses at most the setting that was running, and a
+later call with the same file resumes where the last one stopped. A result is reused only
+when everything that shapes it is the same (its key: the workload and its content, the
+settings, the measurement options, the CPUs, the environment and TensorFlow's version);
+failed results are measured again. A child that crashes, is killed, runs out of memory or
+hangs past its timeout is recorded as failed, with the reason, and the sweep goes on; a
+failure is pinned on the workload that caused it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tfthreads.errors import SettingError
-from tfthreads.isolation import WorkerError
-from tfthreads.measure import measure_many
+from tfthreads.isolation import WorkerError, one_line
+from tfthreads.measure import check_workloads, measure_many
 from tfthreads.options import MeasureOptions
+from tfthreads.provenance import installed_tensorflow_version
 from tfthreads.recommend import GOAL
 from tfthreads.results import Failure, Measurement, Result, result_from_dict
+from tfthreads.results_file import ResultsFile, fingerprint
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["SweepResult", "grid", "sweep", "writable_file"]
+__all__ = ["SweepResult", "grid", "result_key", "sweep"]
 
 _TABLE_COLUMNS = (
     ("workload", "{}", 14),
@@ -55,17 +62,28 @@ def grid(intra_op: Iterable[int], inter_op: Iterable[int]) -> list[ThreadSetting
     ]
 
 
-_Key = tuple[str, int, int, int]
+def result_key(workload: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions) -> str:
+    """Return the key of a measurement: a hash of everything that shapes its result.
 
-
-def _key(workload: WorkloadSpec, settings: ThreadSettings, processes: int) -> _Key:
-    return (workload.name, settings.intra_op, settings.inter_op, processes)
-
-
-def _key_of(result: Result) -> _Key:
-    if isinstance(result, Failure):
-        return _key(result.workload, result.settings, result.processes)
-    return _key(result.workload, result.settings, len(result.processes))
+    Two measurements with the same key would measure the same thing, so a results file
+    may answer for one with the other. The key covers the workload (its parameters and
+    input shape, and the content of a model file or of a user module), the settings, the
+    repeats, warm-up and processes, the environment changes, the CPUs, the cgroup and the
+    installed TensorFlow.
+    """
+    return fingerprint(
+        {
+            "workload": workload.fingerprint(),
+            "settings": settings.describe(),
+            "repeats": options.repeats,
+            "warmup": options.warmup,
+            "processes": options.processes,
+            "env": dict(options.env),
+            "cpus": options.cpus,
+            "cgroup": None if options.cgroup is None else os.fspath(options.cgroup),
+            "tensorflow": installed_tensorflow_version(),
+        }
+    )
 
 
 @dataclass
@@ -79,10 +97,13 @@ class SweepResult:
         :meth:`Failure.row() <tfthreads.results.Failure.row>` give flat dictionaries.
     path : Path or None
         The JSON-lines file the results were written to.
+    reused : int
+        Results taken from that file instead of measured again.
     """
 
     rows: list[Result] = field(default_factory=list)
     path: Path | None = None
+    reused: int = 0
 
     @property
     def ok(self) -> list[Measurement]:
@@ -121,10 +142,13 @@ class SweepResult:
                 value = row.get(name)
                 text = "-" if value is None else fmt.format(value)
                 cells.append(f"{text[:width]:>{width}} ")
-            line = "".join(cells).rstrip()
+            lines.append("".join(cells).rstrip())
             if isinstance(result, Failure):
-                line += f"  {result.reason}: {result.error[:60]}"
-            lines.append(line)
+                # In full (JSON has it verbatim), wrapped, without terminal escape codes.
+                message = f"{result.reason}: {one_line(result.error)}"
+                lines += textwrap.wrap(
+                    message, width=96, initial_indent="    ", subsequent_indent="      "
+                )
         return "\n".join(lines)
 
     def to_dataframe(self) -> Any:
@@ -154,52 +178,6 @@ class SweepResult:
         return ax
 
 
-def _load(path: Path) -> list[Result]:
-    results = []
-    with path.open() as lines:
-        for line in lines:
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a kill mid-write; that setting runs again
-            result = result_from_dict(data)
-            if result is not None:
-                results.append(result)
-    return results
-
-
-def _append(path: Path, result: Result) -> None:
-    with path.open("a") as out:
-        out.write(json.dumps(result.as_dict()) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-
-
-def writable_file(path: str | os.PathLike[str], *, name: str = "results") -> Path:
-    """Create ``path`` (and its folder) if needed, or say in one line why it cannot be.
-
-    ``name`` is what the message calls the path, such as ``"--output"`` on the CLI.
-    """
-    target = Path(path)
-    if target.is_dir():
-        raise SettingError(f"{name}: {str(path)!r} is a folder; expected a file path")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.touch()
-    except OSError as error:
-        raise SettingError(f"{name}: cannot write {str(path)!r}: {error.strerror}") from None
-    return target
-
-
-def _open_results(results: str | os.PathLike[str] | None, resume: bool) -> Path | None:
-    if results is None:
-        return None
-    path = Path(results)
-    if path.is_file() and not resume:
-        path.unlink()
-    return writable_file(path)
-
-
 def sweep(
     workload: str | WorkloadSpec | Sequence[str | WorkloadSpec],
     settings_grid: Iterable[ThreadSettings],
@@ -208,6 +186,7 @@ def sweep(
     results: str | os.PathLike[str] | None = None,
     resume: bool = True,
     progress: bool | None = None,
+    check: bool = True,
 ) -> SweepResult:
     """Measure workloads under every setting of a grid, one fresh process per setting.
 
@@ -220,11 +199,19 @@ def sweep(
     options : tfthreads.options.MeasureOptions, optional
         How to measure each setting, as for :func:`tfthreads.measure.measure`.
     results : path-like, optional
-        JSON-lines file that receives each result as soon as it is known.
+        Results file that receives each result as soon as it is known (see
+        :class:`tfthreads.results_file.ResultsFile`: only a new path or a results file
+        is accepted, and one run at a time may write it).
     resume : bool
-        Keep the results already in ``results`` and skip their settings.
+        Reuse the measured results already in ``results`` whose key matches
+        (:func:`result_key`); failed ones are measured again. ``False`` starts the file
+        afresh.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
+    check : bool
+        First run each user workload once in one child, so that code that cannot be
+        imported or called, or a model given the wrong input shape, is a
+        :class:`~tfthreads.errors.SettingError` instead of a grid of failures.
 
     Returns
     -------
@@ -249,36 +236,75 @@ def sweep(
             f"settings_grid: got {bad!r} ({type(bad).__name__}); expected ThreadSettings "
             "values (see tfthreads.sweep.grid)"
         )
-    path = _open_results(results, resume)
-    done = {_key_of(result): result for result in (_load(path) if path else [])}
-    show = sys.stderr.isatty() if progress is None else progress
-    todo: Iterable[ThreadSettings] = settings_list
-    if show:
-        from tqdm import tqdm  # only on a terminal: captured output stays clean
-
-        todo = tqdm(settings_list, desc="settings", file=sys.stderr)
-    for settings in todo:
-        if all(_key(spec, settings, options.processes) in done for spec in specs):
-            continue
-        for result in _run_one(specs, settings, options):
-            done[_key_of(result)] = result
-            if path:
-                _append(path, result)
-    ordered = [
-        done[key]
+    # WorkloadSpec holds a dict, so workloads are keyed by their position.
+    keys = {
+        (index, settings): result_key(spec, settings, options)
         for settings in settings_list
-        for spec in specs
-        if (key := _key(spec, settings, options.processes)) in done
-    ]
-    return SweepResult(rows=ordered, path=path)
+        for index, spec in enumerate(specs)
+    }
+    with _results_file(results, resume, specs, options) as file:
+        done = _reusable(file, set(keys.values()))
+        reused = len(done)
+        if check and any(key not in done for key in keys.values()):
+            check_workloads(specs, options)
+        show = sys.stderr.isatty() if progress is None else progress
+        todo: Iterable[ThreadSettings] = settings_list
+        if show:
+            from tqdm import tqdm  # only on a terminal: captured output stays clean
+
+            todo = tqdm(settings_list, desc="settings", file=sys.stderr)
+        for settings in todo:
+            missing = [i for i in range(len(specs)) if keys[i, settings] not in done]
+            measured = _run_one([specs[i] for i in missing], settings, options)
+            for index, result in zip(missing, measured, strict=True):
+                key = keys[index, settings]
+                done[key] = result
+                if file is not None:
+                    file.append({**result.as_dict(), "key": key})
+    ordered = [done[keys[i, settings]] for settings in settings_list for i in range(len(specs))]
+    return SweepResult(rows=ordered, path=None if file is None else file.path, reused=reused)
+
+
+@contextlib.contextmanager
+def _results_file(
+    results: str | os.PathLike[str] | None,
+    resume: bool,
+    specs: Sequence[WorkloadSpec],
+    options: MeasureOptions,
+) -> Iterator[ResultsFile | None]:
+    if results is None:
+        yield None
+        return
+    run = {"workloads": [spec.as_dict() for spec in specs], "repeats": options.repeats}
+    with ResultsFile.open(results, resume=resume, run=run) as file:
+        yield file
+
+
+def _reusable(file: ResultsFile | None, wanted: set[str]) -> dict[str, Result]:
+    """Return the measured results in ``file`` whose key is wanted; failures are retried."""
+    found: dict[str, Result] = {}
+    for row in [] if file is None else file.rows:
+        key = row.get("key")
+        if key in wanted:
+            result = result_from_dict(row)
+            if isinstance(result, Measurement):
+                found[key] = result
+    return found
 
 
 def _run_one(
     specs: Sequence[WorkloadSpec], settings: ThreadSettings, options: MeasureOptions
 ) -> list[Result]:
+    """Measure ``specs`` in one child per process; a failure is pinned on its workload.
+
+    When the shared child fails with several workloads in it, each is measured again on
+    its own, so one workload's crash never marks another's result.
+    """
+    if not specs:
+        return []
     try:
         return list(measure_many(specs, settings, options=options))
     except WorkerError as error:
-        return [
-            Failure(spec, settings, options.processes, error.reason, str(error)) for spec in specs
-        ]
+        if len(specs) > 1:
+            return [result for spec in specs for result in _run_one([spec], settings, options)]
+        return [Failure(specs[0], settings, options.processes, error.reason, str(error))]

@@ -15,6 +15,7 @@ from typing import Any
 
 from tfthreads._checks import WholeNumber
 from tfthreads.isolation import WorkerError
+from tfthreads.measure import check_workloads
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result
@@ -153,10 +154,14 @@ def tune(
     max_threads = topology().affinity_cpus
     tried: dict[ThreadSettings, Result] = {}
 
+    check_workloads([spec], options)  # once, not in every sweep below
+
     def run(candidates: list[ThreadSettings]) -> None:
         fresh = [c for c in candidates if c not in tried][: budget - len(tried)]
         if fresh:
-            found = sweep(spec, fresh, options=options, results=results, progress=progress)
+            found = sweep(
+                spec, fresh, options=options, results=results, progress=progress, check=False
+            )
             tried.update(zip(fresh, found.rows, strict=True))
 
     default = ThreadSettings()
@@ -175,7 +180,7 @@ def tune(
     best_result = tried[best]
     if isinstance(best_result, Failure):
         raise WorkerError(
-            f"tune: every measurement of {spec.name!r} failed; first error: {best_result.error}",
+            f"every measurement of {spec.name!r} failed; first error: {best_result.error}",
             reason=best_result.reason,
         )
     default_result = tried.get(default)
