@@ -15,7 +15,17 @@ from typing import Any
 
 from tfthreads.provenance import describe_machine
 
-__all__ = ["Table", "compare", "iqr_errors", "machine", "overlaps", "show"]
+__all__ = [
+    "Table",
+    "compare",
+    "iqr_errors",
+    "machine",
+    "overlaps",
+    "pair",
+    "pool_bars",
+    "show",
+    "timing",
+]
 
 
 class Table:
@@ -91,6 +101,13 @@ class Table:
 
     __repr__ = __str__
 
+    @classmethod
+    def of(cls, records: Iterable[Mapping[str, Any]], **options: Any) -> Table:
+        """Build a table from dicts that share their keys: the keys are the header."""
+        records = list(records)
+        header = list(records[0]) if records else []
+        return cls(header, [[record[key] for key in header] for record in records], **options)
+
     def _repr_html_(self) -> str:
         numeric = self._numeric()
 
@@ -145,6 +162,19 @@ def compare(a: Any, b: Any) -> str:
     return "slower than" if a.wall.median > b.wall.median else "faster than"
 
 
+def timing(m: Any, base: Any = None) -> dict[str, Any]:
+    """Columns that describe one measurement's step time, and its speed-up over ``base``."""
+    speedup = {} if base is None else {"speedup": base.wall.median / m.wall.median}
+    return {
+        "median ms": m.wall.median * 1e3,
+        "IQR ms": m.wall.iqr * 1e3,
+        "p99 ms": m.wall.p99 * 1e3,
+        **speedup,
+        "CPU/wall": m.cpu.median / m.wall.median,
+        "busy thr": m.row()["threads_active"],
+    }
+
+
 def iqr_errors(centres: Sequence[float], q1: Sequence[float], q3: Sequence[float]) -> list[Any]:
     """Error bar lengths from ``centres`` down to ``q1`` and up to ``q3``, for ``errorbar``."""
     return [
@@ -157,3 +187,31 @@ def _quartiles(measured: Any) -> tuple[float, float]:
     if isinstance(measured, Mapping):
         return measured["wall"]["q1"], measured["wall"]["q3"]
     return measured.wall.q1, measured.wall.q3
+
+
+def pair(a: object, b: object) -> str:
+    """Write two values as ``"a / b"`` (intra-op / inter-op, in every table here)."""
+    return f"{a} / {b}"
+
+
+def pool_bars(
+    ax: Any,
+    labels: Sequence[str],
+    observed: Sequence[tuple[int, int]],
+    expected: Sequence[tuple[int, int]],
+    *,
+    bar_label: str = "{} observed",
+    tick_label: str = "expected",
+) -> None:
+    """Bars of intra-op and inter-op threads per label, with black ticks at ``expected``."""
+    import numpy as np
+
+    x = np.arange(len(labels))
+    for index, (offset, pool) in enumerate(((-0.2, "intra-op"), (0.2, "inter-op"))):
+        ax.bar(x + offset, [o[index] for o in observed], 0.4, label=bar_label.format(pool))
+        ax.scatter(x + offset, [e[index] for e in expected], marker="_", s=350, c="k", zorder=3)
+    ax.scatter([], [], marker="_", s=200, c="k", label=tick_label)
+    ax.set_xticks(x, labels, rotation=15, ha="right")
+    ax.set_ylabel("threads")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="upper left", fontsize="small")
