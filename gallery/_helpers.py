@@ -40,8 +40,8 @@ class Table:
         ``digits`` names the column), ``None`` as ``-``; columns of numbers align right.
     note : str
         Text under the table, such as what its columns mean.
-    digits : mapping of str to int, optional
-        Decimals by column name.
+    digits : mapping of str to int or str, optional
+        Decimals by column name, or a format spec such as ``"g"``.
 
     Examples
     --------
@@ -59,7 +59,7 @@ class Table:
         rows: Iterable[Sequence[Any]],
         *,
         note: str = "",
-        digits: Mapping[str, int] | None = None,
+        digits: Mapping[str, int | str] | None = None,
     ) -> None:
         self.header = list(header)
         self.rows = [list(row) for row in rows]
@@ -71,7 +71,8 @@ class Table:
             if value is None:
                 return "-"
             if isinstance(value, float):
-                return f"{value:.{self.digits.get(column, 2)}f}"
+                spec = self.digits.get(column, 2)
+                return format(value, spec if isinstance(spec, str) else f".{spec}f")
             return str(value)
 
         return [[cell(v, c) for v, c in zip(row, self.header, strict=True)] for row in self.rows]

@@ -460,7 +460,7 @@ def _function_source(function: Callable[..., Any]) -> dict[str, Any]:
             source = textwrap.dedent(inspect.getsource(function))
         except (OSError, TypeError) as error:
             problem = f"its source cannot be read ({error})"
-    if problem:
+    if problem or code is None:
         raise ValueError(
             f"function: got {function!r}; a function of __main__ is sent to the child as "
             f"source code, and {problem}"
