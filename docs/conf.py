@@ -137,6 +137,9 @@ sphinx_gallery_conf = {
     "examples_dirs": str(DOCS.parent / "gallery"),
     "gallery_dirs": str(DOCS / "gallery"),
     "filename_pattern": r"/plot_",
+    # gallery/_helpers.py is the examples' local module, not an example (the gallery's
+    # header links it for download: copied among the examples, it breaks the notebook zip).
+    "ignore_pattern": r"__init__\.py|(^|/)_\w+\.py$",
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
     "reset_modules": (TensorFlowGuard(), "matplotlib"),

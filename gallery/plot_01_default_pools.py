@@ -20,17 +20,13 @@ each way of changing them, and counts the threads that appear when the runtime s
 # %%
 # The machine
 # -----------
-# Thread counts depend on the machine, so every measurement starts by saying where it
-# ran. :func:`tfthreads.topology.topology` reads the affinity mask and the cgroup CPU
-# quota; the number of CPUs in the affinity mask is what TensorFlow uses for ``0``.
+# Thread counts depend on the machine, so every example starts by saying where it ran
+# (:func:`tfthreads.provenance.describe_machine`); the number of CPUs in the affinity
+# mask is what TensorFlow uses for ``0``.
 
-from tfthreads.probe import observe_pools
-from tfthreads.provenance import describe_machine
-from tfthreads.settings import ThreadSettings, resolve_pools
-from tfthreads.topology import topology
+from _helpers import Table, machine, pair, pool_bars, show
 
-print(describe_machine(sep="\n"))
-topo = topology()
+show(machine())
 
 # %%
 # One fresh process per configuration
@@ -42,6 +38,11 @@ topo = topology()
 # thread that created them, so they are counted as the unnamed threads that appeared
 # when the runtime started.
 
+from tfthreads.probe import observe_pools
+from tfthreads.settings import ThreadSettings, resolve_pools
+from tfthreads.topology import topology
+
+topo = topology()
 configurations = [
     ("defaults (0, 0)", ThreadSettings(), {}, None),
     ("intra_op=1, inter_op=1", ThreadSettings(intra_op=1, inter_op=1), {}, None),
@@ -51,25 +52,23 @@ configurations = [
 if topo.affinity_cpus > 1:
     configurations.append(("affinity: 1 CPU (taskset)", ThreadSettings(), {}, [topo.affinity[0]]))
 
-rows = []
+print("Threads that appeared when the runtime started, by name:")
+labels, observed, expected = [], [], []  # pools as (intra-op, inter-op) threads
 for label, settings, env, cpus in configurations:
     seen = observe_pools(settings, env=env, cpus=cpus)
-    expected = resolve_pools(settings, affinity_cpus=len(seen.affinity), environ=env)
-    rows.append((label, seen, expected))
-
-header = f"{'configuration':<28}{'expected':>12}{'observed':>12}"
-print(header)
-print("-" * len(header))
-for label, seen, expected in rows:
-    print(
-        f"{label:<28}{expected.intra_op:>6} / {expected.inter_op:<4}"
-        f"{seen.observed_intra_op:>6} / {seen.observed_inter_op:<4}"
-    )
-print("(intra-op / inter-op threads)")
-print()
-print("Threads that appeared when the runtime started, by name:")
-for label, seen, _ in rows:
+    exp = resolve_pools(settings, affinity_cpus=len(seen.affinity), environ=env)
+    labels.append(label)
+    observed.append((seen.observed_intra_op, seen.observed_inter_op))
+    expected.append((exp.intra_op, exp.inter_op))
     print(f"  {label:<28}" + ", ".join(f"{name} x{n}" for name, n in seen.new_threads.items()))
+
+show(
+    Table(
+        ["configuration", "expected", "observed"],
+        [(lab, pair(*e), pair(*o)) for lab, e, o in zip(labels, expected, observed, strict=True)],
+        note="(intra-op / inter-op threads)",
+    )
+)
 
 # %%
 # Expected against observed
@@ -80,35 +79,16 @@ for label, seen, _ in rows:
 # predicts.
 
 import matplotlib.pyplot as plt
-import numpy as np
 
-labels = [label for label, _, _ in rows]
-positions = np.arange(len(rows))
-width = 0.38
 fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
-for offset, pool, color in (
-    (-width / 2, "intra_op", "tab:blue"),
-    (width / 2, "inter_op", "tab:orange"),
-):
-    observed = [getattr(seen, f"observed_{pool}") for _, seen, _ in rows]
-    expected = [getattr(exp, pool) for _, _, exp in rows]
-    ax.bar(
-        positions + offset, observed, width, label=f"{pool.replace('_', '-')} observed", color=color
-    )
-    ax.scatter(positions + offset, expected, marker="_", s=400, color="black", zorder=3)
-ax.scatter([], [], marker="_", s=200, color="black", label="expected by precedence")
-ax.set_xticks(positions, labels, rotation=15, ha="right")
-ax.set_ylabel("threads")
-ax.yaxis.get_major_locator().set_params(integer=True)
+pool_bars(ax, labels, observed, expected, tick_label="expected by precedence")
 ax.set_title("Pool threads created by a fresh TensorFlow process")
-ax.legend(loc="upper left")
 plt.show()
 
 # %%
 # What this shows
 # ---------------
-# The line printed below says whether every observed count matched the precedence on
-# the machine described at the top.
+# The line below says whether every observed count matched the precedence here.
 # With the defaults, *both* pools get one thread per CPU in the affinity mask, so a
 # process starts about twice as many pool threads as it has CPUs.
 # Narrowing the affinity mask (``taskset``, ``numactl -C``, ``docker --cpuset-cpus``)
@@ -116,9 +96,5 @@ plt.show()
 # On a machine with more CPUs the default rows grow with the CPU count, while the
 # explicitly configured rows stay the same.
 
-mismatches = [
-    label
-    for label, seen, exp in rows
-    if (seen.observed_intra_op, seen.observed_inter_op) != (exp.intra_op, exp.inter_op)
-]
+mismatches = [label for label, o, e in zip(labels, observed, expected, strict=True) if o != e]
 print("all observations match the precedence" if not mismatches else f"mismatch: {mismatches}")

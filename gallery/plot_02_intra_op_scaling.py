@@ -19,14 +19,11 @@ The inter-op pool is fixed at 1 thread, so only the intra-op setting changes.
 # %%
 # The machine
 # -----------
-# How far an op can scale depends on how many CPUs the process may use, so the page
-# starts with the machine it was measured on.
+# How far an op can scale depends on how many CPUs the process may use.
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, compare, iqr_errors, machine, show, timing
 
-print(describe_machine(sep="\n"))
-cpus = topology().affinity_cpus
+show(machine())
 
 # %%
 # One fresh process per intra-op size
@@ -39,8 +36,10 @@ cpus = topology().affinity_cpus
 from tfthreads.measure import measure_many
 from tfthreads.options import MeasureOptions
 from tfthreads.settings import ThreadSettings
+from tfthreads.topology import topology
 from tfthreads.workloads import parse_workload
 
+cpus = topology().affinity_cpus
 if cpus <= 4:
     sizes = list(range(1, cpus + 2))
 else:
@@ -54,29 +53,14 @@ for intra in sizes:
     for measurement in measure_many(workloads, settings, options=MeasureOptions(repeats=15)):
         results[measurement.workload.name, intra] = measurement
 
-
-def rate(measurement, seconds):
-    """GFLOP/s of one step that took ``seconds``."""
-    return measurement.flops_per_step / seconds / 1e9
-
-
-header = (
-    f"{'workload':<10}{'intra':>6}{'median ms':>11}{'IQR ms':>9}{'p99 ms':>9}"
-    f"{'GFLOP/s':>9}{'speedup':>9}{'CPU/wall':>10}{'busy thr':>10}"
-)
-print(header)
-print("-" * len(header))
-for workload in workloads:
-    one = results[workload.name, 1]
-    for intra in sizes:
-        m = results[workload.name, intra]
-        print(
-            f"{workload.name:<10}{intra:>6}{m.wall.median * 1e3:>11.2f}{m.wall.iqr * 1e3:>9.2f}"
-            f"{m.wall.p99 * 1e3:>9.2f}{m.gflops:>9.1f}{one.wall.median / m.wall.median:>9.2f}"
-            f"{m.cpu.median / m.wall.median:>10.2f}{m.row()['threads_active']:>10}"
-        )
-print("(speedup: median time with 1 intra-op thread / median time here;")
-print(" busy thr: threads that used CPU during the timed loop)")
+rows = [
+    {"workload": w.name, "intra": intra, **timing(results[w.name, intra], results[w.name, 1])}
+    | {"GFLOP/s": results[w.name, intra].gflops}
+    for w in workloads
+    for intra in sizes
+]
+note = "speedup: median time with 1 intra-op thread / median time here;\nbusy thr: {}"
+show(Table.of(rows, digits={"GFLOP/s": 1}, note=note.format("threads that used CPU in the loop")))
 
 # %%
 # GFLOP/s against intra-op threads
@@ -90,13 +74,18 @@ print(" busy thr: threads that used CPU during the timed loop)")
 
 import matplotlib.pyplot as plt
 
+
+def rate(measurement, seconds):
+    """GFLOP/s of one step that took ``seconds``."""
+    return measurement.flops_per_step / seconds / 1e9
+
+
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
 for ax, workload in zip(axes, workloads, strict=True):
     ms = [results[workload.name, intra] for intra in sizes]
     medians = [rate(m, m.wall.median) for m in ms]
-    low = [med - rate(m, m.wall.q3) for med, m in zip(medians, ms, strict=True)]
-    high = [rate(m, m.wall.q1) - med for med, m in zip(medians, ms, strict=True)]
-    ax.errorbar(sizes, medians, yerr=[low, high], marker="o", capsize=4, label="measured")
+    yerr = iqr_errors(medians, [rate(m, m.wall.q3) for m in ms], [rate(m, m.wall.q1) for m in ms])
+    ax.errorbar(sizes, medians, yerr=yerr, marker="o", capsize=4, label="measured")
     ideal = [medians[0] * min(intra, cpus) for intra in sizes]
     ax.plot(sizes, ideal, "k--", linewidth=1, label="ideal from 1 thread")
     ax.axvline(cpus, color="tab:red", linestyle=":", label=f"CPUs in mask ({cpus})")
@@ -111,7 +100,6 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# The lines printed below are computed from the measurements above.
 # Where the ideal line and the measured points part, the op stops gaining from
 # more threads: memory bandwidth, the split of a small op into pieces, and the threads
 # of other processes on the same CPUs all take a share.
@@ -123,11 +111,6 @@ plt.show()
 # mask) is then the upper end of the curve rather than a safe choice for every op.
 
 
-def overlaps(a, b):
-    """Whether the interquartile ranges of two measurements' step times overlap."""
-    return a.wall.q1 <= b.wall.q3 and b.wall.q1 <= a.wall.q3
-
-
 for workload in workloads:
     name = workload.name
     best = min(sizes, key=lambda intra, name=name: results[name, intra].wall.median)
@@ -136,10 +119,4 @@ for workload in workloads:
     print(f"{name}: best intra-op here: {best}")
     efficiency = one.wall.median / full.wall.median / cpus
     print(f"  at {cpus} threads: {efficiency:.0%} of ideal scaling from 1 thread")
-    if overlaps(over, full):
-        verdict = "within the noise of"
-    elif over.wall.median > full.wall.median:
-        verdict = "slower than"
-    else:
-        verdict = "faster than"
-    print(f"  {sizes[-1]} threads (more than the CPUs) is {verdict} {cpus} threads")
+    print(f"  {sizes[-1]} threads (more than the CPUs) is {compare(over, full)} {cpus} threads")

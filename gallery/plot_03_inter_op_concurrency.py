@@ -21,11 +21,9 @@ CPUs hurt.
 # The machine
 # -----------
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, iqr_errors, machine, overlaps, show, timing
 
-print(describe_machine(sep="\n"))
-cpus = topology().affinity_cpus
+show(machine())
 
 # %%
 # k branches, one process per inter-op size
@@ -39,8 +37,10 @@ cpus = topology().affinity_cpus
 from tfthreads.measure import measure_many
 from tfthreads.options import MeasureOptions
 from tfthreads.settings import ThreadSettings
+from tfthreads.topology import topology
 from tfthreads.workloads import parse_workload
 
+cpus = topology().affinity_cpus
 inter_sizes = sorted({1, 2, cpus, cpus + 1})
 branch_counts = [1, 2, 4, 8]
 workloads = [parse_workload("branches", k=k, n=256) for k in branch_counts]
@@ -55,23 +55,16 @@ for inter in inter_sizes:
     ):
         results[k, inter] = measurement
 
-header = (
-    f"{'k':>3}{'inter':>7}{'median ms':>11}{'IQR ms':>9}{'p99 ms':>9}"
-    f"{'speedup':>9}{'CPU/wall':>10}{'busy thr':>10}"
+rows = [
+    {"k": k, "inter": inter, **timing(results[k, inter], results[k, 1])}
+    for k in branch_counts
+    for inter in inter_sizes
+]
+note = (
+    "speedup: median time with 1 inter-op thread / median time here; intra-op = 1;\n"
+    "CPU/wall: CPU time of the process / wall time, about how many CPUs it kept busy"
 )
-print(header)
-print("-" * len(header))
-for k in branch_counts:
-    base = results[k, 1]
-    for inter in inter_sizes:
-        m = results[k, inter]
-        print(
-            f"{k:>3}{inter:>7}{m.wall.median * 1e3:>11.2f}{m.wall.iqr * 1e3:>9.2f}"
-            f"{m.wall.p99 * 1e3:>9.2f}{base.wall.median / m.wall.median:>9.2f}"
-            f"{m.cpu.median / m.wall.median:>10.2f}{m.row()['threads_active']:>10}"
-        )
-print("(speedup: median time with 1 inter-op thread / median time here; intra-op = 1;")
-print(" CPU/wall: CPU time of the process / wall time, about how many CPUs it kept busy)")
+show(Table.of(rows, note=note))
 
 # %%
 # Speed-up against inter-op threads
@@ -89,9 +82,8 @@ for k in branch_counts:
     base = results[k, 1].wall.median
     ms = [results[k, inter] for inter in inter_sizes]
     mid = [base / m.wall.median for m in ms]
-    low = [s - base / m.wall.q3 for s, m in zip(mid, ms, strict=True)]
-    high = [base / m.wall.q1 - s for s, m in zip(mid, ms, strict=True)]
-    ax.errorbar(inter_sizes, mid, yerr=[low, high], marker="o", capsize=3, label=f"k = {k}")
+    yerr = iqr_errors(mid, [base / m.wall.q3 for m in ms], [base / m.wall.q1 for m in ms])
+    ax.errorbar(inter_sizes, mid, yerr=yerr, marker="o", capsize=3, label=f"k = {k}")
 ax.axvline(cpus, color="tab:red", linestyle=":", label=f"CPUs in mask ({cpus})")
 ax.axhline(1, color="grey", linewidth=0.8)
 ax.set_xticks(inter_sizes)
@@ -104,7 +96,6 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# The lines below are computed from the table above.
 # A graph with a single branch has nothing to run at the same time, so more inter-op
 # threads cannot make it faster; any change there is noise or overhead.
 # With several branches, the inter-op pool can keep as many ops running as it has
@@ -117,11 +108,6 @@ plt.show()
 # On a machine with more CPUs, graphs with many independent branches keep gaining up to
 # more inter-op threads; a model that is one chain of ops (most sequential Keras
 # models) gains nothing, whatever the machine.
-
-
-def overlaps(a, b):
-    """Whether the interquartile ranges of two measurements' step times overlap."""
-    return a.wall.q1 <= b.wall.q3 and b.wall.q1 <= a.wall.q3
 
 
 for k in branch_counts:

@@ -24,11 +24,9 @@ really starts.
 # -----------
 # The default size of both pools is the number of CPUs in the affinity mask.
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, machine, pair, show
 
-print(describe_machine(sep="\n"))
-cpus = topology().affinity_cpus
+show(machine())
 
 # %%
 # Three values that cannot be confused
@@ -37,6 +35,9 @@ cpus = topology().affinity_cpus
 # default, so the thread count alone says which one won.
 # Both pools get the same value from the same source.
 
+from tfthreads.topology import topology
+
+cpus = topology().affinity_cpus
 env_value = 1 if cpus != 1 else 3
 api_value = cpus + 1
 print(f"default (CPUs in the mask): {cpus}")
@@ -64,34 +65,30 @@ api_cases = [
     (f"both = {api_value}", ThreadSettings(intra_op=api_value, inter_op=api_value)),
 ]
 
-cells = {}  # (env label, api label) -> (observation, predicted pools)
+cells = {}  # (env label, api label) -> {what: (intra-op, inter-op) threads}
 for env_label, env in env_cases:
     for api_label, settings in api_cases:
         seen = observe_pools(settings, env=env)
         environ = {k: v for k, v in env.items() if v is not None}
         predicted = resolve_pools(settings, affinity_cpus=len(seen.affinity), environ=environ)
-        cells[env_label, api_label] = (seen, predicted)
+        cells[env_label, api_label] = {
+            "configured": (seen.configured_intra_op, seen.configured_inter_op),
+            "observed": (seen.observed_intra_op, seen.observed_inter_op),
+            "predicted": (predicted.intra_op, predicted.inter_op),
+        }
 
 
 def source(threads):
     """Which of the three values a thread count matches."""
-    names = {api_value: "API", env_value: "env var", cpus: "default"}
-    return names.get(threads, "other")
+    return {api_value: "API", env_value: "env var", cpus: "default"}.get(threads, "other")
 
 
-header = (
-    f"{'TF_NUM_*':<10}{'API':<12}{'configured':>12}{'observed':>11}"
-    f"{'predicted':>11}   {'winner (intra / inter)'}"
-)
-print(header)
-print("-" * len(header))
-for (env_label, api_label), (seen, predicted) in cells.items():
-    configured = f"{seen.configured_intra_op} / {seen.configured_inter_op}"
-    observed = f"{seen.observed_intra_op} / {seen.observed_inter_op}"
-    expected = f"{predicted.intra_op} / {predicted.inter_op}"
-    winner = f"{source(seen.observed_intra_op)} / {source(seen.observed_inter_op)}"
-    print(f"{env_label:<10}{api_label:<12}{configured:>12}{observed:>11}{expected:>11}   {winner}")
-print("(each cell: intra-op / inter-op threads)")
+rows = [
+    {"TF_NUM_*": e, "API": a, **{what: pair(*pools) for what, pools in cell.items()}}
+    | {"winner (intra / inter)": pair(*map(source, cell["observed"]))}
+    for (e, a), cell in cells.items()
+]
+show(Table.of(rows, note="(each cell: intra-op / inter-op threads)"))
 
 # %%
 # The matrix as a figure
@@ -106,31 +103,24 @@ from matplotlib.colors import ListedColormap
 kinds = ["default", "env var", "API", "other"]
 colors = ListedColormap(["#d9d9d9", "#9ecae1", "#fdae6b", "#fb6a4a"])
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
-for ax, pool in zip(axes, ("intra_op", "inter_op"), strict=True):
+for index, (ax, pool) in enumerate(zip(axes, ("intra-op", "inter-op"), strict=True)):
     counts = np.array(
-        [[getattr(cells[e, a][0], f"observed_{pool}") for a, _ in api_cases] for e, _ in env_cases]
+        [[cells[e, a]["observed"][index] for a, _ in api_cases] for e, _ in env_cases]
     )
     codes = np.vectorize(lambda n: kinds.index(source(n)))(counts)
     ax.imshow(codes, cmap=colors, vmin=0, vmax=len(kinds) - 1)
     for (row, col), count in np.ndenumerate(counts):
-        ax.text(
-            col,
-            row,
-            f"{count} thread{'s' if count != 1 else ''}\n({source(count)})",
-            ha="center",
-            va="center",
-            fontsize=10,
-        )
+        label = f"{count} thread{'s' if count != 1 else ''}\n({source(count)})"
+        ax.text(col, row, label, ha="center", va="center", fontsize=10)
     ax.set_xticks(range(len(api_cases)), [f"API:\n{a}" for a, _ in api_cases])
     ax.set_yticks(range(len(env_cases)), [f"TF_NUM_*:\n{e}" for e, _ in env_cases])
-    ax.set_title(f"{pool.replace('_', '-')} threads observed")
+    ax.set_title(f"{pool} threads observed")
 plt.show()
 
 # %%
 # What this shows
 # ---------------
-# The lines below are computed from the matrix above.
-# The precedence they check is the one TensorFlow's source code implements for each
+# The lines below check the precedence TensorFlow's source code implements for each
 # pool: a size set through the API if it is above 0, else a ``TF_NUM_*`` variable if it
 # is above 0, else the CPUs in the affinity mask.
 # ``get_*_parallelism_threads()`` reads back the configuration, not the pool: where it
@@ -139,20 +129,16 @@ plt.show()
 # Nothing in this matrix depends on the number of CPUs except the default cell, which
 # grows with the affinity mask.
 
-mismatches = [
-    f"{e} x {a}"
-    for (e, a), (seen, predicted) in cells.items()
-    if (seen.observed_intra_op, seen.observed_inter_op) != (predicted.intra_op, predicted.inter_op)
-]
+mismatches = [f"{e} x {a}" for (e, a), c in cells.items() if c["observed"] != c["predicted"]]
 print("observed = predicted in every cell" if not mismatches else f"differ: {mismatches}")
-both, _ = cells[env_cases[1][0], api_cases[1][0]]
-env_only, _ = cells[env_cases[1][0], api_cases[0][0]]
-api_wins = (both.observed_intra_op, both.observed_inter_op) == (api_value, api_value)
-env_wins = (env_only.observed_intra_op, env_only.observed_inter_op) == (env_value, env_value)
-print(f"API setting wins over TF_NUM_* here: {'yes' if api_wins else 'no'}")
-print(f"TF_NUM_* wins over the default here: {'yes' if env_wins else 'no'}")
+both, env_only = cells[env_cases[1][0], api_cases[1][0]], cells[env_cases[1][0], api_cases[0][0]]
 print(
-    f"with only TF_NUM_* = {env_value}: get_* returned "
-    f"{env_only.configured_intra_op} / {env_only.configured_inter_op}, "
-    f"the runtime started {env_only.observed_intra_op} / {env_only.observed_inter_op} threads"
+    f"API setting wins over TF_NUM_* here: {'yes' if both['observed'] == (api_value,) * 2 else 'no'}"
+)
+print(
+    f"TF_NUM_* wins over the default here: {'yes' if env_only['observed'] == (env_value,) * 2 else 'no'}"
+)
+print(
+    f"with only TF_NUM_* = {env_value}: get_* returned {pair(*env_only['configured'])}, "
+    f"the runtime started {pair(*env_only['observed'])} threads"
 )

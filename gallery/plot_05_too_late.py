@@ -23,104 +23,101 @@ runtime really created.
 # The default pool size is the number of CPUs in the affinity mask, so a call that
 # comes too late leaves that many threads in each pool.
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, machine, show
 
-print(describe_machine(sep="\n"))
-topo = topology()
+show(machine())
 
 # %%
 # One process per first call
 # --------------------------
-# Every process runs the same snippet: import TensorFlow, make one *first call*, then
-# call both setters with ``1``, read the values back with ``get_*``, run a matmul and
-# count the threads that appeared since the import (``tf_Compute`` threads are the
-# inter-op pool; the unnamed ones are the intra-op pool).
+# :func:`tfthreads.isolation.run_function` runs ``set_pools_after`` in a fresh process
+# for each first call: import TensorFlow, make the call, call both setters with ``1``,
+# read the values back with ``get_*``, run a matmul and count the pool threads that
+# appeared since the import (:func:`tfthreads.inventory.pool_counts`).
 # The row ``import only`` makes no call at all: it is the control.
 # Processes run two at a time (they only count threads, nothing is timed).
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 
-from tfthreads.isolation import run_snippet
+from tfthreads.isolation import run_function
+from tfthreads.topology import topology
 
-SNIPPET = """
-import json
-import tensorflow as tf
-from tfthreads.inventory import classify, diff, inventory
-before = inventory()
-{call}
-result = {{}}
-for pool in ("intra", "inter"):
-    setter = getattr(tf.config.threading, f"set_{{pool}}_op_parallelism_threads")
-    try:
-        setter(1)
-        result[pool] = "accepted"
-    except RuntimeError as error:
-        result[pool] = f"{{type(error).__name__}}: {{error}}"
-result["get"] = [
-    tf.config.threading.get_intra_op_parallelism_threads(),
-    tf.config.threading.get_inter_op_parallelism_threads(),
+
+def set_pools_after(first_call: str) -> dict:
+    """Make ``first_call``, then try to set both pools to 1; say what happened."""
+    import tensorflow as tf
+
+    from tfthreads.inventory import inventory, pool_counts
+
+    first_calls = {
+        "import only (control)": lambda: None,
+        "tf.constant(1.0)": lambda: tf.constant(1.0),
+        "list_physical_devices()": tf.config.list_physical_devices,
+        "list_logical_devices()": tf.config.list_logical_devices,
+        "Keras model built": lambda: tf.keras.Sequential(
+            [tf.keras.Input((4,)), tf.keras.layers.Dense(2)]
+        ),
+        "tf.data dataset created": lambda: tf.data.Dataset.range(8).map(lambda x: x * 2),
+        "tf.function traced": lambda: tf.function(lambda x: x * 2).get_concrete_function(
+            tf.TensorSpec([None])
+        ),
+    }
+    before = inventory()
+    first_calls[first_call]()
+    cell = {}
+    for pool in ("intra", "inter"):
+        try:
+            getattr(tf.config.threading, f"set_{pool}_op_parallelism_threads")(1)
+            cell[pool] = "accepted"
+        except RuntimeError as error:
+            cell[pool] = f"{type(error).__name__}: {error}"
+    cell["get"] = [
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    ]
+    tf.reduce_sum(tf.matmul(tf.ones([256, 256]), tf.ones([256, 256]))).numpy()
+    counts = pool_counts(before)
+    cell["threads"] = [counts["intra_op"], counts["inter_op"]]
+    return cell
+
+
+FIRST_CALLS = [
+    "import only (control)",
+    "tf.constant(1.0)",
+    "list_physical_devices()",
+    "list_logical_devices()",
+    "Keras model built",
+    "tf.data dataset created",
+    "tf.function traced",
 ]
-tf.reduce_sum(tf.matmul(tf.ones([256, 256]), tf.ones([256, 256]))).numpy()
-new = diff(before, inventory())
-result["threads"] = [
-    sum(n for name, n in new.items() if classify(name) == "unnamed"),
-    sum(n for name, n in new.items() if classify(name) == "inter-op pool"),
-]
-print(json.dumps(result))
-"""
-
-FIRST_CALLS = {
-    "import only (control)": "pass",
-    "tf.constant(1.0)": "tf.constant(1.0)",
-    "list_physical_devices()": "tf.config.list_physical_devices()",
-    "list_logical_devices()": "tf.config.list_logical_devices()",
-    "Keras model built": ("tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])"),
-    "tf.data dataset created": "tf.data.Dataset.range(8).map(lambda x: x * 2)",
-    "tf.function traced": (
-        "tf.function(lambda x: x * 2).get_concrete_function(tf.TensorSpec([None]))"
-    ),
-}
-
-
-def run_cell(call: str) -> dict:
-    """Run the snippet with one first call in a fresh process; return its JSON."""
-    result = run_snippet(SNIPPET.format(call=call))
-    if result.returncode != 0:
-        raise RuntimeError(f"snippet for {call!r} failed: {result.last_error_line}")
-    return json.loads(result.stdout)
-
-
-with ThreadPoolExecutor(max_workers=min(2, max(1, topo.affinity_cpus))) as pool:
-    cells = dict(zip(FIRST_CALLS, pool.map(run_cell, FIRST_CALLS.values()), strict=True))
-
-
-def verdict(cell: dict) -> str:
-    """Works, raises or ignored: from what the setters did and what the runtime made."""
-    if any(cell[pool] != "accepted" for pool in ("intra", "inter")):
-        return "raises"
-    return "works" if cell["threads"] == [1, 1] else "ignored"
-
-
+cpus = topology().affinity_cpus
+with ThreadPoolExecutor(max_workers=min(2, cpus)) as pool:
+    runs = pool.map(lambda call: run_function(set_pools_after, {"first_call": call}), FIRST_CALLS)
+    cells = dict(zip(FIRST_CALLS, runs, strict=True))
 for cell in cells.values():
-    cell["verdict"] = verdict(cell)
-
-header = f"{'first call':<26}{'set_*(1)':>10}{'get_* after':>14}{'pool threads':>15}{'verdict':>10}"
-print(header)
-print("-" * len(header))
-for label, cell in cells.items():
-    setters = "ok" if cell["verdict"] != "raises" else "error"
-    got = "{} / {}".format(*cell["get"])
-    threads = "{} / {}".format(*cell["threads"])
-    print(f"{label:<26}{setters:>10}{got:>14}{threads:>15}{cell['verdict']:>10}")
-print("(intra-op / inter-op; the setters asked for 1 / 1)")
+    setters_ok = all(cell[pool] == "accepted" for pool in ("intra", "inter"))
+    cell["verdict"] = (
+        "raises" if not setters_ok else "works" if cell["threads"] == [1, 1] else "ignored"
+    )
+    cell["row"] = [
+        "ok" if setters_ok else "RuntimeError",
+        "{} / {}".format(*cell["get"]),
+        "{} / {}".format(*cell["threads"]),
+        cell["verdict"],
+    ]
 
 messages = sorted({cell[p] for cell in cells.values() for p in ("intra", "inter")} - {"accepted"})
-print()
 print("The exact errors raised:" if messages else "No setter raised an error.")
 for message in messages:
     print("  " + message)
+columns = ["set_intra / set_inter", "get_* after", "pool threads", "verdict"]
+show(
+    Table(
+        ["first call", *columns],
+        [[label, *cell["row"]] for label, cell in cells.items()],
+        note="(intra-op / inter-op; the setters asked for 1 / 1)",
+    )
+)
 
 # %%
 # The table as a picture
@@ -132,20 +129,10 @@ for message in messages:
 import matplotlib.pyplot as plt
 
 colors = {"works": "#b7e1a1", "raises": "#f4a6a6", "ignored": "#f8d49a"}
-columns = ["set_intra / set_inter", "get_* after", "pool threads", "verdict"]
-text = [
-    [
-        "ok" if c["verdict"] != "raises" else "RuntimeError",
-        "{} / {}".format(*c["get"]),
-        "{} / {}".format(*c["threads"]),
-        c["verdict"],
-    ]
-    for c in cells.values()
-]
 fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(cells) + 1.2), layout="constrained")
 ax.axis("off")
 table = ax.table(
-    cellText=text,
+    cellText=[cell["row"] for cell in cells.values()],
     rowLabels=list(cells),
     colLabels=columns,
     cellColours=[[colors[c["verdict"]]] * len(columns) for c in cells.values()],
@@ -159,7 +146,6 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# The lines printed below are computed from the table above.
 # A call that only *lists* or *builds* something can still start the runtime: the
 # runtime starts when TensorFlow creates its eager context, and every call that needs
 # a device does that.
@@ -178,6 +164,5 @@ for kind in ("works", "raises", "ignored"):
     line = f"{kind:>8}: " + (", ".join(labels) if labels else "(none)")
     print(textwrap.fill(line, width=88, subsequent_indent=" " * 10))
 late = [cell for cell in cells.values() if cell["verdict"] != "works"]
-default = topo.affinity_cpus
-if late and all(cell["threads"] == [default, default] for cell in late):
-    print(f"every late call left both pools at the default size, {default} threads each")
+if late and all(cell["threads"] == [cpus, cpus] for cell in late):
+    print(f"every late call left both pools at the default size, {cpus} threads each")

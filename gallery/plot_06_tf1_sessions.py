@@ -28,109 +28,101 @@ and checks what happens when two sessions share a ``global_name``.
 # The machine
 # -----------
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, machine, pool_bars, show
 
-print(describe_machine(sep="\n"))
-topo = topology()
+show(machine())
 
 # %%
 # Sessions in one process
 # -----------------------
-# The snippet below runs in a fresh process. It builds one graph: a chain of two
+# ``open_sessions`` runs in a fresh process. It builds one graph: a chain of two
 # 768 x 768 matmuls, and a ``py_func`` that reports the name of the thread it runs on
 # (``caller`` when that is the thread that called ``Session.run``).
 # Then it opens sessions one after another. For each it runs the matmuls, records the
-# threads that appeared while it was open, and which thread ran the ``py_func`` for
-# each ``inter_op_thread_pool`` asked.
+# pool threads that appeared while it was open, and which thread ran the ``py_func``
+# for each ``inter_op_thread_pool`` asked.
 #
-# The same snippet runs twice: once with a first session of intra=inter=1 and a second
-# of 2, once the other way round, so it is the *first* session that wins, not the
-# larger one.
+# It runs twice: once with a first session of intra=inter=1 and a second of 2, once
+# the other way round, so it is the *first* session that wins, not the larger one.
 
-import json
+from tfthreads.isolation import run_function
 
-from tfthreads.isolation import run_snippet
 
-SNIPPET = r"""
-import json, threading
-from pathlib import Path
-import numpy as np
-import tensorflow as tf
-from tfthreads.inventory import classify, diff, inventory
+def open_sessions(first: int, second: int, full: bool) -> list[dict]:
+    """Open TF1 sessions in order; report the threads each added and where steps ran."""
+    import threading
+    from pathlib import Path
 
-tf.compat.v1.disable_eager_execution()
-a = tf.random.uniform([768, 768])
-work = tf.reduce_sum(tf.matmul(tf.matmul(a, a), a))
-MAIN = threading.get_native_id()
+    import numpy as np
+    import tensorflow as tf
 
-def where():
-    tid = threading.get_native_id()
-    name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
-    return np.array("caller" if tid == MAIN else name)
+    from tfthreads.inventory import classify, diff, inventory, pool_counts
 
-probe = tf.compat.v1.py_func(where, [], tf.string)
-C = tf.compat.v1.ConfigProto
+    tf.compat.v1.disable_eager_execution()
+    a = tf.random.uniform([768, 768])
+    work = tf.reduce_sum(tf.matmul(tf.matmul(a, a), a))
+    caller = threading.get_native_id()
 
-def pools(new):
-    return {
-        "intra": sum(n for name, n in new.items() if classify(name) == "unnamed"),
-        "inter": {name: n for name, n in new.items() if classify(name) == "inter-op pool"},
-    }
+    def where():
+        tid = threading.get_native_id()
+        name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+        return np.array("caller" if tid == caller else name)
 
-def session(label, config, run_pools=()):
-    before = inventory()
-    entry = {"label": label}
-    with tf.compat.v1.Session(config=config) as s:
-        s.run(work)
-        entry["new"] = pools(diff(before, inventory()))
-        entry["ran_on"] = {}
-        for index in run_pools:
-            options = tf.compat.v1.RunOptions(inter_op_thread_pool=index)
-            try:
-                entry["ran_on"][index] = s.run(probe, options=options).decode()
-            except tf.errors.InvalidArgumentError as error:
-                entry["ran_on"][index] = "InvalidArgumentError: " + error.message.splitlines()[-1]
-    entry["after_close"] = pools(diff(before, inventory()))
-    return entry
+    probe = tf.compat.v1.py_func(where, [], tf.string)
 
-FIRST, SECOND, FULL = {first}, {second}, {full}
-out = [
-    session(f"1st: intra={FIRST}, inter={FIRST}",
-            C(intra_op_parallelism_threads=FIRST, inter_op_parallelism_threads=FIRST)),
-    session(f"2nd: intra={SECOND}, inter={SECOND}",
-            C(intra_op_parallelism_threads=SECOND, inter_op_parallelism_threads=SECOND)),
-]
-if FULL:
-    out += [
-        session("use_per_session_threads, inter=3",
-                C(use_per_session_threads=True, inter_op_parallelism_threads=3)),
-        session("pools [2, 1 'shared']",
-                C(session_inter_op_thread_pool=[
-                    {"num_threads": 2}, {"num_threads": 1, "global_name": "shared"}]),
-                run_pools=[0, 1, -1, 2]),
-        session("pools [1 'shared'] again",
-                C(session_inter_op_thread_pool=[{"num_threads": 1, "global_name": "shared"}]),
-                run_pools=[0]),
-        session("pools [3 'shared']",
-                C(session_inter_op_thread_pool=[{"num_threads": 3, "global_name": "shared"}]),
-                run_pools=[0]),
+    def pools(before):
+        new = diff(before, inventory())
+        inter = {name: n for name, n in new.items() if classify(name) == "inter-op pool"}
+        return {"intra": pool_counts(before)["intra_op"], "inter": inter}
+
+    def session(label, run_pools=(), **config):
+        before = inventory()
+        entry = {"label": label, "ran_on": {}}
+        with tf.compat.v1.Session(config=tf.compat.v1.ConfigProto(**config)) as s:
+            s.run(work)
+            entry["new"] = pools(before)
+            for index in run_pools:
+                options = tf.compat.v1.RunOptions(inter_op_thread_pool=index)
+                try:
+                    entry["ran_on"][index] = s.run(probe, options=options).decode()
+                except tf.errors.InvalidArgumentError as error:
+                    message = error.message.splitlines()[-1]
+                    entry["ran_on"][index] = f"InvalidArgumentError: {message}"
+        entry["after_close"] = pools(before)
+        return entry
+
+    def sized(n):
+        return {"intra_op_parallelism_threads": n, "inter_op_parallelism_threads": n}
+
+    out = [
+        session(f"1st: intra={first}, inter={first}", **sized(first)),
+        session(f"2nd: intra={second}, inter={second}", **sized(second)),
     ]
-print(json.dumps(out))
-"""
+    if full:
+        shared = {"num_threads": 1, "global_name": "shared"}
+        out += [
+            session(
+                "use_per_session_threads, inter=3",
+                use_per_session_threads=True,
+                inter_op_parallelism_threads=3,
+            ),
+            session(
+                "pools [2, 1 'shared']",
+                [0, 1, -1, 2],
+                session_inter_op_thread_pool=[{"num_threads": 2}, shared],
+            ),
+            session("pools [1 'shared'] again", [0], session_inter_op_thread_pool=[shared]),
+            session(
+                "pools [3 'shared']",
+                [0],
+                session_inter_op_thread_pool=[{**shared, "num_threads": 3}],
+            ),
+        ]
+    return out
 
 
-def run(first: int, second: int, full: bool) -> list[dict]:
-    """Run the snippet in a fresh process and return its sessions."""
-    code = SNIPPET.replace("{first}", str(first)).replace("{second}", str(second))
-    result = run_snippet(code.replace("{full}", str(full)))
-    if result.returncode != 0:
-        raise RuntimeError(f"session snippet failed: {result.last_error_line}")
-    return json.loads(result.stdout)
-
-
-main = run(1, 2, full=True)
-reverse = run(2, 1, full=False)
+main = run_function(open_sessions, {"first": 1, "second": 2, "full": True})
+reverse = run_function(open_sessions, {"first": 2, "second": 1, "full": False})
 
 
 def inter(entry: dict, key: str = "new") -> str:
@@ -139,24 +131,27 @@ def inter(entry: dict, key: str = "new") -> str:
     return ", ".join(f"{name} x{n}" for name, n in found.items()) or "none"
 
 
-header = f"{'session (in order)':<34}{'new intra':>10}  {'new inter-op threads'}"
-print(header)
-print("-" * len(header))
-for title, entries in (("process 1", main), ("process 2", reverse)):
-    print(title)
-    for e in entries:
-        print(f"  {e['label']:<32}{e['new']['intra']:>10}  {inter(e)}")
-print()
+def added(entry: dict) -> int:
+    """Pool threads, of both pools, that appeared while the session was open."""
+    return entry["new"]["intra"] + sum(entry["new"]["inter"].values())
+
+
 per_session = main[2]
 print(
     f"use_per_session_threads: {inter(per_session)} while open, "
     f"{inter(per_session, 'after_close')} left after close"
 )
-print()
 print("Which thread ran the step, by session and RunOptions.inter_op_thread_pool:")
 for e in main[3:]:
-    for index, where in e["ran_on"].items():
-        print(f"  {e['label']:<26}{index:>3} -> {where}")
+    for index, ran_on in e["ran_on"].items():
+        print(f"  {e['label']:<26}{index:>3} -> {ran_on}")
+rows = [
+    {"process": n, "session (in order)": e["label"], "new intra": e["new"]["intra"]}
+    | {"new inter-op threads": inter(e)}
+    for n, entries in ((1, main), (2, reverse))
+    for e in entries
+]
+show(Table.of(rows))
 
 # %%
 # The threads each session added
@@ -165,35 +160,18 @@ for e in main[3:]:
 # open; the black ticks show the sizes its ``ConfigProto`` asked for.
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 asked = [(1, 1), (2, 2), (0, 3), (0, 3), (0, 1), (0, 3)]
-labels = [e["label"] for e in main]
-x = np.arange(len(main))
+new = [(e["new"]["intra"], sum(e["new"]["inter"].values())) for e in main]
 fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
-ax.bar(x - 0.2, [e["new"]["intra"] for e in main], 0.4, label="intra-op threads added")
-ax.bar(
-    x + 0.2,
-    [sum(e["new"]["inter"].values()) for e in main],
-    0.4,
-    label="inter-op threads added",
-    color="tab:orange",
-)
-ax.scatter(x - 0.2, [a[0] for a in asked], marker="_", s=300, color="black", zorder=3)
-ax.scatter(x + 0.2, [a[1] for a in asked], marker="_", s=300, color="black", zorder=3)
-ax.scatter([], [], marker="_", s=150, color="black", label="asked for")
-ax.set_xticks(x, labels, rotation=20, ha="right")
-ax.set_ylabel("threads")
-ax.yaxis.get_major_locator().set_params(integer=True)
+labels = [e["label"] for e in main]
+pool_bars(ax, labels, new, asked, bar_label="{} threads added", tick_label="asked for")
 ax.set_title("Threads added per session (process 1)")
-ax.legend(loc="upper left", fontsize="small")
-
 plt.show()
 
 # %%
 # What this shows
 # ---------------
-# The conclusions below are computed from the measurements above.
 #
 # * The first session's sizes are the process's sizes. A second session asking for
 #   other sizes, larger or smaller, adds no threads and gets no error: its ops run on
@@ -207,18 +185,11 @@ plt.show()
 # * A ``global_name`` pool is shared: a later session asking for the same name and size
 #   creates no threads and runs on the existing pool.
 
-first, second = main[0], main[1]
-added_by_second = second["new"]["intra"] + sum(second["new"]["inter"].values())
+n = added(main[1])
+print("the 2nd session added no pool threads" if n == 0 else f"the 2nd session added {n} threads")
 print(
-    "the 2nd session added no pool threads"
-    if added_by_second == 0
-    else f"the 2nd session added {added_by_second} threads"
-)
-added_by_first = reverse[0]["new"]["intra"] + sum(reverse[0]["new"]["inter"].values())
-added_later = reverse[1]["new"]["intra"] + sum(reverse[1]["new"]["inter"].values())
-print(
-    f"with the larger session first, it added {added_by_first} threads and the smaller "
-    f"one after it {added_later}"
+    f"with the larger session first, it added {added(reverse[0])} threads and the smaller "
+    f"one after it {added(reverse[1])}"
 )
 mismatch = main[5]
 print("reusing 'shared' with num_threads=3 (first created with 1):")

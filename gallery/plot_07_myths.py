@@ -29,81 +29,69 @@ say. This example measures five of them on this machine, in fresh processes:
 # The machine
 # -----------
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, iqr_errors, machine, overlaps, show
 
-print(describe_machine(sep="\n"))
-topo = topology()
-cpus = topo.affinity_cpus
+show(machine())
 
 # %%
 # Myths 1 and 2: ``device_count`` and ``allow_soft_placement``
 # ------------------------------------------------------------
 # One TF1 process. Its first session sets ``device_count={"CPU": 1}`` and nothing
-# else; the snippet counts the pool threads that session creates.
+# else; ``first_sessions`` counts the pool threads that session creates.
 # Then it pins a matmul to ``/device:GPU:0`` (this machine has no GPU) and runs it in a
 # session without soft placement and in one with it, and asks TensorFlow where the
 # matmul ran.
 
-import json
 import textwrap
 
-from tfthreads.isolation import run_snippet
+from tfthreads.isolation import run_function
+from tfthreads.topology import topology
 
-SESSIONS = r"""
-import json
-import tensorflow as tf
-from tfthreads.inventory import classify, diff, inventory
 
-tf.compat.v1.disable_eager_execution()
-C = tf.compat.v1.ConfigProto
-a = tf.random.uniform([512, 512])
-out = {}
-before = inventory()
-with tf.compat.v1.Session(config=C(device_count={"CPU": 1})) as session:
-    session.run(tf.matmul(a, a))
-    out["devices"] = sum(d.device_type == "CPU" for d in session.list_devices())
-new = diff(before, inventory())
-out["intra"] = sum(n for name, n in new.items() if classify(name) == "unnamed")
-out["inter"] = sum(n for name, n in new.items() if classify(name) == "inter-op pool")
+def first_sessions() -> dict:
+    """Open a ``device_count={"CPU": 1}`` session, then run a GPU-pinned op two ways."""
+    import tensorflow as tf
 
-with tf.device("/device:GPU:0"):
-    pinned = tf.matmul(a, a, name="pinned_matmul")
-try:
-    with tf.compat.v1.Session(config=C(allow_soft_placement=False)) as session:
-        session.run(pinned)
-    out["hard"] = "ran"
-except tf.errors.InvalidArgumentError as error:
-    lines = [l for l in error.message.splitlines() if l.startswith("Cannot assign")]
-    out["hard"] = "InvalidArgumentError: " + (lines or error.message.splitlines())[-1]
-with tf.compat.v1.Session(config=C(allow_soft_placement=True)) as session:
-    metadata = tf.compat.v1.RunMetadata()
-    options = tf.compat.v1.RunOptions(output_partition_graphs=True)
-    session.run(pinned, options=options, run_metadata=metadata)
-    out["soft"] = [
-        node.device for graph in metadata.partition_graphs for node in graph.node
-        if node.name == "pinned_matmul"
-    ]
-print(json.dumps(out))
-"""
-result = run_snippet(SESSIONS)
-if result.returncode != 0:
-    raise RuntimeError(f"session snippet failed: {result.last_error_line}")
-sessions = json.loads(result.stdout)
+    from tfthreads.inventory import inventory, pool_counts
 
-header = f"{'first session config':<30}{'CPU devices':>12}{'intra-op':>10}{'inter-op':>10}"
-print(header)
-print("-" * len(header))
-print(
-    f"{'device_count={CPU: 1}':<30}{sessions['devices']:>12}"
-    f"{sessions['intra']:>10}{sessions['inter']:>10}"
-)
-print(f"(pool threads created; TensorFlow's default for this machine is {cpus} per pool)")
-print()
+    tf.compat.v1.disable_eager_execution()
+    config = tf.compat.v1.ConfigProto
+    a = tf.random.uniform([512, 512])
+    out = {}
+    before = inventory()
+    with tf.compat.v1.Session(config=config(device_count={"CPU": 1})) as session:
+        session.run(tf.matmul(a, a))
+        out["devices"] = sum(d.device_type == "CPU" for d in session.list_devices())
+    out["pools"] = pool_counts(before)
+
+    with tf.device("/device:GPU:0"):
+        pinned = tf.matmul(a, a, name="pinned_matmul")
+    try:
+        with tf.compat.v1.Session(config=config(allow_soft_placement=False)) as session:
+            session.run(pinned)
+        out["hard"] = "ran"
+    except tf.errors.InvalidArgumentError as error:
+        lines = [line for line in error.message.splitlines() if line.startswith("Cannot assign")]
+        out["hard"] = "InvalidArgumentError: " + (lines or error.message.splitlines())[-1]
+    with tf.compat.v1.Session(config=config(allow_soft_placement=True)) as session:
+        metadata = tf.compat.v1.RunMetadata()
+        options = tf.compat.v1.RunOptions(output_partition_graphs=True)
+        session.run(pinned, options=options, run_metadata=metadata)
+        graphs = metadata.partition_graphs
+        out["soft"] = [n.device for g in graphs for n in g.node if n.name == "pinned_matmul"]
+    return out
+
+
+cpus = topology().affinity_cpus
+sessions = run_function(first_sessions)
+first_pools = (sessions["pools"]["intra_op"], sessions["pools"]["inter_op"])
 print("GPU-pinned matmul, allow_soft_placement=False:")
 print(textwrap.fill(sessions["hard"], width=88, initial_indent="  ", subsequent_indent="    "))
 print("GPU-pinned matmul, allow_soft_placement=True, ran on:")
 print("  " + ", ".join(sessions["soft"]))
+row = ["device_count={CPU: 1}", sessions["devices"], *first_pools]
+note = f"(pool threads created; TensorFlow's default for this machine is {cpus} per pool)"
+show(Table(["first session config", "CPU devices", "intra-op", "inter-op"], [row], note=note))
 
 # %%
 # Myths 3, 4 and 5: OpenMP variables, oneDNN, and thread listings
@@ -132,22 +120,18 @@ runs = {
     for label, env in variants.items()
 }
 
-header = (
-    f"{'environment':<26}{'workload':<9}{'median ms':>10}{'IQR ms':>8}"
-    f"{'pools':>8}{'listed':>8}{'active':>8}"
+rows = [
+    {"environment": label, "workload": row["workload"], "median ms": row["median_ms"]}
+    | {"IQR ms": row["iqr_ms"], "pools": f"{row['observed_intra_op']}/{row['observed_inter_op']}"}
+    | {"listed": row["threads_total"], "active": row["threads_active"]}
+    for label, measurements in runs.items()
+    for row in (m.row() for m in measurements)
+]
+note = (
+    "pools: intra-op/inter-op threads created; listed: threads in the process;\n"
+    "active: threads that used CPU during the timed loop"
 )
-print(header)
-print("-" * len(header))
-for label, measurements in runs.items():
-    for m in measurements:
-        row = m.row()
-        pools = f"{row['observed_intra_op']}/{row['observed_inter_op']}"
-        print(
-            f"{label:<26}{row['workload']:<9}{row['median_ms']:>10.2f}{row['iqr_ms']:>8.2f}"
-            f"{pools:>8}{row['threads_total']:>8}{row['threads_active']:>8}"
-        )
-print("pools: intra-op/inter-op threads created; listed: threads in the process;")
-print("active: threads that used CPU during the timed loop")
+show(Table.of(rows, note=note))
 
 # %%
 # The measurements as a figure
@@ -161,39 +145,24 @@ import numpy as np
 
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 labels = list(runs)
-x = np.arange(2)
 width = 0.8 / len(labels)
 for i, label in enumerate(labels):
-    rows = [m.row() for m in runs[label]]
-    ax.bar(
-        x + (i - (len(labels) - 1) / 2) * width,
-        [r["median_ms"] for r in rows],
-        width,
-        yerr=[
-            [r["median_ms"] - m.wall.q1 * 1e3 for r, m in zip(rows, runs[label], strict=True)],
-            [m.wall.q3 * 1e3 - r["median_ms"] for r, m in zip(rows, runs[label], strict=True)],
-        ],
-        capsize=3,
-        label=label,
-    )
-ax.set_xticks(x, [m.workload.name for m in runs[labels[0]]])
+    medians = [m.wall.median * 1e3 for m in runs[label]]
+    q1, q3 = ([getattr(m.wall, q) * 1e3 for m in runs[label]] for q in ("q1", "q3"))
+    position = np.arange(2) + (i - (len(labels) - 1) / 2) * width
+    ax.bar(position, medians, width, yerr=iqr_errors(medians, q1, q3), capsize=3, label=label)
+ax.set_xticks(np.arange(2), [m.workload.name for m in runs[labels[0]]])
 ax.set_ylabel("median ms per step")
 ax.set_title("Time per step")
 ax.legend(fontsize="small")
 
-rows = [runs[label][0].row() for label in labels]
-ax2.bar(
-    x=np.arange(3) - 0.27, height=[r["threads_total"] for r in rows], width=0.27, label="listed"
-)
-ax2.bar(
-    np.arange(3),
-    [r["observed_intra_op"] + r["observed_inter_op"] for r in rows],
-    0.27,
-    label="pool threads",
-)
-ax2.bar(
-    np.arange(3) + 0.27, [r["threads_active"] for r in rows], 0.27, label="used CPU (matmul loop)"
-)
+matmul_rows = [runs[label][0].row() for label in labels]
+for offset, name, count in (
+    (-0.27, "listed", lambda r: r["threads_total"]),
+    (0, "pool threads", lambda r: r["observed_intra_op"] + r["observed_inter_op"]),
+    (0.27, "used CPU (matmul loop)", lambda r: r["threads_active"]),
+):
+    ax2.bar(np.arange(3) + offset, [count(r) for r in matmul_rows], 0.27, label=name)
 ax2.set_xticks(np.arange(3), labels, rotation=15, ha="right")
 ax2.set_ylabel("threads")
 ax2.yaxis.get_major_locator().set_params(integer=True)
@@ -224,53 +193,33 @@ plt.show()
 #   did any work. Count threads that use CPU, or CPU-seconds, not thread names.
 
 on, off, omp = (runs[label] for label in labels)
-
-
-def overlaps(a, b) -> bool:
-    """Whether two measurements' interquartile ranges overlap (a difference in noise)."""
-    return a.wall.q1 <= b.wall.q3 and b.wall.q1 <= a.wall.q3
-
-
-print(
-    "1. device_count={CPU: 1}: "
-    + (
-        f"both pools got the default {cpus} threads: it bounds no thread"
-        if (sessions["intra"], sessions["inter"]) == (cpus, cpus)
-        else f"pools {sessions['intra']}/{sessions['inter']} (default would be {cpus}/{cpus})"
+if first_pools == (cpus, cpus):
+    print(
+        f"1. device_count={{CPU: 1}}: both pools got the default {cpus} threads: it bounds no thread"
     )
-)
-soft_ok = sessions["hard"].startswith("InvalidArgumentError") and all(
-    "CPU" in device for device in sessions["soft"]
-)
-print(
-    "2. allow_soft_placement: "
-    + (
-        "the GPU-pinned op fails without it, falls back to the CPU with it"
-        if soft_ok
-        else "unexpected result, see above"
+else:
+    print(
+        f"1. device_count={{CPU: 1}}: pools {first_pools[0]}/{first_pools[1]} (default would be {cpus}/{cpus})"
     )
-)
+soft_ok = sessions["hard"].startswith("InvalidArgumentError")
+if soft_ok and all("CPU" in device for device in sessions["soft"]):
+    print(
+        "2. allow_soft_placement: the GPU-pinned op fails without it, falls back to the CPU with it"
+    )
+else:
+    print("2. allow_soft_placement: unexpected result, see above")
 same_pools = all(a.observed_pools == b.observed_pools for a, b in zip(on, omp, strict=True))
-same_time = [overlaps(a, b) for a, b in zip(on, omp, strict=True)]
-print(
-    "3. OMP/KMP: pools "
-    + ("unchanged" if same_pools else "CHANGED")
-    + "; "
-    + ", ".join(
-        f"{m.workload.name} {'within the spread' if s else 'outside the spread'}"
-        for m, s in zip(on, same_time, strict=True)
-    )
-)
-faster = [
-    f"{a.workload.name}: "
-    + (
-        "no clear difference"
-        if overlaps(a, b)
-        else f"oneDNN {'on' if a.wall.median < b.wall.median else 'off'} faster "
-        f"({max(a.wall.median, b.wall.median) / min(a.wall.median, b.wall.median):.2f}x)"
-    )
-    for a, b in zip(on, off, strict=True)
+spread = [
+    f"{a.workload.name} {'within' if overlaps(a, b) else 'outside'} the spread"
+    for a, b in zip(on, omp, strict=True)
 ]
+print(f"3. OMP/KMP: pools {'unchanged' if same_pools else 'CHANGED'}; " + ", ".join(spread))
+faster = []
+for a, b in zip(on, off, strict=True):
+    ratio = max(a.wall.median, b.wall.median) / min(a.wall.median, b.wall.median)
+    which = "on" if a.wall.median < b.wall.median else "off"
+    clear = "no clear difference" if overlaps(a, b) else f"oneDNN {which} faster ({ratio:.2f}x)"
+    faster.append(f"{a.workload.name}: {clear}")
 print("4. oneDNN on vs off: " + "; ".join(faster))
 row = on[0].row()
 print(

@@ -24,11 +24,9 @@ what oversubscription costs in tail latency and CPU time.
 # The machine
 # -----------
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, machine, show
 
-print(describe_machine(sep="\n"))
-topo = topology()
+show(machine())
 
 # %%
 # Four processes, one workload
@@ -49,7 +47,9 @@ from tfthreads.measure import measure
 from tfthreads.options import MeasureOptions
 from tfthreads.quota import cpu_quota
 from tfthreads.settings import ThreadSettings
+from tfthreads.topology import topology
 
+topo = topology()
 REPEATS, WARMUP = 100, 5
 QUOTA = 1.0
 
@@ -76,25 +76,25 @@ with contextlib.ExitStack() as stack:
             group, quota_settings
         )
 
-header = (
-    f"{'configuration':<24}{'TF pools':>9}{'affinity':>9}{'quota':>7}{'budget':>7}"
-    f"{'median':>8}{'p99':>8}{'CPU ms':>8}{'per s':>8}"
-)
-print(header)
-print("-" * len(header))
+rows = []
 for label, m in results.items():
-    inside = m.provenance["child_topology"]
-    row = m.row()
-    quota = "-" if inside["quota_cpus"] is None else f"{inside['quota_cpus']:g}"
-    print(
-        f"{label:<24}{row['observed_intra_op']:>5}/{row['observed_inter_op']:<3}"
-        f"{inside['affinity_cpus']:>9}{quota:>7}{inside['cpu_budget']:>7g}"
-        f"{row['median_ms']:>8.1f}{row['p99_ms']:>8.1f}{row['cpu_ms']:>8.1f}"
-        f"{row['throughput']:>8.0f}"
+    inside, row = m.provenance["child_topology"], m.row()
+    rows.append(
+        {
+            "configuration": label,
+            "TF pools": f"{row['observed_intra_op']}/{row['observed_inter_op']}",
+        }
+        | {"affinity": inside["affinity_cpus"], "quota": inside["quota_cpus"]}
+        | {"budget": inside["cpu_budget"], "median": row["median_ms"], "p99": row["p99_ms"]}
+        | {"CPU ms": row["cpu_ms"], "per s": row["throughput"]}
     )
-print("TF pools: intra-op/inter-op threads created; affinity, quota, budget: CPUs seen by")
-print("topology() inside the process; median, p99: wall ms per matmul; CPU ms: median")
-print("process CPU time per matmul; per s: matmuls per second over the timed loop")
+note = (
+    "TF pools: intra-op/inter-op threads created; affinity, quota, budget: CPUs seen by\n"
+    "topology() inside the process; median, p99: wall ms per matmul; CPU ms: median\n"
+    "process CPU time per matmul; per s: matmuls per second over the timed loop"
+)
+digits = {"quota": "g", "budget": "g", "median": 1, "p99": 1, "CPU ms": 1, "per s": 0}
+show(Table.of(rows, note=note, digits=digits))
 
 # %%
 # Latency distribution
@@ -128,7 +128,6 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# The lines below are computed from the table.
 # Narrowing the affinity mask shrinks TensorFlow's pools to match; a quota does not,
 # though :func:`~tfthreads.topology.topology` sees it from inside the process and
 # reports the smaller budget. With default pools under a quota, TensorFlow runs more

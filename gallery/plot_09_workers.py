@@ -23,13 +23,9 @@ request (median and 99th percentile), total throughput, and CPU time per request
 # ------------------------------
 # The budget is the smaller of the affinity mask and the cgroup CPU quota.
 
-import math
+from _helpers import Table, compare, machine, show
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
-
-print(describe_machine(sep="\n"))
-budget = max(1, math.floor(topology().cpu_budget))
+show(machine())
 
 # %%
 # Configurations on the same budget
@@ -43,12 +39,16 @@ budget = max(1, math.floor(topology().cpu_budget))
 # Each worker runs a small Keras MLP (two dense layers of 512) with ``model(x)``, at a
 # batch of 1 (one request) and of 32 (a batched request), in the same process.
 
+import math
+
 from tfthreads.measure import measure_many
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import recommend
 from tfthreads.settings import ThreadSettings
+from tfthreads.topology import topology
 from tfthreads.workloads import parse_workload
 
+budget = max(1, math.floor(topology().cpu_budget))
 workers = budget if budget > 1 else 2  # on one CPU, two workers show the contention
 configurations = [
     (1, recommend("latency", processes=1).settings, "recommended"),
@@ -66,23 +66,20 @@ for processes, settings, label in configurations:
     for batch, measurement in zip(batches, measured, strict=True):
         results.append((processes, label, settings, batch, measurement))
 
-header = (
-    f"{'P':>2}  {'settings':<12}{'pools':>7}{'batch':>6}{'p50 ms':>8}{'p99 ms':>8}"
-    f"{'total inf/s':>12}{'CPU ms/inf':>11}{'GFLOP/s':>8}{'pool thr':>9}"
+rows = [
+    {"P": processes, "settings": label, "pools": f"{settings.intra_op}/{settings.inter_op}"}
+    | {"batch": batch, "p50 ms": m.wall.median * 1e3, "p99 ms": m.wall.p99 * 1e3}
+    | {"total inf/s": m.throughput, "CPU ms/inf": m.cpu.median / m.items_per_step * 1e3}
+    | {"GFLOP/s": m.gflops, "pool thr": processes * sum(m.observed_pools.values())}
+    for processes, label, settings, batch, m in results
+]
+note = (
+    "pools: intra-op/inter-op per process, 0 = TensorFlow's default;\n"
+    "GFLOP/s: arithmetic rate of all the processes together;\n"
+    "pool thr: pool threads started by all the processes together"
 )
-print(header)
-print("-" * len(header))
-for processes, label, settings, batch, m in results:
-    pools = f"{settings.intra_op}/{settings.inter_op}"
-    threads = processes * (m.observed_pools["intra_op"] + m.observed_pools["inter_op"])
-    print(
-        f"{processes:>2}  {label:<12}{pools:>7}{batch:>6}{m.wall.median * 1e3:>8.2f}"
-        f"{m.wall.p99 * 1e3:>8.2f}{m.throughput:>12.0f}"
-        f"{m.cpu.median / m.items_per_step * 1e3:>11.3f}{m.gflops:>8.1f}{threads:>9}"
-    )
-print("(pools: intra-op/inter-op per process, 0 = TensorFlow's default;")
-print(" GFLOP/s: arithmetic rate of all the processes together;")
-print(" pool thr: pool threads started by all the processes together)")
+digits = {"total inf/s": 0, "CPU ms/inf": 3, "GFLOP/s": 1}
+show(Table.of(rows, note=note, digits=digits))
 
 # %%
 # Latency and throughput
@@ -118,7 +115,6 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# The lines below are computed from the table.
 # At batch 1 a request is little arithmetic (compare its GFLOP/s with batch 32's): most
 # of its time is Python and Keras dispatch, which runs on one thread per process, so
 # extra intra-op threads can add little there, and more processes are the way to use
@@ -140,13 +136,6 @@ plt.show()
 def lookup(processes, label, batch):
     """Return the measurement of one configuration and batch."""
     return next(m for p, lab, _, b, m in results if (p, lab, b) == (processes, label, batch))
-
-
-def compare(a, b):
-    """Say how measurement ``a``'s median step time compares with ``b``'s, given the noise."""
-    if a.wall.q1 <= b.wall.q3 and b.wall.q1 <= a.wall.q3:
-        return "within the noise of"
-    return "slower than" if a.wall.median > b.wall.median else "faster than"
 
 
 for batch in batches:

@@ -29,11 +29,9 @@ threads that did the work.
 # On a machine with ``N`` CPUs a pipeline can use at most ``N`` CPU-seconds per
 # second, so the differences below are at most ``N``-fold.
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, machine, show
 
-print(describe_machine(sep="\n"))
-topo = topology()
+show(machine())
 
 # %%
 # The pipeline and the variants
@@ -44,105 +42,93 @@ topo = topology()
 # so two more processes repeat the ``AUTOTUNE`` variant, one with the intra-op pool
 # at 1 thread and one with the inter-op pool at 1 thread.
 #
-# For each variant the snippet iterates the dataset, timing everything after the first
-# element (tracing), and reads ``/proc/self/task``: the threads that appeared while
-# the iterator was alive, and the threads whose CPU time grew by at least 5 % of the
-# variant's total (*working* threads). It prints one JSON object per process.
+# For each variant ``pipelines`` iterates the dataset, timing everything after the
+# first element (tracing), and reads ``/proc/self/task``: the threads that appeared
+# while the iterator was alive, and the threads whose CPU time grew by at least 5 % of
+# the variant's total (*working* threads).
 
-import json
+from tfthreads.isolation import run_function
+from tfthreads.topology import topology
 
-from tfthreads.isolation import run_snippet
 
-SNIPPET = r"""
-import json, os, time
-from pathlib import Path
-import tensorflow as tf
+def pipelines(intra: int, inter: int) -> list[dict]:
+    """Time every variant of the pipeline in this process, with these pool sizes."""
+    import time
 
-INTRA, INTER = {pools}
-tf.config.threading.set_intra_op_parallelism_threads(INTRA)
-tf.config.threading.set_inter_op_parallelism_threads(INTER)
-TICK = os.sysconf("SC_CLK_TCK")
+    import tensorflow as tf
 
-def threads():
-    ticks = {}
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks[task.name] = (int(fields[11]) + int(fields[12])) / TICK
-    return ticks
+    from tfthreads.inventory import inventory
 
-def work(i):
-    m = tf.random.stateless_uniform([384, 384], seed=tf.stack([i, i]))
-    for _ in range(3):
-        m = tf.matmul(m, m) / 384.0
-    return tf.reduce_sum(m)
+    tf.config.threading.set_intra_op_parallelism_threads(intra)
+    tf.config.threading.set_inter_op_parallelism_threads(inter)
 
-tf.constant(0.0)  # start the runtime: its own pools are not the pipeline's threads
+    def cpu_by_thread():
+        return {thread.tid: thread.cpu_seconds for thread in inventory().threads}
 
-def variant(label, n=96, parallel=None, private=None, intra=None, budget=None, rewrite=True):
-    dataset = tf.data.Dataset.range(n).map(work, num_parallel_calls=parallel)
-    options = tf.data.Options()
-    options.experimental_optimization.map_parallelization = rewrite
-    if private is not None:
-        options.threading.private_threadpool_size = private
-    if intra is not None:
-        options.threading.max_intra_op_parallelism = intra
-    if budget is not None:
-        options.autotune.cpu_budget = budget
-    before = threads()
-    iterator = iter(dataset.with_options(options))
-    next(iterator)
-    start = threads()
-    w0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(n - 1):
+    def work(i):
+        m = tf.random.stateless_uniform([384, 384], seed=tf.stack([i, i]))
+        for _ in range(3):
+            m = tf.matmul(m, m) / 384.0
+        return tf.reduce_sum(m)
+
+    tf.constant(0.0)  # start the runtime: its own pools are not the pipeline's threads
+
+    def variant(label, n=96, parallel=None, private=None, intra=None, budget=None, rewrite=True):
+        dataset = tf.data.Dataset.range(n).map(work, num_parallel_calls=parallel)
+        options = tf.data.Options()
+        options.experimental_optimization.map_parallelization = rewrite
+        if private is not None:
+            options.threading.private_threadpool_size = private
+        if intra is not None:
+            options.threading.max_intra_op_parallelism = intra
+        if budget is not None:
+            options.autotune.cpu_budget = budget
+        before = cpu_by_thread()
+        iterator = iter(dataset.with_options(options))
         next(iterator)
-    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    end = threads()
-    del iterator
-    used = {t: end[t] - start.get(t, 0.0) for t in end}
-    working = sum(u >= 0.05 * cpu for u in used.values())
-    return dict(label=label, wall=wall, cpu=cpu, new=len(set(end) - set(before)),
-                working=working)
+        start = cpu_by_thread()
+        w0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(n - 1):
+            next(iterator)
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        end = cpu_by_thread()
+        del iterator
+        working = sum(end[t] - start.get(t, 0.0) >= 0.05 * cpu for t in end)
+        new = len(set(end) - set(before))
+        return {"label": label, "wall": wall, "cpu": cpu, "new": new, "working": working}
 
-A = tf.data.AUTOTUNE
-if INTRA or INTER:
-    rows = [variant(f"AUTOTUNE, pools intra={INTRA} inter={INTER}", parallel=A)]
-else:
-    rows = [
+    auto = tf.data.AUTOTUNE
+    if intra or inter:
+        return [variant(f"AUTOTUNE, pools intra={intra} inter={inter}", parallel=auto)]
+    return [
         variant("map, no num_parallel_calls", parallel=None),
         variant("map, rewrite off", parallel=None, rewrite=False),
         variant("map, rewrite off, max_intra_op=1", parallel=None, rewrite=False, intra=1),
-        variant("AUTOTUNE", parallel=A),
-        variant("AUTOTUNE, private pool=1", parallel=A, private=1),
-        variant("AUTOTUNE, cpu_budget=1", parallel=A, budget=1),
-        variant("AUTOTUNE, max_intra_op=1", parallel=A, intra=1),
+        variant("AUTOTUNE", parallel=auto),
+        variant("AUTOTUNE, private pool=1", parallel=auto, private=1),
+        variant("AUTOTUNE, cpu_budget=1", parallel=auto, budget=1),
+        variant("AUTOTUNE, max_intra_op=1", parallel=auto, intra=1),
     ]
-print(json.dumps(rows))
-"""
 
 
-def run(intra: int, inter: int) -> list[dict]:
-    """Run the snippet in a fresh process with these pool sizes (0: TensorFlow's default)."""
-    result = run_snippet(SNIPPET.replace("{pools}", f"{intra}, {inter}"))
-    if result.returncode != 0:
-        raise RuntimeError(f"tf.data snippet failed: {result.last_error_line}")
-    return json.loads(result.stdout)
-
-
-rows = run(0, 0) + run(1, 0) + run(0, 1)
-
-header = f"{'variant':<34}{'wall s':>8}{'CPU s':>8}{'CPU/wall':>10}{'new thr.':>10}{'working':>9}"
-print(header)
-print("-" * len(header))
-for r in rows:
-    print(
-        f"{r['label']:<34}{r['wall']:>8.3f}{r['cpu']:>8.3f}{r['cpu'] / r['wall']:>10.2f}"
-        f"{r['new']:>10}{r['working']:>9}"
-    )
-print("new thr.: threads that appeared while the iterator was alive;")
-print("working: threads that did at least 5 % of the variant's CPU time")
+rows = []
+for intra, inter in ((0, 0), (1, 0), (0, 1)):
+    rows += run_function(pipelines, {"intra": intra, "inter": inter})
+table = [
+    {
+        "variant": r["label"],
+        "wall s": r["wall"],
+        "CPU s": r["cpu"],
+        "CPU/wall": r["cpu"] / r["wall"],
+    }
+    | {"new thr.": r["new"], "working": r["working"]}
+    for r in rows
+]
+note = (
+    "new thr.: threads that appeared while the iterator was alive;\n"
+    "working: threads that did at least 5 % of the variant's CPU time"
+)
+show(Table.of(table, note=note, digits={"wall s": 3, "CPU s": 3}))
 
 # %%
 # CPU used per second of wall time
@@ -156,7 +142,7 @@ fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained", sha
 labels = [r["label"] for r in rows]
 y = range(len(rows))
 ax.barh(y, [r["cpu"] / r["wall"] for r in rows], color="tab:blue")
-ax.axvline(topo.affinity_cpus, color="black", linestyle="--", label="CPUs in affinity mask")
+ax.axvline(topology().affinity_cpus, color="black", linestyle="--", label="CPUs in affinity mask")
 ax.set_yticks(y, labels)
 ax.invert_yaxis()
 ax.set_xlabel("CPU seconds per wall second")
@@ -191,8 +177,7 @@ plt.show()
 # ``AUTOTUNE`` ones can grow, so the gaps widen.
 
 by = {r["label"]: r["cpu"] / r["wall"] for r in rows}
-print(f"{'variant':<34}{'CPU/wall':>9}  {'compared with':<28}{'CPU/wall':>9}")
-print("-" * 82)
+comparisons = []
 for a, b in (
     ("map, no num_parallel_calls", "map, rewrite off"),
     ("map, rewrite off, max_intra_op=1", "map, rewrite off"),
@@ -205,4 +190,7 @@ for a, b in (
 ):
     x, y = by[a], by[b]
     word = "more than" if x > 1.2 * y else "less than" if y > 1.2 * x else "same as"
-    print(f"{a:<34}{x:>9.2f}  {word + ' ' + b:<28}{y:>9.2f}")
+    comparisons.append(
+        {"variant": a, "CPU/wall": x, "compared with": f"{word} {b}", "its CPU/wall": y}
+    )
+show(Table.of(comparisons))

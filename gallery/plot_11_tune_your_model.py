@@ -24,18 +24,16 @@ The same search runs from the command line as ``tfthreads tune``.
 # The machine
 # -----------
 
-from tfthreads.provenance import describe_machine
-from tfthreads.topology import topology
+from _helpers import Table, machine, overlaps, show
 
-print(describe_machine(sep="\n"))
-topo = topology()
+show(machine())
 
 # %%
 # A model saved by another process
 # --------------------------------
 # TensorFlow must not start in the process that runs this page, because its pools could
-# then never be changed here; so the model is built and saved by a fresh
-# ``python -c`` (:func:`tfthreads.isolation.run_snippet`).
+# then never be changed here; so ``save_model`` builds and saves the model in a fresh
+# process (:func:`tfthreads.isolation.run_function`).
 # Your own model would be a ``.keras`` file you already have.
 # This one is a small convolutional network for 32x32 colour images.
 
@@ -43,28 +41,31 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tfthreads.isolation import run_snippet
+from tfthreads.isolation import run_function
+
+
+def save_model(path: str) -> int:
+    """Build a small CNN, save it to ``path`` and return its number of parameters."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.save(path)
+    return model.count_params()
+
 
 folder = Path(tempfile.mkdtemp(prefix="tfthreads-tune-"))
 model_path = folder / "small_cnn.keras"
-build = f"""
-import keras
-model = keras.Sequential([
-    keras.Input((32, 32, 3)),
-    keras.layers.Conv2D(32, 3, activation="relu"),
-    keras.layers.Conv2D(64, 3, activation="relu"),
-    keras.layers.MaxPooling2D(),
-    keras.layers.Conv2D(64, 3, activation="relu"),
-    keras.layers.GlobalAveragePooling2D(),
-    keras.layers.Dense(10),
-])
-model.save({str(model_path)!r})
-print(model.count_params(), "parameters")
-"""
-built = run_snippet(build)
-if built.returncode != 0:
-    raise RuntimeError(f"building the model failed:\n{built.stderr}")
-print(built.stdout.strip(), "saved to", model_path.name)
+print(run_function(save_model, {"path": str(model_path)}), "parameters saved to", model_path.name)
 
 # %%
 # Tune it
@@ -95,7 +96,9 @@ print(f"tune tried {len(tuned.tried.rows)} settings; best: {tuned.best.describe(
 
 from tfthreads.settings import ThreadSettings
 from tfthreads.sweep import sweep
+from tfthreads.topology import topology
 
+topo = topology()
 cores = min(topo.physical_cores or topo.affinity_cpus, topo.affinity_cpus)
 rules = {
     "defaults": ThreadSettings(),
@@ -126,23 +129,22 @@ for name, settings in rules.items():
 default_ms = rows[0, 0]["median_ms"]
 order = sorted(rows, key=lambda key: rows[key]["median_ms"])
 
-header = f"{'intra':>5}{'inter':>6}{'median ms':>11}{'IQR ms':>8}{'p99 ms':>8}{'vs 0/0':>8}  rules"
-print(header)
-print("-" * len(header))
-for key in order:
-    row = rows[key]
-    print(
-        f"{key[0]:>5}{key[1]:>6}{row['median_ms']:>11.2f}{row['iqr_ms']:>8.2f}"
-        f"{row['p99_ms']:>8.2f}{default_ms / row['median_ms']:>8.2f}  "
-        + (", ".join(names[key]) or "(tune neighbour)")
-    )
-print("(vs 0/0: median time with the defaults / median time here; above 1 is faster)")
+table = [
+    {"intra": key[0], "inter": key[1], "median ms": rows[key]["median_ms"]}
+    | {"IQR ms": rows[key]["iqr_ms"], "p99 ms": rows[key]["p99_ms"]}
+    | {"vs 0/0": default_ms / rows[key]["median_ms"]}
+    | {"rules": ", ".join(names[key]) or "(tune neighbour)"}
+    for key in order
+]
+print(f"settings measured in all: {len(rows)} (one fresh process each)")
 resolved = tuned.recommendation.tensorflow_default
 same = [name for name, rule in rules.items() if rule == resolved]
 print(f"the defaults (0/0) start {resolved.intra_op}/{resolved.inter_op} pool threads here")
 if same:
     print(f"  the same pools as: {', '.join(same)};")
     print("  a difference between those rows is noise between processes")
+note = "(vs 0/0: median time with the defaults / median time here; above 1 is faster)"
+show(Table.of(table, note=note))
 
 # %%
 # Every setting measured
@@ -172,7 +174,6 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# The lines below are computed from the table.
 # On a machine with few CPUs, most rules give the same or nearly the same setting,
 # so the differences between them are small and often within the noise; the table
 # says which.
@@ -182,17 +183,12 @@ plt.show()
 # picks.
 
 
-def within_noise(a, b):
-    """Whether the interquartile ranges of two rows' step times overlap."""
-    return a["wall"]["q1"] <= b["wall"]["q3"] and b["wall"]["q1"] <= a["wall"]["q3"]
-
-
 best_row = rows[tuned.best.intra_op, tuned.best.inter_op]
 print(f"best measured: {order[0][0]}/{order[0][1]} ({', '.join(names[order[0]]) or 'tune'})")
 print(f"tune() chose {tuned.best.describe()}")
 for name, settings in rules.items():
     row = rows[settings.intra_op, settings.inter_op]
-    verdict = "within the noise of" if within_noise(row, best_row) else "slower than"
+    verdict = "within the noise of" if overlaps(row, best_row) else "slower than"
     if settings == tuned.best:
         verdict = "the same setting as"
     print(f"  {name:<14} {settings.intra_op}/{settings.inter_op}: {verdict} tune()'s best")

@@ -23,22 +23,35 @@ def _page(name: str) -> str:
     return (Path(SITE or "") / "gallery" / f"{name}.html").read_text(encoding="utf-8")
 
 
+def _output_tables(html: str) -> list[str]:
+    """The HTML tables an example's code produced (``_repr_html_`` output, not page markup)."""
+    outputs = re.findall(
+        r'<div class="output_subarea output_html rendered_html output_result">(.*?)</div>',
+        html,
+        flags=re.DOTALL,
+    )
+    return [
+        table for out in outputs for table in re.findall(r"<table\b.*?</table>", out, re.DOTALL)
+    ]
+
+
 @pytest.mark.parametrize("source", GALLERY_SOURCES, ids=lambda p: p.stem)
 def test_every_example_has_a_figure_and_a_table(source: Path) -> None:
     html = _page(source.stem)
     figures = re.findall(rf'<img[^>]+src="[^"]*sphx_glr_{source.stem}_\d+\.png"', html)
     assert figures, f"{source.name}: no figure on its page"
-    outputs = re.findall(r'<div class="sphx-glr-script-out.*?</pre>', html, flags=re.DOTALL)
-    assert any(re.search(r"^-{10,}", out, flags=re.MULTILINE) for out in outputs), (
-        f"{source.name}: no printed table (a header and a dashed rule) in its output"
+    results = [table for table in _output_tables(html) if "logical CPUs" not in table]
+    assert any("<td" in table for table in results), (
+        f"{source.name}: no HTML table of results (a _repr_html_ output) on its page"
     )
 
 
 @pytest.mark.parametrize("source", GALLERY_SOURCES, ids=lambda p: p.stem)
 def test_every_example_says_where_it_ran(source: Path) -> None:
-    html = _page(source.stem)
-    assert "TensorFlow 2." in html
-    assert "logical CPUs" in html
+    machine = [t for t in _output_tables(_page(source.stem)) if "logical CPUs" in t]
+    assert machine, f"{source.name}: no HTML table describing the machine on its page"
+    assert "TensorFlow 2." in machine[0]
+    assert "in the affinity mask" in machine[0]
 
 
 def test_no_third_party_assets() -> None:

@@ -247,3 +247,53 @@ def test_workers_do_not_outlive_their_parent(how):
     for orphan in alive:
         orphan.kill()
     assert not alive, f"worker {worker.pid} still running after its parent got {how!r}"
+
+
+def _script_functions(tmp_path, body):
+    """Run ``body`` as ``__main__`` (like ``python script.py``) and return its globals."""
+    import runpy
+
+    script = tmp_path / "example_script.py"
+    script.write_text(body)
+    return runpy.run_path(str(script), run_name="__main__")
+
+
+def test_run_function_sends_a_function_of_main_as_source(tmp_path):
+    namespace = _script_functions(
+        tmp_path,
+        "SCRIPT_GLOBAL = 1\n"
+        "\n"
+        "def task(label: str) -> dict:\n"
+        "    import os\n"
+        "    return {'label': label, 'pid': os.getpid(), 'cpus': sorted(os.sched_getaffinity(0))}\n"
+        "\n"
+        "def uses_a_global() -> int:\n"
+        "    return SCRIPT_GLOBAL\n"
+        "\n"
+        "def fails() -> None:\n"
+        "    raise KeyError('from the child')\n",
+    )
+    seen = run_function(namespace["task"], {"label": "x"}, cpus=[AFFINITY[0]])
+    assert (seen["label"], seen["cpus"]) == ("x", [AFFINITY[0]])
+    assert seen["pid"] != os.getpid()
+    # Only the function travels: a global of the script is not there in the child.
+    with pytest.raises(WorkerError, match=r"NameError.*SCRIPT_GLOBAL"):
+        run_function(namespace["uses_a_global"])
+    with pytest.raises(WorkerError, match="KeyError"):
+        run_function(namespace["fails"])
+
+
+def test_run_function_refuses_a_main_function_it_cannot_send(tmp_path):
+    namespace = _script_functions(
+        tmp_path,
+        "def outer():\n"
+        "    value = 1\n"
+        "    def inner():\n"
+        "        return value\n"
+        "    return inner\n"
+        "square = lambda x: x * x\n",
+    )
+    with pytest.raises(ValueError, match="module-level function"):
+        run_function(namespace["outer"]())
+    with pytest.raises(ValueError, match="not a plain top-level function"):
+        run_function(namespace["square"], {"x": 2})

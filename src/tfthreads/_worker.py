@@ -6,6 +6,7 @@ TensorFlow's C++ code, is sent to stderr, so stdout carries nothing but the resp
 """
 
 from __future__ import annotations
+import __future__
 
 import contextlib
 import importlib
@@ -186,9 +187,19 @@ def _call(payload: dict[str, Any]) -> dict[str, Any]:
     folder = payload.get("path")
     if folder and folder not in sys.path:
         sys.path.append(folder)  # after the standard library and site-packages
-    target: Any = importlib.import_module(payload["module"])
-    for part in payload["qualname"].split("."):
-        target = getattr(target, part)
+    if "source" in payload:
+        # A function of the parent's __main__: define it again from its source, at its
+        # own line numbers so that a traceback points into the parent's script.
+        namespace: dict[str, Any] = {"__name__": "__tfthreads_task__"}
+        padded = "\n" * (int(payload.get("line", 1)) - 1) + payload["source"]
+        flags = __future__.annotations.compiler_flag
+        code = compile(padded, payload.get("filename", "<task>"), "exec", flags, dont_inherit=True)
+        exec(code, namespace)  # noqa: S102
+        target: Any = namespace[payload["qualname"]]
+    else:
+        target = importlib.import_module(payload["module"])
+        for part in payload["qualname"].split("."):
+            target = getattr(target, part)
     return {"value": target(**payload.get("arguments", {}))}
 
 

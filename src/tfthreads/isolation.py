@@ -18,6 +18,7 @@ Three entry points share that one protocol:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import re
@@ -409,15 +410,18 @@ def run_function(
 ) -> Any:
     """Call ``function(**arguments)`` in a fresh process and return what it returned.
 
-    The child imports the function's module by name (its folder is added to the end of
-    the child's ``sys.path``), so the function must live at the top level of a module
-    that can be imported, not in ``__main__``. Arguments and the returned value travel
-    as JSON.
+    A function of an importable module is imported by name in the child (the module's
+    folder is added to the end of the child's ``sys.path``). A function defined in the
+    script being run (``__main__``, as in a gallery example or ``python script.py``) is
+    sent as its source code and defined again in the child, so it must be
+    self-contained: it imports what it uses inside its body and reads no global
+    variables of the script. Arguments and the returned value travel as JSON.
 
     Parameters
     ----------
     function : callable
-        A module-level function whose return value is JSON data.
+        A top-level function, of an importable module or of ``__main__``, whose return
+        value is JSON data.
     arguments : mapping, optional
         Keyword arguments, JSON-serialisable.
     env, cpus, cgroup, timeout
@@ -457,11 +461,13 @@ def _call_payload(
 ) -> dict[str, Any]:
     module_name = getattr(function, "__module__", None)
     qualname = getattr(function, "__qualname__", "")
-    if not module_name or module_name == "__main__" or "<locals>" in qualname:
+    if not module_name or "<locals>" in qualname:
         raise ValueError(
             f"function: got {function!r}; expected a module-level function of an "
-            "importable module (a child process imports it by name)"
+            "importable module or of __main__ (a child process defines it again)"
         )
+    if module_name == "__main__":
+        return {**_function_source(function), "arguments": dict(arguments or {})}
     module = sys.modules.get(module_name)
     module_file = getattr(module, "__file__", None)
     root = None
@@ -474,6 +480,35 @@ def _call_payload(
         "qualname": qualname,
         "path": None if root is None else str(root),
         "arguments": dict(arguments or {}),
+    }
+
+
+def _function_source(function: Callable[..., Any]) -> dict[str, Any]:
+    """Read the source of a top-level function of ``__main__``, for the child to define."""
+    name = getattr(function, "__name__", "")
+    code = getattr(function, "__code__", None)
+    problem = ""
+    if not name.isidentifier() or function.__qualname__ != name or code is None:
+        problem = "it is not a plain top-level function"
+    elif function.__closure__:
+        problem = "it uses variables of an enclosing function"
+    else:
+        try:
+            source = textwrap.dedent(inspect.getsource(function))
+        except (OSError, TypeError) as error:
+            problem = f"its source cannot be read ({error})"
+    if problem or code is None:
+        raise ValueError(
+            f"function: got {function!r}; a function of __main__ is sent to the child as "
+            f"source code, and {problem}"
+        )
+    filename = code.co_filename
+    return {
+        "source": source,
+        "qualname": name,
+        "filename": filename,
+        "line": code.co_firstlineno,  # of the first decorator, if any: where getsource starts
+        "path": str(Path(filename).resolve().parent) if Path(filename).is_file() else None,
     }
 
 
