@@ -87,7 +87,7 @@ class WholeNumber:
 
 @dataclass(frozen=True)
 class Seconds:
-    """A time limit in seconds, above 0 and at most ``high``.
+    """A number above 0 and at most ``high``: a time limit in seconds, or another ``unit``.
 
     Examples
     --------
@@ -100,11 +100,12 @@ class Seconds:
     """
 
     high: float = MAX_SECONDS
+    unit: str = "seconds"
 
     @property
     def allowed(self) -> str:
         """What is allowed, in words."""
-        return f"seconds above 0 and at most {self.high:g}"
+        return f"{self.unit} above 0 and at most {self.high:g}"
 
     def check(self, name: str, value: object) -> float:
         """Return ``value`` as a float if allowed; raise ``TypeError`` or ``SettingError``."""

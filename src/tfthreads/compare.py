@@ -1,0 +1,279 @@
+"""Compare thread settings precisely: interleaved rounds of fresh processes, ratios with intervals.
+
+On a shared machine the same setting measured in two fresh processes can differ by a
+quarter, so one measurement per setting cannot rank settings. :func:`compare` measures
+every setting once per *round*, in an order that alternates (A B C, then C B A), so that
+drift hits all settings alike; each round gives one value per setting, and the ratio of
+two settings is estimated from their per-round ratios with a 95 % interval
+(:func:`tfthreads.stats.ratio_interval`). Two settings whose interval includes 1 are
+*indistinguishable*, and the result says so instead of naming a winner.
+
+Rounds continue until every interval is within the precision target, or the time budget
+or the most rounds is reached.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tfthreads._checks import Choice, Seconds, WholeNumber
+from tfthreads.errors import SettingError
+from tfthreads.isolation import WorkerError
+from tfthreads.measure import check_workloads, measure
+from tfthreads.options import MeasureOptions
+from tfthreads.results import Failure, Measurement
+from tfthreads.settings import ThreadSettings
+from tfthreads.stats import RatioInterval, percentile, ratio_interval
+from tfthreads.workloads import WorkloadSpec, parse_workload
+
+__all__ = ["Comparison", "compare", "score"]
+
+GOAL = Choice(("latency", "throughput"))
+ROUNDS = WholeNumber(2, 1000)
+PRECISION = Seconds(high=1.0, unit="a fraction")  # 0.05 is ±5 %
+BUDGET_SECONDS = Seconds()
+
+
+def score(measurement: Measurement, goal: str) -> float:
+    """Return one number per measurement, higher is better.
+
+    ``"latency"``: steps per second of the median step (the inverse of the median time);
+    ``"throughput"``: items per second, all processes together.
+    """
+    if goal == "latency":
+        return 1.0 / measurement.wall.median
+    return measurement.throughput
+
+
+@dataclass
+class Comparison:
+    """Settings measured in interleaved rounds, and what can be said about them.
+
+    Attributes
+    ----------
+    workload : WorkloadSpec
+        What ran.
+    goal : str
+        ``"latency"`` or ``"throughput"``.
+    settings : tuple of ThreadSettings
+        The settings compared; the first is the baseline of :meth:`interval`.
+    rounds : list of list of Measurement or Failure
+        ``rounds[r][i]``: setting ``i`` in round ``r``.
+    stopped : str
+        Why the rounds stopped: ``"precision"``, ``"budget"`` or ``"rounds"``.
+    """
+
+    workload: WorkloadSpec
+    goal: str
+    settings: tuple[ThreadSettings, ...]
+    rounds: list[list[Measurement | Failure]] = field(default_factory=list)
+    stopped: str = ""
+
+    def failed(self, index: int) -> Failure | None:
+        """Return the first failure of setting ``index``, if it failed in any round."""
+        return next((r for row in self.rounds if isinstance(r := row[index], Failure)), None)
+
+    def measured(self, index: int) -> list[Measurement]:
+        """Return setting ``index``'s measurements, one per round it succeeded in."""
+        return [r for row in self.rounds if isinstance(r := row[index], Measurement)]
+
+    def scores(self, index: int) -> list[float]:
+        """Return setting ``index``'s score in each round (higher is better)."""
+        return [score(m, self.goal) for m in self.measured(index)]
+
+    def interval(self, candidate: int, baseline: int = 0) -> RatioInterval | None:
+        """How many times better ``candidate`` is than ``baseline``, with a 95 % interval.
+
+        Above 1 is better. ``None`` when either failed or fewer than 2 rounds ran.
+        """
+        if self.failed(candidate) or self.failed(baseline) or len(self.rounds) < 2:
+            return None
+        return ratio_interval(self.scores(baseline), self.scores(candidate))
+
+    @property
+    def best(self) -> int:
+        """Index of the setting with the best geometric-mean score."""
+        candidates = [i for i in range(len(self.settings)) if not self.failed(i)]
+        if not candidates or not self.rounds:
+            raise SettingError("compare: every setting failed; nothing to rank")
+        return max(candidates, key=lambda i: _geometric_mean(self.scores(i)))
+
+    def indistinguishable_from_best(self) -> list[int]:
+        """Indexes of the settings whose interval against the best includes 1 (the best too)."""
+        best = self.best
+        tied = [best]
+        for index in range(len(self.settings)):
+            interval = self.interval(index, best) if index != best else None
+            if interval is not None and interval.includes_one:
+                tied.append(index)
+        return sorted(tied)
+
+    def verdict(self, candidate: int, baseline: int = 0) -> str:
+        """``"better"``, ``"worse"``, ``"indistinguishable"`` or ``"failed"``."""
+        interval = self.interval(candidate, baseline)
+        if interval is None:
+            return "failed" if self.failed(candidate) or self.failed(baseline) else "unknown"
+        if interval.includes_one:
+            return "indistinguishable"
+        return "better" if interval.low > 1 else "worse"
+
+    def table_rows(self, baseline: int = 0) -> list[dict[str, Any]]:
+        """Return one JSON-ready row per setting: its median score and ratio to ``baseline``."""
+        rows = []
+        for index, settings in enumerate(self.settings):
+            interval = self.interval(index, baseline) if index != baseline else None
+            measured = self.measured(index)
+            rows.append(
+                {
+                    "intra_op": settings.intra_op,
+                    "inter_op": settings.inter_op,
+                    "rounds": len(measured),
+                    "median_ms": _middle([m.wall.median * 1e3 for m in measured]),
+                    "throughput": _middle([m.throughput for m in measured]),
+                    "ratio": None if interval is None else interval.ratio,
+                    "low": None if interval is None else interval.low,
+                    "high": None if interval is None else interval.high,
+                    "verdict": "baseline" if index == baseline else self.verdict(index, baseline),
+                }
+            )
+        return rows
+
+    def table(self, baseline: int = 0) -> str:
+        """Format :meth:`table_rows` as text: each ratio with its interval, ties named."""
+        header = f"{'setting':>14} {'rounds':>6} {'median ms':>10} {'vs baseline (95 % CI)':>26}  verdict"
+        lines = [header, "-" * len(header)]
+        for index, row in enumerate(self.table_rows(baseline)):
+            interval = self.interval(index, baseline) if index != baseline else None
+            ratio = "-" if interval is None else interval.describe()
+            median = "-" if row["median_ms"] is None else f"{row['median_ms']:.3f}"
+            lines.append(
+                f"{self.settings[index].intra_op:>6}/{self.settings[index].inter_op:<7} "
+                f"{row['rounds']:>6} {median:>10} {ratio:>26}  {row['verdict']}"
+            )
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return everything, JSON-ready: rows, intervals and every measurement."""
+        return {
+            "workload": self.workload.as_dict(),
+            "goal": self.goal,
+            "stopped": self.stopped,
+            "rows": self.table_rows(),
+            "best": self.best
+            if any(not self.failed(i) for i in range(len(self.settings)))
+            else None,
+            "rounds": [[result.as_dict() for result in row] for row in self.rounds],
+        }
+
+
+def _geometric_mean(values: Sequence[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else 0.0
+
+
+def _middle(values: Sequence[float]) -> float | None:
+    return percentile(values, 50) if values else None
+
+
+def compare(
+    workload: str | WorkloadSpec,
+    settings: Sequence[ThreadSettings],
+    *,
+    goal: str = "latency",
+    options: MeasureOptions | None = None,
+    min_rounds: int = 3,
+    max_rounds: int = 20,
+    precision: float = 0.05,
+    budget_seconds: float | None = None,
+    on_round: Callable[[Comparison], None] | None = None,
+) -> Comparison:
+    """Measure settings in interleaved rounds until their ratios are precise enough.
+
+    Parameters
+    ----------
+    workload : str or WorkloadSpec
+        What to measure (see :func:`tfthreads.workloads.parse_workload`).
+    settings : sequence of ThreadSettings
+        Two or more settings; the first is the baseline that ratios refer to.
+    goal : {"latency", "throughput"}
+        What "better" means (see :func:`score`).
+    options : MeasureOptions, optional
+        How each setting is measured in each round.
+    min_rounds, max_rounds : int
+        Rounds at least (2 or more: an interval needs two) and at most.
+    precision : float
+        Stop once every interval against the baseline is within this fraction of its
+        ratio (0.05: ±5 %).
+    budget_seconds : float, optional
+        Stop after the round that crosses this many seconds.
+    on_round : callable, optional
+        Called with the comparison after each round (progress).
+
+    Returns
+    -------
+    Comparison
+        Every measurement, the intervals and why it stopped.
+
+    Raises
+    ------
+    SettingError
+        For bad arguments, or user code that cannot run (checked once, up front).
+    """
+    spec = parse_workload(workload)
+    GOAL.check("goal", goal)
+    ROUNDS.check("min_rounds", min_rounds)
+    ROUNDS.check("max_rounds", max_rounds)
+    PRECISION.check("precision", precision)
+    if budget_seconds is not None:
+        BUDGET_SECONDS.check("budget_seconds", budget_seconds)
+    if min_rounds > max_rounds:
+        raise SettingError(
+            f"min_rounds: got {min_rounds}; expected at most max_rounds ({max_rounds})"
+        )
+    chosen = tuple(settings)
+    if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
+        raise SettingError("settings: expected two or more ThreadSettings to compare")
+    options = MeasureOptions() if options is None else options
+    check_workloads([spec], options)
+    comparison = Comparison(workload=spec, goal=goal, settings=chosen)
+    start = time.monotonic()
+    while True:
+        order = list(range(len(chosen)))
+        if len(comparison.rounds) % 2:
+            order.reverse()  # A B C, then C B A: a steady drift hits every setting alike
+        row: list[Measurement | Failure | None] = [None] * len(chosen)
+        for index in order:
+            earlier = comparison.failed(index)
+            row[index] = earlier if earlier else _measure_one(spec, chosen[index], options)
+        comparison.rounds.append([r for r in row if r is not None])
+        if on_round is not None:
+            on_round(comparison)
+        done = len(comparison.rounds)
+        if done >= max_rounds:
+            comparison.stopped = "rounds"
+            break
+        if budget_seconds is not None and time.monotonic() - start >= budget_seconds:
+            comparison.stopped = "budget"
+            break
+        if done >= min_rounds and _precise(comparison, precision):
+            comparison.stopped = "precision"
+            break
+    return comparison
+
+
+def _measure_one(
+    spec: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions
+) -> Measurement | Failure:
+    try:
+        return measure(spec, settings, options=options)
+    except WorkerError as error:
+        return Failure(spec, settings, options.processes, error.reason, str(error))
+
+
+def _precise(comparison: Comparison, precision: float) -> bool:
+    intervals = [comparison.interval(i) for i in range(1, len(comparison.settings))]
+    known = [interval for interval in intervals if interval is not None]
+    return bool(known) and all(interval.half_width <= precision for interval in known)

@@ -1,0 +1,98 @@
+"""Precise comparisons: interleaved rounds of fresh processes, ratios with intervals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfthreads.compare import Comparison, compare
+from tfthreads.errors import SettingError
+from tfthreads.options import MeasureOptions
+from tfthreads.results import Failure, Measurement, ProcessResult
+from tfthreads.settings import ThreadSettings
+from tfthreads.workloads import parse_workload
+
+ONE, TWO = ThreadSettings(intra_op=1), ThreadSettings(intra_op=2)
+
+
+def _measured(settings, median):
+    times = (median * 0.95, median, median * 1.05)
+    return Measurement(
+        workload=parse_workload("matmul"),
+        settings=settings,
+        env={},
+        unit="matmul",
+        items_per_step=1.0,
+        flops_per_step=0.0,
+        processes=(ProcessResult(times, times, 3, 2),),
+        configured={},
+        observed_pools={},
+        provenance={},
+    )
+
+
+def _comparison(rounds, goal="latency"):
+    settings = (ONE, TWO, ThreadSettings(intra_op=3))
+    made = Comparison(parse_workload("matmul"), goal, settings)
+    for medians in rounds:
+        made.rounds.append([_measured(s, m) for s, m in zip(settings, medians, strict=True)])
+    return made
+
+
+def test_a_clear_difference_is_named_and_a_tie_is_called_a_tie():
+    # Round-to-round drift (x1.0, x1.3, x0.8) hits every setting alike, as interleaving ensures.
+    made = _comparison([(10.0, 5.0, 10.2), (13.0, 6.6, 12.8), (8.0, 4.0, 8.1)])
+    assert made.verdict(1) == "better"  # half the time: twice as fast
+    assert made.interval(1).low > 1.8
+    assert made.verdict(2) == "indistinguishable"
+    assert made.best == 1
+    assert made.indistinguishable_from_best() == [1]
+    table = made.table()
+    assert "2.0" in table
+    assert "95 % CI" in table
+    assert "indistinguishable" in table
+
+
+def test_throughput_goal_prefers_more_items_per_second():
+    made = _comparison([(10.0, 20.0, 10.0), (11.0, 22.0, 11.5)], goal="throughput")
+    assert made.best in {0, 2}  # the faster steps give more items per second
+    assert made.verdict(1) == "worse"
+
+
+def test_a_failed_setting_is_reported_not_ranked():
+    made = _comparison([(10.0, 5.0, 10.2), (13.0, 6.6, 12.8)])
+    made.rounds[1][1] = Failure(parse_workload("matmul"), TWO, 1, "signal", "boom")
+    assert made.verdict(1) == "failed"
+    assert made.best in (0, 2)
+
+
+def test_bad_arguments_are_refused_before_measuring():
+    with pytest.raises(SettingError, match="two or more"):
+        compare("matmul", [ONE])
+    with pytest.raises(SettingError, match="min_rounds"):
+        compare("matmul", [ONE, TWO], min_rounds=5, max_rounds=3)
+    with pytest.raises(SettingError, match="precision: got 2"):
+        compare("matmul", [ONE, TWO], precision=2)
+    with pytest.raises(TypeError, match="max_rounds"):
+        compare("matmul", [ONE, TWO], max_rounds=2.5)
+
+
+@pytest.mark.slow
+def test_rounds_alternate_and_stop_at_the_most_rounds():
+    seen = []
+    made = compare(
+        parse_workload("matmul", n=64),
+        [ONE, TWO],
+        options=MeasureOptions(repeats=3, warmup=1),
+        min_rounds=2,
+        max_rounds=3,
+        precision=0.0001,
+        on_round=lambda c: seen.append(len(c.rounds)),
+    )
+    assert seen == [1, 2, 3]
+    assert made.stopped == "rounds"
+    assert all(len(row) == 2 for row in made.rounds)
+    assert [m.settings for m in made.measured(1)] == [TWO] * 3
+    interval = made.interval(1)
+    assert interval is not None
+    assert interval.low <= interval.ratio <= interval.high
+    assert made.as_dict()["rows"][1]["verdict"] in {"better", "worse", "indistinguishable"}
