@@ -84,6 +84,11 @@ napoleon_type_aliases = {
             "workloads": ("WorkloadSpec",),
             "sweep": ("SweepResult",),
             "recommend": ("Recommendation",),
+            "options": ("MeasureOptions",),
+            "results": ("Measurement", "Failure", "ProcessResult"),
+            "results_file": ("ResultsFile",),
+            "compare": ("Comparison",),
+            "stats": ("RatioInterval", "Summary"),
         }.items()
         for name in names
     },

@@ -9,6 +9,7 @@ from typing import Any
 
 from tfthreads._cli_types import EXIT_FAILURE, EXIT_OK, argument, thread_list
 from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
+from tfthreads.settings import ThreadSettings
 from tfthreads.tune import BUDGET
 
 _EXAMPLES = {
@@ -24,7 +25,11 @@ built-in workloads: branches, conv2d, data_map, matmul, mlp_latency, mlp_through
 also 'package.module:function' (returns a step callable) or a saved Keras model.""",
     "tune": """examples:
   tfthreads tune mlp_latency
-  tfthreads tune model.keras --input-shape 1,224,224,3 --goal throughput --budget 10""",
+  tfthreads tune model.keras --input-shape 1,224,224,3 --goal throughput --budget 30
+
+Each measurement is a fresh TensorFlow process (a few seconds each): --budget is how
+many there may be in all. The best setting is named with its gain over TensorFlow's
+defaults and a 95 % interval, and with every setting that cannot be told apart from it.""",
 }
 
 
@@ -93,14 +98,21 @@ def add_commands(commands: Any) -> None:
     tune = commands.add_parser(
         "tune",
         help="search for the best settings by measurement",
-        description="Measure TensorFlow's defaults and the recommendation, then better "
-        "neighbours, and print the best settings found.",
+        description="Screen TensorFlow's defaults, the recommendation and a coarse grid "
+        "(successive halving), then compare the finalists in interleaved rounds, and print "
+        "the best settings with their gain over the defaults and its interval.",
         epilog=_EXAMPLES["tune"],
         formatter_class=formatter,
     )
     tune.add_argument("workload", metavar="WORKLOAD")
     tune.add_argument("--goal", choices=("latency", "throughput"), default="latency")
-    tune.add_argument("--budget", type=argument(BUDGET, "budget"), default=12, metavar="N")
+    tune.add_argument(
+        "--budget",
+        type=argument(BUDGET, "budget"),
+        default=40,
+        metavar="N",
+        help="most measurements, each a fresh process (default 40)",
+    )
     _add_common(tune)
     _add_measuring(tune)
 
@@ -117,15 +129,38 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2) if args.json else text)
 
 
-def _how_to_set(best: Any) -> str:
-    if best.intra_op == 0 and best.inter_op == 0:
-        return "TensorFlow's defaults were best here: nothing to set."
-    variables = " ".join(f"{name}={value}" for name, value in best.to_env().items())
-    return (
-        f"set it before TensorFlow starts: {variables} in the environment, or "
-        f"tf.config.threading.set_intra_op_parallelism_threads({best.intra_op}) and "
-        f"set_inter_op_parallelism_threads({best.inter_op}) before the first op"
-    )
+def _tune_report(found: Any) -> str:
+    """Write tune's report: the final comparison, the verdict with its interval, how to apply it."""
+    best, speedup, ties = found.best, found.speedup, found.indistinguishable
+    lines = [found.comparison.table(), ""]
+    if best == ThreadSettings():
+        lines.append(f"best for {found.goal}: TensorFlow's defaults: nothing to set.")
+    elif speedup is None or speedup.includes_one:
+        gain = "" if speedup is None else f" ({speedup.describe()})"
+        lines.append(
+            f"best for {found.goal}: {best.describe()}, but indistinguishable from "
+            f"TensorFlow's defaults{gain}: keeping the defaults is as good."
+        )
+    else:
+        lines.append(
+            f"best for {found.goal}: {best.describe()}, {speedup.describe()} TensorFlow's defaults"
+        )
+    if ties:
+        lines.append("indistinguishable from it: " + "; ".join(s.describe() for s in ties))
+    lines.append(f"(the rules recommended {found.recommendation.settings.describe()})")
+    if best != ThreadSettings():
+        variables = " ".join(f"{name}={value}" for name, value in best.to_env().items())
+        lines += [
+            "set it before TensorFlow starts, in one of these ways:",
+            (
+                f"  Python:      tf.config.threading.set_intra_op_parallelism_threads("
+                f"{best.intra_op}) and set_inter_op_parallelism_threads({best.inter_op}) "
+                "before the first op"
+            ),
+            f"  environment: {variables}",
+            f"  TF Serving:  {' '.join(best.to_serving_args())}",
+        ]
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -164,17 +199,16 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_FAILURE
         return EXIT_OK
     spec = parse_workload(args.workload, **_workload_params(args))
-    found = tune(spec, args.goal, budget=args.budget, options=options, results=args.output)
-    speedup = found.speedup_over_default
-    text = "\n".join(
-        [
-            found.tried.table(),
-            "",
-            f"best for {args.goal}: {found.best.describe()}"
-            + (f" ({speedup:.2f}x TensorFlow's defaults)" if speedup else ""),
-            f"(the rules recommended {found.recommendation.settings.describe()})",
-            _how_to_set(found.best),
-        ]
+    found = tune(
+        spec,
+        args.goal,
+        budget=args.budget,
+        options=options,
+        results=args.output,
+        progress=sys.stderr.isatty(),
     )
-    _emit(args, found.as_dict(), text)
+    _emit(args, found.as_dict(), _tune_report(found))
+    if found.tried.failed:
+        _note(f"{len(found.tried.failed)} of {len(found.tried.rows)} measurements failed")
+        return EXIT_FAILURE
     return EXIT_OK

@@ -189,6 +189,8 @@ def compare(
     precision: float = 0.05,
     budget_seconds: float | None = None,
     on_round: Callable[[Comparison], None] | None = None,
+    check: bool = True,
+    measure_one: Callable[[ThreadSettings], Measurement | Failure] | None = None,
 ) -> Comparison:
     """Measure settings in interleaved rounds until their ratios are precise enough.
 
@@ -211,6 +213,13 @@ def compare(
         Stop after the round that crosses this many seconds.
     on_round : callable, optional
         Called with the comparison after each round (progress).
+    check : bool
+        First run a user workload once, so that code that cannot run is a
+        :class:`~tfthreads.errors.SettingError` rather than rounds of failures.
+    measure_one : callable, optional
+        Measures one setting once (fresh processes) and returns a measurement or a
+        failure; by default :func:`tfthreads.measure.measure` with ``options``. A caller
+        that records every measurement passes its own.
 
     Returns
     -------
@@ -237,7 +246,13 @@ def compare(
     if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
         raise SettingError("settings: expected two or more ThreadSettings to compare")
     options = MeasureOptions() if options is None else options
-    check_workloads([spec], options)
+    if check:
+        check_workloads([spec], options)
+    if measure_one is None:
+
+        def measure_one(settings: ThreadSettings) -> Measurement | Failure:
+            return _measure_one(spec, settings, options)
+
     comparison = Comparison(workload=spec, goal=goal, settings=chosen)
     start = time.monotonic()
     while True:
@@ -247,7 +262,7 @@ def compare(
         row: list[Measurement | Failure | None] = [None] * len(chosen)
         for index in order:
             earlier = comparison.failed(index)
-            row[index] = earlier if earlier else _measure_one(spec, chosen[index], options)
+            row[index] = earlier if earlier else measure_one(chosen[index])
         comparison.rounds.append([r for r in row if r is not None])
         if on_round is not None:
             on_round(comparison)

@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import pathlib
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -44,7 +45,7 @@ __all__ = [
 FORMAT = "tfthreads-results"
 #: Version of the row layout; a file of another version is refused, not misread.
 FORMAT_VERSION = 1
-#: Longest line read back: a row holds a few thousand timings at most.
+#: The longest line read back (a row holds a few thousand timings at most).
 MAX_LINE_BYTES = 4 * 1024 * 1024
 
 
@@ -59,6 +60,11 @@ def check_results_path(path: str | os.PathLike[str], *, name: str = "results") -
         Where the results go.
     name : str
         What the message calls the path, such as ``"--output"`` on the CLI.
+
+    Returns
+    -------
+    pathlib.Path
+        The path, checked.
 
     Raises
     ------
@@ -123,7 +129,7 @@ class ResultsFile:
 
     Attributes
     ----------
-    path : Path
+    path : pathlib.Path
         The file.
     rows : list of dict
         The rows read when it was opened, then those appended.
@@ -131,7 +137,9 @@ class ResultsFile:
         Whether a last line cut short by a crash was removed when it was opened.
     """
 
-    def __init__(self, path: Path, handle: IO[bytes], rows: list[dict[str, Any]], repaired: bool):
+    def __init__(
+        self, path: pathlib.Path, handle: IO[bytes], rows: list[dict[str, Any]], repaired: bool
+    ):
         self.path = path
         self._handle = handle
         self.rows = rows

@@ -1,33 +1,50 @@
-"""Tune thread settings by measurement, starting from the recommendation.
+"""Tune thread settings by measurement: screen candidates, then compare the finalists.
 
-Rather than a blind full grid, :func:`tune` measures TensorFlow's defaults and the
-:func:`~tfthreads.recommend.recommend` settings, then walks to neighbouring settings
-(intra-op halved, doubled, one up or down; inter-op one up or down) while a neighbour is
-better by more than the measurement noise, until the budget of measurements is spent.
+Three steps, each measurement in a fresh process:
+
+1. **Candidates**: TensorFlow's defaults, the :func:`~tfthreads.recommend.recommend`
+   settings, and a coarse grid (intra-op 1, 2, 4, ... up to the CPUs; inter-op 1, 2 and
+   the CPUs), nearest the recommendation first.
+2. **Screening by successive halving**: every candidate is measured once; the better half
+   (by the geometric mean of its scores so far) is measured again, and so on until a few
+   finalists remain. Most of the grid is thus measured once, and only the promising part
+   repeatedly.
+3. **Final comparison**: the finalists and the defaults in interleaved rounds
+   (:func:`tfthreads.compare.compare`) until their ratios are precise or the budget is
+   spent. The best is named together with every setting that cannot be told apart from
+   it, and its gain over the defaults carries a 95 % interval.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from tfthreads._checks import WholeNumber
+from tfthreads.compare import GOAL, Comparison, compare, score
 from tfthreads.isolation import WorkerError
-from tfthreads.measure import check_workloads
+from tfthreads.measure import check_workloads, measure
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result
+from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings
-from tfthreads.sweep import SweepResult, sweep
+from tfthreads.stats import RatioInterval
+from tfthreads.sweep import SweepResult, result_key
 from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["BUDGET", "TuneResult", "tune"]
+__all__ = ["BUDGET", "TuneResult", "candidates", "tune"]
 
-#: How many settings :func:`tune` may measure, the defaults and the recommendation included.
-BUDGET = WholeNumber(2, 1000)
+#: How many measurements (fresh processes) :func:`tune` may make in all.
+BUDGET = WholeNumber(4, 10_000)
+#: Settings that go on from screening to the final comparison.
+FINALISTS = 3
 
 
 @dataclass(frozen=True)
@@ -37,94 +54,114 @@ class TuneResult:
     Attributes
     ----------
     best : ThreadSettings
-        The best settings measured.
+        The best settings of the final comparison.
     goal : str
         ``"latency"`` (lowest median time per step) or ``"throughput"``.
     recommendation : Recommendation
         The rule-based starting point.
     tried : SweepResult
-        Every setting measured, in the order tried.
-    best_measurement : tfthreads.results.Measurement
-        The measurement of the best settings.
-    default_measurement : tfthreads.results.Measurement or None
-        The measurement of TensorFlow's defaults (0, 0), if it succeeded.
+        Every measurement, screening and final rounds, in the order made.
+    comparison : Comparison
+        The final comparison; its first setting is TensorFlow's defaults.
     """
 
     best: ThreadSettings
     goal: str
     recommendation: Recommendation
     tried: SweepResult
-    best_measurement: Measurement
-    default_measurement: Measurement | None
+    comparison: Comparison
+
+    @property
+    def indistinguishable(self) -> tuple[ThreadSettings, ...]:
+        """The settings tied with the best (95 % interval of their ratio includes 1)."""
+        settings = self.comparison.settings
+        best = settings.index(self.best)
+        return tuple(
+            settings[i] for i in self.comparison.indistinguishable_from_best() if i != best
+        )
+
+    @property
+    def speedup(self) -> RatioInterval | None:
+        """How many times better the best is than the defaults, with its 95 % interval."""
+        settings = self.comparison.settings
+        return self.comparison.interval(settings.index(self.best), 0)
 
     @property
     def speedup_over_default(self) -> float | None:
-        """How much better the best is than the defaults (1 or more, since they were tried)."""
-        default, best = self.default_measurement, self.best_measurement
-        if default is None:
-            return None
-        if self.goal == "latency":
-            return default.wall.median / best.wall.median
-        return best.throughput / default.throughput
+        """The point estimate of :attr:`speedup` (above 1 is better than the defaults)."""
+        return None if self.speedup is None else self.speedup.ratio
+
+    @property
+    def best_measurement(self) -> Measurement:
+        """The best setting's measurement with the median score in the final rounds."""
+        return _middle(self.comparison, self.comparison.settings.index(self.best))
+
+    @property
+    def default_measurement(self) -> Measurement | None:
+        """The defaults' measurement with the median score, if they ran."""
+        return None if self.comparison.failed(0) else _middle(self.comparison, 0)
 
     def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready summary with every result tried."""
-        default = self.default_measurement
+        """Return a JSON-ready summary: best, ties, the interval and every measurement."""
+        speedup = self.speedup
         return {
             "goal": self.goal,
             "intra_op_parallelism_threads": self.best.intra_op,
             "inter_op_parallelism_threads": self.best.inter_op,
-            "speedup_over_default": self.speedup_over_default,
+            "speedup_over_default": None if speedup is None else speedup.as_dict(),
+            "indistinguishable": [s.describe() for s in self.indistinguishable],
             "recommendation": self.recommendation.as_dict(),
-            "best": self.best_measurement.as_dict(),
-            "default": None if default is None else default.as_dict(),
+            "final_comparison": self.comparison.table_rows(),
+            "stopped": self.comparison.stopped,
             "tried": [result.as_dict() for result in self.tried.rows],
         }
 
 
-def _score(result: Result, goal: str) -> float:
-    """Lower is better for both goals; a failure is worst."""
-    if isinstance(result, Failure):
-        return math.inf
-    return result.wall.median if goal == "latency" else -result.throughput
+def _middle(comparison: Comparison, index: int) -> Measurement:
+    measured = sorted(comparison.measured(index), key=lambda m: score(m, comparison.goal))
+    return measured[len(measured) // 2]
 
 
-def _noise(result: Result, goal: str) -> float:
-    """Half the relative IQR of the wall times, at least 1 %: what counts as no change."""
-    if isinstance(result, Failure):
-        return 0.0
-    wall = result.wall
-    relative = wall.iqr / wall.median if wall.median else 0.0
-    return max(0.01, relative / 2) * abs(_score(result, goal))
+def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]:
+    """Return the settings :func:`tune` screens: defaults, recommendation, a coarse grid.
 
+    Examples
+    --------
+    >>> from tfthreads.recommend import recommend
+    >>> from tfthreads.topology import Topology
+    >>> eight = Topology(logical_cpus=8, affinity=tuple(range(8)), physical_cores=8,
+    ...                  sockets=1, numa_nodes=1, smt=False, cpuset=None, quota=None)
+    >>> advice = recommend("latency", topology=eight)
+    >>> [s.describe() for s in candidates(8, advice)][:3]
+    ['intra_op=0, inter_op=0', 'intra_op=8, inter_op=2', 'intra_op=8, inter_op=1']
+    >>> len(candidates(8, advice))
+    13
+    """
+    intra = sorted({1, max_threads} | {2**k for k in range(1, 16) if 2**k < max_threads})
+    inter = sorted({size for size in (1, 2, max_threads) if size <= max_threads})
+    target = advice.settings
 
-def _neighbours(settings: ThreadSettings, max_threads: int) -> list[ThreadSettings]:
-    intra, inter = max(1, settings.intra_op), max(1, settings.inter_op)
-    candidates = {
-        (intra // 2, inter),
-        (intra * 2, inter),
-        (intra - 1, inter),
-        (intra + 1, inter),
-        (intra, inter - 1),
-        (intra, inter + 1),
-    }
-    return [
-        ThreadSettings(intra_op=a, inter_op=b)
-        for a, b in sorted(candidates)
-        if 1 <= a <= max_threads and 1 <= b <= max_threads
-    ]
+    def distance(s: ThreadSettings) -> tuple[float, float]:
+        return (
+            abs(math.log2(s.intra_op) - math.log2(max(1, target.intra_op))),
+            abs(math.log2(s.inter_op) - math.log2(max(1, target.inter_op))),
+        )
+
+    grid = sorted((ThreadSettings(a, b) for a in intra for b in inter), key=distance)
+    return list(dict.fromkeys([ThreadSettings(), target, *grid]))
 
 
 def tune(
     workload: str | WorkloadSpec,
     goal: str = "latency",
     *,
-    budget: int = 12,
+    budget: int = 40,
     options: MeasureOptions | None = None,
+    precision: float = 0.05,
     results: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
 ) -> TuneResult:
-    """Find good thread settings for a workload by measuring from the recommendation.
+    """Find good thread settings for a workload: screen candidates, compare the finalists.
 
     Parameters
     ----------
@@ -133,62 +170,146 @@ def tune(
     goal : {"latency", "throughput"}
         Minimise the median time per step, or maximise items per second.
     budget : int
-        Most settings to measure, the defaults and the recommendation included (2 to 1000).
+        Most measurements in all, each a fresh process (4 to 10000). Screening takes at
+        most half, and leaves the final comparison at least two rounds of up to four
+        settings; with a budget under 10 only the defaults and the recommendation are
+        compared.
     options : tfthreads.options.MeasureOptions, optional
         How to measure each setting; with ``processes=P`` the recommendation is for P
         processes sharing the CPUs, and settings are per process.
+    precision : float
+        Stop the final rounds once every ratio to the defaults is within this fraction.
     results : path-like, optional
-        JSON-lines file for every measurement (resumable, as for a sweep).
+        Results file that receives every measurement as it is made (see
+        :class:`tfthreads.results_file.ResultsFile`); a tune always measures afresh.
     progress : bool, optional
-        As for :func:`tfthreads.sweep.sweep`.
+        Print a line per screening step and final round on stderr.
 
     Returns
     -------
     TuneResult
-        The best settings, the recommendation and every result tried.
+        The best settings, those tied with it, the gain over the defaults with its
+        interval, and every measurement.
+
+    Raises
+    ------
+    SettingError
+        For bad arguments, or user code that cannot run (checked once, up front).
+    WorkerError
+        When every measurement failed.
     """
     spec = parse_workload(workload)
+    GOAL.check("goal", goal)
     BUDGET.check("budget", budget)
     options = MeasureOptions() if options is None else options
     advice = recommend(goal, processes=options.processes, topology=None)
-    max_threads = topology().affinity_cpus
-    tried: dict[ThreadSettings, Result] = {}
+    check_workloads([spec], options)
+    tried: list[Result] = []
+    with _log(results, spec, options) as record:
 
-    check_workloads([spec], options)  # once, not in every sweep below
+        def measured(settings: ThreadSettings, stage: str) -> Result:
+            try:
+                result: Result = measure(spec, settings, options=options)
+            except WorkerError as error:
+                result = Failure(spec, settings, options.processes, error.reason, str(error))
+            tried.append(result)
+            record(result, stage)
+            return result
 
-    def run(candidates: list[ThreadSettings]) -> None:
-        fresh = [c for c in candidates if c not in tried][: budget - len(tried)]
-        if fresh:
-            found = sweep(
-                spec, fresh, options=options, results=results, progress=progress, check=False
-            )
-            tried.update(zip(fresh, found.rows, strict=True))
-
-    default = ThreadSettings()
-    run([default, advice.settings])
-    current = advice.settings
-    while len(tried) < budget:
-        run(_neighbours(current, max_threads))
-        best = min(tried, key=lambda s: _score(tried[s], goal))
-        better = _score(tried[best], goal) < _score(tried[current], goal) - _noise(
-            tried[current], goal
+        # The final comparison needs two rounds of every finalist and the defaults;
+        # screening gets at most half the budget, and never that reserve.
+        reserve = 2 * (FINALISTS + 1)
+        screening = min(budget // 2, max(0, budget - reserve))
+        pool = candidates(topology().affinity_cpus, advice)
+        if screening >= 2:
+            finalists = _screen(pool[:screening], goal, screening, measured, progress)
+        else:
+            finalists = [advice.settings]
+        # The defaults always take part, first: the gain is stated against them.
+        finalists = [ThreadSettings(), *(s for s in finalists if s != ThreadSettings())]
+        rounds = max(2, (budget - len(tried)) // len(finalists))
+        comparison = compare(
+            spec,
+            finalists,
+            goal=goal,
+            options=options,
+            min_rounds=2,
+            max_rounds=rounds,
+            precision=precision,
+            check=False,
+            measure_one=lambda settings: measured(settings, "final"),
+            on_round=_say_round if progress else None,
         )
-        if not better or best == current:
-            break
-        current = best
-    best = min(tried, key=lambda s: _score(tried[s], goal))
-    best_result = tried[best]
-    if isinstance(best_result, Failure):
+    if all(comparison.failed(i) for i in range(len(finalists))):
+        first = next(r for r in tried if isinstance(r, Failure))
         raise WorkerError(
-            f"every measurement of {spec.name!r} failed; first error: {best_result.error}",
-            reason=best_result.reason,
+            f"every measurement of {spec.name!r} failed; first error: {first.error}",
+            reason=first.reason,
         )
-    default_result = tried.get(default)
     return TuneResult(
-        best=best,
+        best=finalists[comparison.best],
         goal=goal,
         recommendation=advice,
-        tried=SweepResult(rows=list(tried.values())),
-        best_measurement=best_result,
-        default_measurement=default_result if isinstance(default_result, Measurement) else None,
+        tried=SweepResult(rows=tried),
+        comparison=comparison,
     )
+
+
+def _screen(
+    pool: list[ThreadSettings],
+    goal: str,
+    budget: int,
+    measured: Callable[[ThreadSettings, str], Result],
+    progress: bool | None,
+) -> list[ThreadSettings]:
+    """Successive halving: measure all, keep the better half, until few remain."""
+    scores: dict[ThreadSettings, list[float]] = {settings: [] for settings in pool}
+    alive, spent, step = list(pool), 0, 0
+    while True:
+        order = alive if step % 2 == 0 else alive[::-1]
+        for settings in order:
+            result = measured(settings, f"screen {step + 1}")
+            spent += 1
+            scores[settings].append(score(result, goal) if isinstance(result, Measurement) else 0.0)
+        ranked = sorted(alive, key=lambda s: _geometric_mean(scores[s]), reverse=True)
+        if progress:
+            _say(
+                f"screening step {step + 1}: {len(alive)} settings, leading {ranked[0].describe()}"
+            )
+        keep = max(FINALISTS, math.ceil(len(alive) / 2))
+        if len(alive) <= FINALISTS or spent + keep > budget:
+            return [s for s in ranked[:FINALISTS] if _geometric_mean(scores[s]) > 0]
+        alive, step = ranked[:keep], step + 1
+
+
+def _geometric_mean(values: list[float]) -> float:
+    if not values or min(values) <= 0:
+        return 0.0
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def _say(line: str) -> None:
+    print(f"tfthreads tune: {line}", file=sys.stderr, flush=True)
+
+
+def _say_round(comparison: Comparison) -> None:
+    _say(f"final round {len(comparison.rounds)}: {len(comparison.settings)} settings")
+
+
+@contextlib.contextmanager
+def _log(
+    results: str | os.PathLike[str] | None, spec: WorkloadSpec, options: MeasureOptions
+) -> Iterator[Callable[[Result, str], None]]:
+    """Yield a function that records each measurement in the results file, if there is one."""
+    if results is None:
+        yield lambda result, stage: None
+        return
+    run = {"command": "tune", "workload": spec.as_dict(), "repeats": options.repeats}
+    # Appended to, never emptied: a tune measures afresh but keeps earlier rows.
+    with ResultsFile.open(results, run=run) as file:
+
+        def record(result: Result, stage: str) -> None:
+            key = result_key(spec, result.settings, options)
+            file.append({**result.as_dict(), "key": key, "stage": stage})
+
+        yield record

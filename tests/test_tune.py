@@ -1,0 +1,101 @@
+"""Tuning: screening by successive halving, then a precise comparison with the defaults."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tfthreads._cli_measure import _tune_report
+from tfthreads.compare import Comparison
+from tfthreads.errors import SettingError
+from tfthreads.options import MeasureOptions
+from tfthreads.recommend import recommend
+from tfthreads.results import Measurement, ProcessResult
+from tfthreads.settings import ThreadSettings
+from tfthreads.sweep import SweepResult
+from tfthreads.tune import TuneResult, tune
+from tfthreads.workloads import parse_workload
+
+DEFAULTS, ONE, TWO = ThreadSettings(), ThreadSettings(1, 1), ThreadSettings(2, 1)
+
+
+def _measured(settings, median):
+    times = (median * 0.95, median, median * 1.05)
+    return Measurement(
+        workload=parse_workload("matmul"),
+        settings=settings,
+        env={},
+        unit="matmul",
+        items_per_step=1.0,
+        flops_per_step=0.0,
+        processes=(ProcessResult(times, times, 3, 2),),
+        configured={},
+        observed_pools={},
+        provenance={},
+    )
+
+
+def _result(medians_by_round, best):
+    settings = (DEFAULTS, ONE, TWO)
+    comparison = Comparison(parse_workload("matmul"), "latency", settings)
+    for medians in medians_by_round:
+        comparison.rounds.append([_measured(s, m) for s, m in zip(settings, medians, strict=True)])
+    rows = [m for row in comparison.rounds for m in row]
+    return TuneResult(best, "latency", recommend("latency"), SweepResult(rows=rows), comparison)
+
+
+def test_the_gain_over_the_defaults_carries_its_interval_and_ties_are_named():
+    found = _result(
+        [(0.020, 0.0101, 0.0050), (0.026, 0.0130, 0.0066), (0.016, 0.0080, 0.0041)], TWO
+    )
+    assert found.speedup.low > 3.5
+    assert found.speedup_over_default == pytest.approx(found.speedup.ratio)
+    assert found.indistinguishable == ()
+    assert found.best_measurement.settings == TWO
+    assert found.default_measurement.settings == DEFAULTS
+    summary = found.as_dict()
+    assert summary["speedup_over_default"]["indistinguishable"] is False
+    json.dumps(summary)
+    report = _tune_report(found)
+    assert "95 % CI" in report
+    assert "TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=1" in report
+    assert "--tensorflow_intra_op_parallelism=2" in report
+    assert "set_intra_op_parallelism_threads(2)" in report
+
+
+def test_a_best_inside_the_noise_of_the_defaults_is_reported_as_a_tie():
+    found = _result([(0.020, 0.019, 0.030), (0.016, 0.018, 0.036), (0.024, 0.022, 0.027)], ONE)
+    assert found.speedup.includes_one
+    assert DEFAULTS in found.indistinguishable
+    report = _tune_report(found)
+    assert "indistinguishable from TensorFlow's defaults" in report
+    assert "keeping the defaults is as good" in report
+
+
+def test_tune_checks_its_arguments_first():
+    with pytest.raises(SettingError, match="budget: got 3; expected a whole number from 4"):
+        tune("matmul", budget=3)
+    with pytest.raises(TypeError, match=r"budget: got 2.5 \(float\)"):
+        tune("matmul", budget=2.5)
+    with pytest.raises(SettingError, match="goal: got 'fast'"):
+        tune("matmul", "fast")
+
+
+@pytest.mark.slow
+def test_tune_screens_then_compares_within_its_budget():
+    options = MeasureOptions(repeats=3, warmup=1)
+    found = tune(parse_workload("matmul", n=64), "latency", budget=12, options=options)
+    stages = [m.settings for m in found.tried.rows]
+    assert len(stages) <= 12
+    assert DEFAULTS in stages
+    assert found.recommendation.settings in stages
+    assert found.comparison.settings[0] == DEFAULTS
+    assert len(found.comparison.rounds) >= 2
+    assert found.best in found.comparison.settings
+    interval = found.speedup
+    if found.best == DEFAULTS:
+        assert interval is None or interval.ratio == pytest.approx(1.0)
+    else:
+        assert interval is not None
+        assert interval.low <= interval.ratio <= interval.high
