@@ -59,6 +59,7 @@ def test_the_gain_over_the_defaults_carries_its_interval_and_ties_are_named():
     json.dumps(summary)
     report = _tune_report(found)
     assert "95 % CI" in report
+    assert "vs defaults (95 % CI)" in report
     assert "TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=1" in report
     assert "--tensorflow_intra_op_parallelism=2" in report
     assert "set_intra_op_parallelism_threads(2)" in report
@@ -71,6 +72,7 @@ def test_a_best_inside_the_noise_of_the_defaults_is_reported_as_a_tie():
     report = _tune_report(found)
     assert "indistinguishable from TensorFlow's defaults" in report
     assert "keeping the defaults is as good" in report
+    assert "TF Serving" not in report  # nothing to apply for a tie
 
 
 def test_tune_checks_its_arguments_first():

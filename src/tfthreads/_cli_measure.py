@@ -148,7 +148,7 @@ def _tune_report(found: Any) -> str:
     if ties:
         lines.append("indistinguishable from it: " + "; ".join(s.describe() for s in ties))
     lines.append(f"(the rules recommended {found.recommendation.settings.describe()})")
-    if best != ThreadSettings():
+    if best != ThreadSettings() and speedup is not None and not speedup.includes_one:
         variables = " ".join(f"{name}={value}" for name, value in best.to_env().items())
         lines += [
             "set it before TensorFlow starts, in one of these ways:",

@@ -27,7 +27,7 @@ from tfthreads.measure import check_workloads, measure
 from tfthreads.options import MeasureOptions
 from tfthreads.results import Failure, Measurement
 from tfthreads.settings import ThreadSettings
-from tfthreads.stats import RatioInterval, percentile, ratio_interval
+from tfthreads.stats import RatioInterval, ratio_interval
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
 __all__ = ["Comparison", "compare", "score"]
@@ -72,6 +72,13 @@ class Comparison:
     settings: tuple[ThreadSettings, ...]
     rounds: list[list[Measurement | Failure]] = field(default_factory=list)
     stopped: str = ""
+
+    def label(self, index: int) -> str:
+        """Name setting ``index`` for a table: ``"defaults"`` or ``"2/1"`` (intra/inter)."""
+        settings = self.settings[index]
+        if settings == ThreadSettings():
+            return "defaults"
+        return f"{settings.intra_op}/{settings.inter_op}"
 
     def failed(self, index: int) -> Failure | None:
         """Return the first failure of setting ``index``, if it failed in any round."""
@@ -122,7 +129,11 @@ class Comparison:
         return "better" if interval.low > 1 else "worse"
 
     def table_rows(self, baseline: int = 0) -> list[dict[str, Any]]:
-        """Return one JSON-ready row per setting: its median score and ratio to ``baseline``."""
+        """Return one JSON-ready row per setting: its typical step and ratio to ``baseline``.
+
+        ``step_ms`` and ``throughput`` are geometric means over the rounds of each
+        round's median step time and throughput.
+        """
         rows = []
         for index, settings in enumerate(self.settings):
             interval = self.interval(index, baseline) if index != baseline else None
@@ -132,8 +143,9 @@ class Comparison:
                     "intra_op": settings.intra_op,
                     "inter_op": settings.inter_op,
                     "rounds": len(measured),
-                    "median_ms": _middle([m.wall.median * 1e3 for m in measured]),
-                    "throughput": _middle([m.throughput for m in measured]),
+                    # Geometric means over rounds: the statistic the ranking uses.
+                    "step_ms": _geometric_mean([m.wall.median * 1e3 for m in measured]) or None,
+                    "throughput": _geometric_mean([m.throughput for m in measured]) or None,
                     "ratio": None if interval is None else interval.ratio,
                     "low": None if interval is None else interval.low,
                     "high": None if interval is None else interval.high,
@@ -144,15 +156,18 @@ class Comparison:
 
     def table(self, baseline: int = 0) -> str:
         """Format :meth:`table_rows` as text: each ratio with its interval, ties named."""
-        header = f"{'setting':>14} {'rounds':>6} {'median ms':>10} {'vs baseline (95 % CI)':>26}  verdict"
+        header = (
+            f"{'intra/inter':>14} {'rounds':>6} {'ms/step':>10} "
+            f"{'vs ' + self.label(baseline) + ' (95 % CI)':>28}  verdict"
+        )
         lines = [header, "-" * len(header)]
         for index, row in enumerate(self.table_rows(baseline)):
             interval = self.interval(index, baseline) if index != baseline else None
             ratio = "-" if interval is None else interval.describe()
-            median = "-" if row["median_ms"] is None else f"{row['median_ms']:.3f}"
+            step = "-" if row["step_ms"] is None else f"{row['step_ms']:.3f}"
             lines.append(
-                f"{self.settings[index].intra_op:>6}/{self.settings[index].inter_op:<7} "
-                f"{row['rounds']:>6} {median:>10} {ratio:>26}  {row['verdict']}"
+                f"{self.settings[index].intra_op:>7}/{self.settings[index].inter_op:<6} "
+                f"{row['rounds']:>6} {step:>10} {ratio:>28}  {row['verdict']}"
             )
         return "\n".join(lines)
 
@@ -172,10 +187,6 @@ class Comparison:
 
 def _geometric_mean(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else 0.0
-
-
-def _middle(values: Sequence[float]) -> float | None:
-    return percentile(values, 50) if values else None
 
 
 def compare(
