@@ -26,8 +26,8 @@ from sphinx.util.docutils import SphinxDirective
 
 from tfthreads import catalog
 from tfthreads.catalog.facts import Cited, Observed, contradiction
-from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used
 from tfthreads.catalog.model import Setting
+from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -44,7 +44,7 @@ _ENV_KEY = "tfthreads_observations_hash"
 
 
 def observations() -> dict[str, dict[str, Any]]:
-    """The probe data of this build (empty for builders that run no probe)."""
+    """Return the probe data of this build (empty for builders that run no probe)."""
     return _OBSERVATIONS
 
 
@@ -104,7 +104,7 @@ def _version() -> str:
     return str(runtime.get("tensorflow_version", "the installed version"))
 
 
-class fact_coverage(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
+class fact_coverage(nodes.General, nodes.Element):
     """Placeholder replaced once every page's entries are known."""
 
 
@@ -125,7 +125,8 @@ def coverage_counts(names: list[str]) -> dict[str, int]:
     counts = {"observed": 0, "cited": 0, "neither": 0}
     for name in names:
         setting = catalog.get(name)
-        for field, kind in coverage(setting).items():
+        for field, backing in coverage(setting).items():
+            kind = backing
             if kind == "observed" and not any(
                 isinstance(f, Observed) and f.probe in _OBSERVATIONS and field in f.fields
                 for f in setting.facts
@@ -139,7 +140,7 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     documented: dict[str, str] = getattr(app.env, "tfthreads_documented", {})
     for node in list(doctree.findall(fact_coverage)):
         scope = node["scope"]
-        names = [n for n, page in documented.items() if scope == "all" or page == scope]
+        names = [n for n, page in documented.items() if scope in ("all", page)]
         counts = coverage_counts(names)
         where = "in the reference" if scope == "all" else "on this page"
         text = (

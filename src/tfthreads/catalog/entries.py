@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tfthreads.catalog.facts import FACT_FIELDS, Cited, Observed
+from tfthreads.catalog.facts import FACT_FIELDS, Cited, Fact, Observed
 from tfthreads.catalog.model import ONLY_COMPAT_V1, Kind, Setting
 
 __all__ = ["build_entries"]
@@ -71,7 +71,7 @@ def _cite(source: str, *fields: str) -> Cited:
 
 
 def _seen(fields: str, probe: str, shows: str, **expect: object) -> Observed:
-    """An observed fact: ``fields`` is space-separated, ``expect`` maps probe keys to values."""
+    """Build an observed fact: ``fields`` is space-separated, ``expect`` maps probe keys to values."""
     return Observed(tuple(fields.split()), probe, tuple(expect.items()), shows)
 
 
@@ -92,7 +92,7 @@ def _with_facts(setting: Setting) -> Setting:
     observed = _OBSERVED.get(setting.name, ())
     seen = {field for fact in observed for field in fact.fields}
     rest = tuple(f for f in FACT_FIELDS if getattr(setting, f) and f not in seen)
-    facts = (*observed, _cite(setting.source, *rest)) if rest else observed
+    facts: tuple[Fact, ...] = (*observed, _cite(setting.source, *rest)) if rest else observed
     return dataclasses.replace(setting, facts=facts)
 
 

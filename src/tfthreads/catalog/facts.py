@@ -56,7 +56,9 @@ class Observed:
     def __post_init__(self) -> None:
         unknown = set(self.fields) - set(FACT_FIELDS)
         if unknown or not self.fields:
-            raise ValueError(f"Observed.fields: got {self.fields!r}; expected some of {FACT_FIELDS}")
+            raise ValueError(
+                f"Observed.fields: got {self.fields!r}; expected some of {FACT_FIELDS}"
+            )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ mask the probe saw, and facts compare against it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -91,7 +92,7 @@ def _forked(case: Callable[[], Any]) -> dict[str, Any]:
 
 
 def _check_failure(stderr: str) -> str:
-    """The ``Check failed: ...`` text of a TensorFlow abort, or ``""``."""
+    """Return the ``Check failed: ...`` text of a TensorFlow abort, or ``""``."""
     for line in stderr.splitlines():
         if "Check failed:" in line:
             return line[line.index("Check failed:") :].strip()
@@ -121,8 +122,8 @@ def _cpu_of(tids: set[int]) -> float:
 def _error_line(error: str) -> str:
     """``"Type: reason"`` of an error text, skipping TensorFlow's generic first lines."""
     kind, _, message = error.partition(": ")
-    for line in message.splitlines():
-        line = line.strip()
+    for raw in message.splitlines():
+        line = raw.strip()
         if line and not line.startswith(("Graph execution error", "Detected at node", "File ")):
             return f"{kind}: {line}"
     return error.strip()
@@ -136,7 +137,7 @@ def _cpus() -> int:
 
 
 def runtime() -> dict[str, Any]:
-    """Default pool sizes, how 0/negative/environment values resolve, and the freeze errors."""
+    """Observe default pool sizes, how 0/negative/environment values resolve, freeze errors."""
     import tensorflow as tf
 
     threading = tf.config.threading
@@ -206,7 +207,7 @@ def runtime() -> dict[str, Any]:
 
 
 def data_pipeline() -> dict[str, Any]:
-    """What tf.data's threading options create and cap, observed per iterator.
+    """Observe what tf.data's threading options create and cap, per iterator.
 
     Private-pool threads keep their creator's name, so they are counted by difference:
     the threads an iterator adds with the option, minus those it adds with
@@ -246,12 +247,12 @@ def data_pipeline() -> dict[str, Any]:
         return _cpu_of(pool) - start
 
     counts = {
-        str(size): _forked(lambda size=size: iterator_threads(size))["value"]
+        str(size): _forked(functools.partial(iterator_threads, size))["value"]
         for size in (None, 0, 1, 3, -1)
     }
     no_pool = counts["-1"]
     split = {
-        str(cap): _forked(lambda cap=cap: intra_pool_cpu(cap))["value"] for cap in (None, 1, 2)
+        str(cap): _forked(functools.partial(intra_pool_cpu, cap))["value"] for cap in (None, 1, 2)
     }
     return {
         "cpus": _cpus(),
@@ -276,7 +277,7 @@ def data_pipeline() -> dict[str, Any]:
 
 
 def sessions() -> dict[str, Any]:
-    """What a tf.compat.v1.Session does with executor types and negative pool sizes."""
+    """Observe what a tf.compat.v1.Session does with executor types and negative sizes."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
@@ -349,7 +350,7 @@ def sessions() -> dict[str, Any]:
 
 
 def onednn() -> dict[str, Any]:
-    """Whether oneDNN is on by default here, and that OpenMP variables size no pool.
+    """Observe whether oneDNN is on by default here, and that OpenMP variables size no pool.
 
     Run with ``OMP_NUM_THREADS=1`` and ``KMP_*`` set (see :data:`PROBES`): variables read
     at import can only be observed in a process started with them.
