@@ -31,6 +31,11 @@ FACT_FIELDS = ("default", "resolution", "read_when", "freezes", "notes")
 _PINNED = re.compile(r"^(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 
 
+def _check_fields(kind: str, fields: tuple[str, ...]) -> None:
+    if not fields or set(fields) - set(FACT_FIELDS):
+        raise ValueError(f"{kind}.fields: got {fields!r}; expected some of {FACT_FIELDS}")
+
+
 @dataclass(frozen=True)
 class Observed:
     """A claim that a probe checks on every documentation build.
@@ -42,8 +47,8 @@ class Observed:
     probe : str
         Name of a probe in :data:`tfthreads.catalog.probes.PROBES`.
     expect : tuple
-        Pairs of probe data keys and the values the claim implies. A string is formatted with
-        the probe's data first, so ``"{cpus}"`` means the CPU count the probe saw.
+        Pairs of probe data keys and the values the claim implies. A string is
+        formatted with the probe's data first, so ``"{cpus}"`` means the CPU count the probe saw.
     shows : str
         MyST sentence saying what was observed, formatted with the probe's data.
     """
@@ -54,11 +59,7 @@ class Observed:
     shows: str
 
     def __post_init__(self) -> None:
-        unknown = set(self.fields) - set(FACT_FIELDS)
-        if unknown or not self.fields:
-            raise ValueError(
-                f"Observed.fields: got {self.fields!r}; expected some of {FACT_FIELDS}"
-            )
+        _check_fields("Observed", self.fields)
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,7 @@ class Cited:
                 f"Cited.ref: got {self.ref!r} for {self.path}; expected a release tag "
                 "such as 'v2.21.0' or a 40-character commit hash"
             )
-        unknown = set(self.fields) - set(FACT_FIELDS)
-        if unknown or not self.fields:
-            raise ValueError(f"Cited.fields: got {self.fields!r}; expected some of {FACT_FIELDS}")
+        _check_fields("Cited", self.fields)
 
     @property
     def url(self) -> str:
