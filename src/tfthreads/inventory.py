@@ -229,7 +229,9 @@ def count_pools(new_threads: Mapping[str, int]) -> dict[str, int]:
     """Count the pool threads among threads that appeared when the runtime started.
 
     Inter-op threads are counted by name (``tf_Compute``); intra-op threads keep their
-    creator's name, so they are the unnamed threads that appeared.
+    creator's name, so they are the unnamed threads that appeared. Count before any
+    ``tf.data`` iterator exists: every iterator's private pool (one per CPU by default)
+    is unnamed too and would be counted as intra-op.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Sweep a grid of thread settings, one fresh process per setting, and keep every result.
 
-Each result is appended to a results file (:mod:`tfthreads.results_file`) the moment it
+Each result is appended to a results file (``tfthreads.results_file``) the moment it
 exists, so a crash, a kill or Ctrl-C loses at most the setting that was running, and a
 later call with the same file resumes where the last one stopped. A result is reused only
 when everything that shapes it is the same (its key: the workload and its content, the
@@ -200,7 +200,7 @@ def sweep(
         How to measure each setting, as for :func:`tfthreads.measure.measure`.
     results : path-like, optional
         Results file that receives each result as soon as it is known (see
-        :class:`tfthreads.results_file.ResultsFile`: only a new path or a results file
+        ``tfthreads.results_file.ResultsFile``: only a new path or a results file
         is accepted, and one run at a time may write it).
     resume : bool
         Reuse the measured results already in ``results`` whose key matches

@@ -7,6 +7,9 @@ module per job:
 ``layout``
     Labels of the setting sections, links to them, and the check that each catalog
     entry is documented on exactly one page.
+``facts``
+    Running the catalog's probes, failing on a contradicted claim, and the
+    ``fact-coverage`` counts.
 ``setting_facts``
     The ``setting-facts`` directive: one part of a catalog entry as a field list.
 ``crosswalk``
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["setup"]
 
-_MODULES = ("layout", "setting_facts", "crosswalk", "checked_against", "gallery_support")
+_MODULES = ("layout", "facts", "setting_facts", "crosswalk", "checked_against", "gallery_support")
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

@@ -20,8 +20,10 @@ from sphinx.util.docutils import SphinxDirective
 
 from tfthreads import catalog
 from tfthreads.catalog import ONLY_COMPAT_V1, Kind, Setting
+from tfthreads.catalog.facts import FACT_FIELDS
 from tfthreads.errors import SettingError
 from tfthreads_docs.evidence import gallery_examples_citing, gallery_folders
+from tfthreads_docs.facts import fact_lines
 from tfthreads_docs.layout import note_documented, setting_label, setting_reference
 from tfthreads_docs.markup import note_catalog_dependency, render_inline
 
@@ -129,6 +131,11 @@ class SettingFacts(SphinxDirective):
             field_node += nodes.field_name(FIELD_NAMES[attribute], FIELD_NAMES[attribute])
             field_body = nodes.field_body()
             field_body += nodes.paragraph("", "", *body)
+            if attribute in FACT_FIELDS:
+                # What backs the claim, right under it: an observation or a citation.
+                for kind, text in fact_lines(setting, attribute):
+                    line = render_inline(self, text)
+                    field_body += nodes.paragraph("", "", *line, classes=["fact", f"fact-{kind}"])
             field_node += field_body
             field_list += field_node
         if not field_list.children:

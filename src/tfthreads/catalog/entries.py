@@ -4,8 +4,13 @@ Facts marked with a version were checked against that version: proto numbers and
 against the descriptors of TensorFlow 2.21.0, Python-level behaviour by reading the
 installed 2.21.0 wheel and by running small scripts in a subprocess, and the Serving
 flags by reading TF Serving 2.20.0 (the newest tag available). C++ files that could not
-be read at a release tag are cited as "TF master"; for those, the behaviour described
-was either run on 2.21.0 or is stated with less detail.
+be read at a release tag are cited at the commit that was read (never a branch).
+
+Each entry's ``facts`` back its prose: an :class:`~tfthreads.catalog.facts.Observed`
+fact names a probe of :mod:`tfthreads.catalog.probes` that the documentation build runs
+and the values the claim implies (a contradiction fails the build); a
+:class:`~tfthreads.catalog.facts.Cited` fact names the pinned source file, for what a CPU
+machine cannot show.
 
 Which ``ConfigProto.Experimental`` fields are listed: those that change which thread
 runs a kernel or how pool threads wait (``executor_type``, ``use_numa_affinity``,
@@ -16,6 +21,9 @@ which change what is compiled or communicated, not how CPU pools schedule work.
 
 from __future__ import annotations
 
+import dataclasses
+
+from tfthreads.catalog.facts import FACT_FIELDS, Cited, Fact, Observed
 from tfthreads.catalog.model import ONLY_COMPAT_V1, Kind, Setting
 
 __all__ = ["build_entries"]
@@ -25,14 +33,50 @@ _CONTEXT = "tensorflow/python/eager/context.py (v2.21.0)"
 _CONFIG_PY = "tensorflow/python/framework/config.py (v2.21.0)"
 _DATA_OPTIONS = "tensorflow/python/data/ops/options.py (v2.21.0)"
 _SERVING = "tensorflow_serving/model_servers/server.cc (TF Serving 2.20.0)"
+#: The tensorflow/serving commit the Serving flags were read at.
+_SERVING_COMMIT = "9d981c5c2708d23c5407c7c1e30309e6f9798874"
 
 
-def _master(path: str) -> str:
-    return f"{path} (TF master; not read at a release tag)"
+#: Commits at which C++ files were read (the content at that commit, not a branch).
+_COMMITS = {
+    "tensorflow/core/common_runtime/local_device.cc": "0116762459d932c2afb979b14ebade335c8c511f",
+    "tensorflow/core/common_runtime/process_util.cc": "010f3edcdc25a44755a4fc439a31be2282e9e9db",
+    "tensorflow/core/util/port.cc": "08df8c40b4376ed012fa3ba03ff3e3068d8d2a94",
+    "tensorflow/core/common_runtime/direct_session.cc": "4a4eb47e61d57132b20e3c0ca31c2ba12d115de4",
+    "tensorflow/core/common_runtime/threadpool_device_factory.cc": (
+        "4be680765af82d191b38717dd721ad6602a38069"
+    ),
+    "tensorflow/core/common_runtime/executor_factory.cc": (
+        "8f12443ea4f1ab7bed536acb62306ea5a4c2b312"
+    ),
+    "tensorflow/core/common_runtime/gpu/gpu_device.cc": "637eae5b82bba256600fe421c8dc8c019e18162c",
+    "tensorflow/core/data/root_dataset.cc": "f4cfddcecaef866f0968424577fd7fbf431d0113",
+}
+
+
+def _pinned(path: str) -> str:
+    return f"{path} (commit {_COMMITS[path][:12]})"
+
+
+def _cite(source: str, *fields: str) -> Cited:
+    """Cite an entry's ``source`` for ``fields`` (all fact fields when none are named)."""
+    path, _, version = source.partition(" (")
+    if path in _COMMITS:
+        ref = _COMMITS[path]
+    elif version.startswith("v"):
+        ref = version.rstrip(")")
+    else:  # TF Serving, read at its 2.20.0 tag
+        return Cited(fields or FACT_FIELDS, path, _SERVING_COMMIT, "tensorflow/serving")
+    return Cited(fields or FACT_FIELDS, path, ref)
+
+
+def _seen(fields: str, probe: str, shows: str, **expect: object) -> Observed:
+    """Build an observed fact: ``fields`` is space-separated, ``expect`` maps probe keys to values."""
+    return Observed(tuple(fields.split()), probe, tuple(expect.items()), shows)
 
 
 def build_entries() -> tuple[Setting, ...]:
-    """Build the catalog entries.
+    """Build the catalog entries, each with the facts that back its prose.
 
     Returns
     -------
@@ -40,6 +84,19 @@ def build_entries() -> tuple[Setting, ...]:
         Every entry, grouped by subject (pools, sessions, placement, experimental,
         environment, ``tf.data``, TF Serving).
     """
+    return tuple(_with_facts(setting) for setting in _entries())
+
+
+def _with_facts(setting: Setting) -> Setting:
+    """Attach the entry's observed facts, and cite its source for the fields left over."""
+    observed = _OBSERVED.get(setting.name, ())
+    seen = {field for fact in observed for field in fact.fields}
+    rest = tuple(f for f in FACT_FIELDS if getattr(setting, f) and f not in seen)
+    facts: tuple[Fact, ...] = (*observed, _cite(setting.source, *rest)) if rest else observed
+    return dataclasses.replace(setting, facts=facts)
+
+
+def _entries() -> tuple[Setting, ...]:
     proto, env, data, flag = (
         Kind.PROTO_FIELD,
         Kind.ENV_VAR,
@@ -92,7 +149,7 @@ def build_entries() -> tuple[Setting, ...]:
                 "TF_OVERRIDE_GLOBAL_THREADPOOL",
                 "--tensorflow_intra_op_parallelism",
             ),
-            source=_master("tensorflow/core/common_runtime/local_device.cc"),
+            source=_pinned("tensorflow/core/common_runtime/local_device.cc"),
             message=cp,
             field_number=2,
             notes=(
@@ -109,9 +166,11 @@ def build_entries() -> tuple[Setting, ...]:
             default="0 (TensorFlow picks)",
             resolution=(
                 f"The value if > 0; if 0, TF_NUM_INTEROP_THREADS if > 0; otherwise {cpus} "
-                "(not 2). Negative: in eager mode the default size is used (run on 2.21.0); "
-                "in a tf.compat.v1.Session it asks to run a step in the caller's thread, "
-                "which only happens when the step has a single executor."
+                "(not 2). Negative: in eager mode the default size is used; in a "
+                "tf.compat.v1.Session it asks to run a step in the caller's thread, which "
+                "only happens when the step has a single executor; in a "
+                "`tf.distribute.Server` the compute pool gets the value as is and the "
+                "process aborts with `Check failed: num_threads >= 1`."
             ),
             read_when=at_init,
             freezes=(
@@ -127,7 +186,7 @@ def build_entries() -> tuple[Setting, ...]:
                 "ConfigProto.session_inter_op_thread_pool",
                 "--tensorflow_inter_op_parallelism",
             ),
-            source=_master("tensorflow/core/common_runtime/process_util.cc"),
+            source=_pinned("tensorflow/core/common_runtime/process_util.cc"),
             message=cp,
             field_number=5,
             notes=(
@@ -151,7 +210,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=(inter, "ConfigProto.session_inter_op_thread_pool"),
-            source=_master("tensorflow/core/common_runtime/direct_session.cc"),
+            source=_pinned("tensorflow/core/common_runtime/direct_session.cc"),
             message=cp,
             field_number=9,
             deprecated=True,
@@ -179,7 +238,7 @@ def build_entries() -> tuple[Setting, ...]:
                 "ThreadPoolOptionProto.global_name",
                 "RunOptions.inter_op_thread_pool",
             ),
-            source=_master("tensorflow/core/common_runtime/direct_session.cc"),
+            source=_pinned("tensorflow/core/common_runtime/direct_session.cc"),
             message=cp,
             field_number=12,
             notes="It bounds how many ops run at once, not how many threads one op uses.",
@@ -199,7 +258,7 @@ def build_entries() -> tuple[Setting, ...]:
                 "ConfigProto.session_inter_op_thread_pool",
                 "ThreadPoolOptionProto.global_name",
             ),
-            source=_master("tensorflow/core/common_runtime/direct_session.cc"),
+            source=_pinned("tensorflow/core/common_runtime/direct_session.cc"),
             message=tpo,
             field_number=1,
         ),
@@ -221,7 +280,7 @@ def build_entries() -> tuple[Setting, ...]:
                 "ConfigProto.session_inter_op_thread_pool",
                 "ThreadPoolOptionProto.num_threads",
             ),
-            source=_master("tensorflow/core/common_runtime/direct_session.cc"),
+            source=_pinned("tensorflow/core/common_runtime/direct_session.cc"),
             message=tpo,
             field_number=2,
             notes=(
@@ -246,7 +305,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="Never; each run call can choose again.",
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.session_inter_op_thread_pool", inter),
-            source=_master("tensorflow/core/common_runtime/direct_session.cc"),
+            source=_pinned("tensorflow/core/common_runtime/direct_session.cc"),
             message=ro,
             field_number=3,
         ),
@@ -420,7 +479,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="At start-up, like the intra-op pool.",
             tf2_path=ONLY_COMPAT_V1,
             related=(intra, "ConfigProto.device_count"),
-            source=_master("tensorflow/core/common_runtime/threadpool_device_factory.cc"),
+            source=_pinned("tensorflow/core/common_runtime/threadpool_device_factory.cc"),
             message=exp,
             field_number=5,
             notes=(
@@ -440,7 +499,7 @@ def build_entries() -> tuple[Setting, ...]:
             "pool keeps the setting of whoever created it.",
             tf2_path=ONLY_COMPAT_V1,
             related=(intra, "KMP_BLOCKTIME"),
-            source=_master("tensorflow/core/common_runtime/local_device.cc"),
+            source=_pinned("tensorflow/core/common_runtime/local_device.cc"),
             message=exp,
             field_number=9,
         ),
@@ -451,8 +510,10 @@ def build_entries() -> tuple[Setting, ...]:
             type="string",
             default='"" (the default executor)',
             resolution=(
-                '"" or "DEFAULT": the standard executor; "SINGLE_THREADED_EXECUTOR": ops run '
-                "one after another on the calling thread. Unknown names fail with "
+                '"" or "DEFAULT": the standard executor; "SINGLE_THREADED_EXECUTOR": the '
+                "step's ops run one after another on the calling thread, none on the "
+                "inter-op pool, but each kernel still splits its work over the intra-op "
+                "pool. Unknown names fail with "
                 "`NotFoundError: No executor factory registered for the given executor "
                 "type: ...` (run on 2.21.0)."
             ),
@@ -460,7 +521,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=(inter, "ConfigProto.Experimental.use_tfrt"),
-            source=_master("tensorflow/core/common_runtime/executor_factory.cc"),
+            source=_pinned("tensorflow/core/common_runtime/executor_factory.cc"),
             message=exp,
             field_number=3,
         ),
@@ -495,7 +556,11 @@ def build_entries() -> tuple[Setting, ...]:
             resolution="False: the eager executor's default streaming behaviour.",
             read_when="When the eager context is created.",
             freezes="At start-up of the eager context.",
-            tf2_path=ONLY_COMPAT_V1,
+            tf2_path=(
+                "No public TF2 setter: pass a ConfigProto with it to "
+                "`tf.compat.v1.enable_eager_execution(config=...)` before the eager context "
+                "starts."
+            ),
             related=(inter,),
             source=_PROTO,
             message=exp,
@@ -517,7 +582,7 @@ def build_entries() -> tuple[Setting, ...]:
             "stay for the life of the process.",
             tf2_path=ONLY_COMPAT_V1,
             related=("RunOptions.Experimental.run_handler_pool_options", inter),
-            source=_master("tensorflow/core/common_runtime/direct_session.cc"),
+            source=_pinned("tensorflow/core/common_runtime/direct_session.cc"),
             message=roe,
             field_number=2,
             notes=(
@@ -557,7 +622,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="After the first read; later changes are ignored without any message.",
             tf2_path="`tf.config.threading.set_intra_op_parallelism_threads(n)`",
             related=(intra, "TF_NUM_INTEROP_THREADS"),
-            source=_master("tensorflow/core/common_runtime/local_device.cc"),
+            source=_pinned("tensorflow/core/common_runtime/local_device.cc"),
             notes="The config value wins over it (run on 2.21.0).",
         ),
         Setting(
@@ -576,7 +641,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="After the pool exists; later changes are ignored without any message.",
             tf2_path="`tf.config.threading.set_inter_op_parallelism_threads(n)`",
             related=(inter, "TF_NUM_INTRAOP_THREADS"),
-            source=_master("tensorflow/core/common_runtime/process_util.cc"),
+            source=_pinned("tensorflow/core/common_runtime/process_util.cc"),
         ),
         Setting(
             name="TF_OVERRIDE_GLOBAL_THREADPOOL",
@@ -592,15 +657,16 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="At start-up.",
             tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=(intra, "ConfigProto.device_count"),
-            source=_master("tensorflow/core/common_runtime/local_device.cc"),
+            source=_pinned("tensorflow/core/common_runtime/local_device.cc"),
         ),
         Setting(
             name="TF_ENABLE_ONEDNN_OPTS",
             kind=env,
             summary="Turns TensorFlow's oneDNN-optimized CPU kernels on or off.",
             type="boolean (true/false/1/0)",
-            default="unset (on only for x86 CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or "
-            "AMX, and Arm Neoverse V1)",
+            default="unset: on Linux, on for x86 CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI "
+            "or AMX (TILE, INT8 or BF16) and for Arm Neoverse V1, off otherwise; on for "
+            "Windows on x86; off on other systems and in builds without oneDNN",
             resolution=(
                 "1: on, and TensorFlow logs 'oneDNN custom operations are on' at import; "
                 "0: off. On a 2.21.0 wheel on a CPU without those features it was off by "
@@ -610,7 +676,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="At import; set it before importing TensorFlow.",
             tf2_path="No TF2 API; set the variable before importing TensorFlow.",
             related=("OMP_NUM_THREADS", intra),
-            source=_master("tensorflow/core/util/port.cc"),
+            source=_pinned("tensorflow/core/util/port.cc"),
             notes="In the pip wheel oneDNN runs on the intra-op pool, so intra-op settings "
             "size it; it does not start an OpenMP pool.",
         ),
@@ -629,7 +695,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="Not applicable to the stock wheel.",
             tf2_path="No TF2 API; use `tf.config.threading` instead.",
             related=("TF_ENABLE_ONEDNN_OPTS", "KMP_BLOCKTIME", "KMP_AFFINITY", intra),
-            source=_master("tensorflow/core/common_runtime/process_util.cc"),
+            source=_pinned("tensorflow/core/common_runtime/process_util.cc"),
             effective_in_stock_wheel=False,
             notes="A common tuning-guide myth: guides written for Intel's OpenMP builds "
             "do not apply to the pip wheel.",
@@ -683,7 +749,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="At start-up.",
             tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_COUNT", inter),
-            source=_master("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
+            source=_pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
             notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
         ),
         Setting(
@@ -697,7 +763,7 @@ def build_entries() -> tuple[Setting, ...]:
             freezes="At start-up.",
             tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_MODE",),
-            source=_master("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
+            source=_pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
             notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
         ),
         # -------------------------------------------------------------- tf.data
@@ -706,19 +772,20 @@ def build_entries() -> tuple[Setting, ...]:
             kind=data,
             summary="Gives a tf.data pipeline its own thread pool of this size.",
             type="integer",
-            default="None (share the inter-op pool)",
+            default="None (a private pool of one thread per schedulable CPU for every iterator)",
             resolution=(
-                "None: no private pool. 0: a private pool with one thread per schedulable "
-                "CPU. Negative: accepted and treated as unset (a pipeline ran normally on "
-                "2.21.0). A non-integer raises TypeError."
+                "None or 0: each iterator gets a private pool with one thread per "
+                "schedulable CPU; n > 0: a private pool of n threads. Negative: no private "
+                "pool, so the pipeline runs on the runner of the op that iterates it (the "
+                "inter-op pool). A non-integer raises TypeError."
             ),
             read_when="When the dataset is iterated (an iterator is created).",
             freezes="Per iterator; apply new options with dataset.with_options(...).",
             tf2_path="`options.threading.private_threadpool_size = n`",
+            # Not the inter-op pool: by default the private pool is a pool of its own.
             related=(
                 "tf.data.Options.threading.max_intra_op_parallelism",
                 "tf.data.Options.autotune.cpu_budget",
-                inter,
             ),
             source=_DATA_OPTIONS,
         ),
@@ -727,12 +794,21 @@ def build_entries() -> tuple[Setting, ...]:
             kind=data,
             summary="Caps how many threads one op inside a tf.data function may use.",
             type="integer",
-            default="None (TensorFlow decides)",
-            resolution="None leaves TensorFlow's choice in place; a value caps per-op sharding.",
+            default="None (1: ops inside dataset functions do not split their work)",
+            resolution=(
+                "None or 1: an op inside a dataset function runs on the one thread that "
+                "calls it; n > 1 lets it split over up to n threads of the intra-op pool. "
+                "oneDNN kernels (`TF_ENABLE_ONEDNN_OPTS`) split on their own terms, "
+                "whatever the option says."
+            ),
             read_when="When the dataset is iterated (an iterator is created).",
             freezes="Per iterator; apply new options with dataset.with_options(...).",
             tf2_path="`options.threading.max_intra_op_parallelism = n`",
-            related=("tf.data.Options.threading.private_threadpool_size", intra),
+            related=(
+                "tf.data.Options.threading.private_threadpool_size",
+                intra,
+                "TF_ENABLE_ONEDNN_OPTS",
+            ),
             source=_DATA_OPTIONS,
             notes="It limits work inside one op, not how many elements are processed in "
             "parallel (that is num_parallel_calls).",
@@ -821,3 +897,175 @@ def build_entries() -> tuple[Setting, ...]:
             notes="Its help text says it is ignored when --platform_config_file is given.",
         ),
     )
+
+
+_INTRA_LATE = "RuntimeError: Intra op parallelism cannot be modified after initialization."
+_INTER_LATE = "RuntimeError: Inter op parallelism cannot be modified after initialization."
+_CHECK = "Check failed: num_threads >= 1 (-1 vs. 1)"
+_OPENMP_UNUSED = _seen(
+    "default resolution read_when freezes notes",
+    "onednn",
+    "a process started with `OMP_NUM_THREADS=1`, `KMP_BLOCKTIME=0` and `KMP_AFFINITY` set "
+    "still got an intra-op pool of {omp_1_intra_op} and an inter-op pool of "
+    "{omp_1_inter_op} threads ({cpus} CPUs)",
+    omp_1_intra_op="{cpus}",
+    omp_1_inter_op="{cpus}",
+)
+
+#: Observed facts by entry name. Every fact field these do not name is cited from the
+#: entry's ``source`` by :func:`_with_facts`.
+_OBSERVED: dict[str, tuple[Observed, ...]] = {
+    "ConfigProto.intra_op_parallelism_threads": (
+        _seen(
+            "default resolution",
+            "runtime",
+            "with nothing set the intra-op pool had {default_intra_op} threads; with "
+            "`TF_NUM_INTRAOP_THREADS=3`, {env_intra_op_3}; with the setter at 1 and the "
+            "variable at 3, {config_1_over_env_3}; with -1 the process died with signal 6 "
+            "and `{intra_op_negative_check}`",
+            default_intra_op="{cpus}",
+            env_intra_op_3=3,
+            config_1_over_env_3=1,
+            intra_op_negative_exit=-6,
+            intra_op_negative_check=_CHECK,
+        ),
+        _seen(
+            "freezes read_when",
+            "runtime",
+            "the setter called after the first op raised `{late_intra_op_error}`, "
+            "also when asked for 0",
+            late_intra_op_error=_INTRA_LATE,
+            late_intra_op_zero_error=_INTRA_LATE,
+        ),
+        _seen(
+            "notes",
+            "runtime",
+            "with nothing set, `get_intra_op_parallelism_threads()` returned "
+            "{unset_getter} while the pool had {default_intra_op} threads",
+            unset_getter=0,
+        ),
+    ),
+    "ConfigProto.inter_op_parallelism_threads": (
+        _seen(
+            "default resolution notes",
+            "runtime",
+            "with nothing set the inter-op pool had {default_inter_op} `tf_Compute` threads "
+            "and the intra-op pool {default_intra_op}; with `TF_NUM_INTEROP_THREADS=3`, "
+            "{env_inter_op_3}; with the TF2 setter at -1, {inter_op_negative_eager}",
+            default_inter_op="{cpus}",
+            default_intra_op="{cpus}",
+            env_inter_op_3=3,
+            inter_op_negative_eager="{cpus}",
+        ),
+        _seen(
+            "resolution",
+            "sessions",
+            "a `tf.compat.v1.Session` with -1 ran its steps (exit {session_inter_op_negative_exit}); "
+            "a `tf.distribute.Server` with -1 died with signal 6 and "
+            "`{server_inter_op_negative_check}`",
+            session_inter_op_negative_exit=0,
+            server_inter_op_negative_exit=-6,
+            server_inter_op_negative_check=_CHECK,
+        ),
+        _seen(
+            "freezes read_when",
+            "runtime",
+            "the setter called after the first op raised `{late_inter_op_error}`",
+            late_inter_op_error=_INTER_LATE,
+        ),
+    ),
+    "RunOptions.inter_op_thread_pool": (
+        _seen(
+            "resolution",
+            "sessions",
+            "a step run with index 3 and no session pools failed with "
+            "`{pool_index_past_end_error}`",
+            pool_index_past_end_error="InvalidArgumentError: Invalid inter_op_thread_pool: 3",
+        ),
+    ),
+    "ConfigProto.Experimental.executor_type": (
+        _seen(
+            "resolution",
+            "sessions",
+            "with `SINGLE_THREADED_EXECUTOR` a matmul step kept the inter-op pool idle "
+            "({single_threaded_inter_op_idle}) and split over the intra-op pool "
+            "({single_threaded_ops_split}); an unknown name failed with "
+            "`{unknown_executor_error}`",
+            single_threaded_ops_split=True,
+            single_threaded_inter_op_idle=True,
+            unknown_executor_error=(
+                "NotFoundError: No executor factory registered for the given executor "
+                "type: NO_SUCH_EXECUTOR"
+            ),
+        ),
+    ),
+    "TF_NUM_INTRAOP_THREADS": (
+        _seen(
+            "resolution read_when",
+            "runtime",
+            "set in `os.environ` after `import tensorflow`, 3 gave an intra-op pool of "
+            "{env_intra_op_3} threads and -1 killed the process with signal 6 and "
+            "`{env_intra_op_negative_check}`",
+            env_intra_op_3=3,
+            env_intra_op_negative_exit=-6,
+            env_intra_op_negative_check=_CHECK,
+        ),
+        _seen(
+            "notes",
+            "runtime",
+            "with the variable at 3 and the setter at 1 the pool had {config_1_over_env_3} thread",
+            config_1_over_env_3=1,
+        ),
+    ),
+    "TF_NUM_INTEROP_THREADS": (
+        _seen(
+            "resolution read_when",
+            "runtime",
+            "set in `os.environ` after `import tensorflow`, 3 gave {env_inter_op_3} "
+            "`tf_Compute` threads and -1 gave {env_inter_op_negative} ({cpus} CPUs)",
+            env_inter_op_3=3,
+            env_inter_op_negative="{cpus}",
+        ),
+    ),
+    "TF_ENABLE_ONEDNN_OPTS": (
+        _seen(
+            "default",
+            "onednn",
+            "unset, oneDNN was on: {onednn_on_by_default}; this CPU has one of the "
+            "features the Linux check tests: {cpu_has_onednn_feature}",
+            onednn_on_by_default="{cpu_has_onednn_feature}",
+        ),
+    ),
+    "OMP_NUM_THREADS": (_OPENMP_UNUSED,),
+    "KMP_BLOCKTIME": (_OPENMP_UNUSED,),
+    "KMP_AFFINITY": (_OPENMP_UNUSED,),
+    "tf.data.Options.threading.private_threadpool_size": (
+        _seen(
+            "default resolution",
+            "data_pipeline",
+            "an iterator's private pool had {private_pool_default} threads with the "
+            "default options (`{options_default_private_threadpool_size}`), "
+            "{private_pool_0} with 0, {private_pool_1} with 1 and {private_pool_3} with 3; "
+            "with -1 the iterator added {iterator_threads_negative} threads, none of a pool",
+            private_pool_default="{cpus}",
+            private_pool_0="{cpus}",
+            private_pool_1=1,
+            private_pool_3=3,
+            options_default_private_threadpool_size="None",
+        ),
+    ),
+    "tf.data.Options.threading.max_intra_op_parallelism": (
+        _seen(
+            "default resolution",
+            "data_pipeline",
+            "with oneDNN off, a matmul in a dataset function split over the intra-op pool: "
+            "{ops_split_default} with the default "
+            "(`{options_default_max_intra_op_parallelism}`), {ops_split_cap_1} with 1, "
+            "{ops_split_cap_2} with 2",
+            options_default_max_intra_op_parallelism="None",
+            ops_split_default=False,
+            ops_split_cap_1=False,
+            ops_split_cap_2=True,
+        ),
+    ),
+}

@@ -1,6 +1,6 @@
 """What a catalog entry is: its :class:`Kind`, the :class:`Setting` and ``ONLY_COMPAT_V1``.
 
-This module imports nothing from the rest of the catalog, so the entries and the queries
+This module imports only :mod:`tfthreads.catalog.facts`, so the entries and the queries
 can both import it at the top level.
 """
 
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+
+from tfthreads.catalog.facts import Fact
 
 __all__ = ["ONLY_COMPAT_V1", "Kind", "Setting"]
 
@@ -72,6 +74,9 @@ class Setting:
     effective_in_stock_wheel : bool
         Whether it changes threading in the stock ``pip install tensorflow`` build;
         ``False`` for OpenMP variables that only OpenMP (``--config=mkl``) builds use.
+    facts : tuple of tfthreads.catalog.facts.Observed or tfthreads.catalog.facts.Cited
+        What backs the claims of the prose fields: every non-empty field of
+        ``FACT_FIELDS`` is named by at least one fact.
     """
 
     name: str
@@ -90,6 +95,7 @@ class Setting:
     deprecated: bool = False
     notes: str = ""
     effective_in_stock_wheel: bool = True
+    facts: tuple[Fact, ...] = ()
 
     @property
     def field(self) -> str:

@@ -1,0 +1,161 @@
+"""Observed facts on the site: run the catalog's probes, check the claims, count coverage.
+
+At ``builder-inited`` of an HTML build, :func:`tfthreads.catalog.observe.observe` runs
+the probes the catalog names (in child processes, two at a time, cached under
+``_build/probe-cache`` by machine fingerprint and probe source; TensorFlow never enters
+this process). Every contradicted claim is a warning naming entry, claim and observation,
+so ``-W`` fails the build. Other builders (doctest, linkcheck) run no probe and show the
+facts as not observed in that build.
+
+:func:`fact_lines` gives the "Observed on ..." and "Cited: ..." lines that
+``setting-facts`` puts under each field, and the ``fact-coverage`` directive counts, for
+the page's entries or the whole catalog, how many facts were observed and how many cited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from tfthreads import catalog
+from tfthreads.catalog.facts import Cited, Observed, contradiction
+from tfthreads.catalog.model import Setting
+from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+    from sphinx.util.typing import ExtensionMetadata
+
+__all__ = ["FactCoverage", "fact_lines", "observations", "setup"]
+
+logger = logging.getLogger(__name__)
+
+#: Probe data of this build, by probe name; empty when no probe ran.
+_OBSERVATIONS: dict[str, dict[str, Any]] = {}
+_ENV_KEY = "tfthreads_observations_hash"
+
+
+def observations() -> dict[str, dict[str, Any]]:
+    """Return the probe data of this build (empty for builders that run no probe)."""
+    return _OBSERVATIONS
+
+
+def _run_probes(app: Sphinx) -> None:
+    """``builder-inited``: observe, then warn once per contradicted claim."""
+    _OBSERVATIONS.clear()
+    if app.builder.format != "html":
+        return
+    cache = Path(app.outdir).parent / "probe-cache"
+    _OBSERVATIONS.update(observe(probes_used(catalog.CATALOG), cache_dir=cache))
+    for problem in contradictions(catalog.CATALOG, _OBSERVATIONS):
+        logger.warning(problem, type="tfthreads", subtype="contradiction")
+
+
+def _outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Re-read every page when the observations differ from those the pages show."""
+    digest = hashlib.sha256(json.dumps(_OBSERVATIONS, sort_keys=True).encode()).hexdigest()
+    if getattr(env, _ENV_KEY, None) == digest:
+        return []
+    setattr(env, _ENV_KEY, digest)
+    return sorted(env.found_docs - added - changed - removed)
+
+
+def fact_lines(setting: Setting, field: str) -> list[tuple[str, str]]:
+    """Return ``(kind, MyST text)`` for each fact backing ``field`` of ``setting``.
+
+    ``kind`` is ``"observed"``, ``"unobserved"`` (a probe that did not run in this build)
+    or ``"cited"``; a contradicted observation is shown as what was seen.
+    """
+    lines = []
+    for fact in setting.facts:
+        if field not in fact.fields:
+            continue
+        if fact.fields[0] != field:
+            continue  # a fact backing several fields is shown once, under the first
+        if isinstance(fact, Observed):
+            data = _OBSERVATIONS.get(fact.probe)
+            if data is None:
+                lines.append(("unobserved", "Checked by a probe when the HTML site is built."))
+                continue
+            where = (
+                f"Observed on TensorFlow {data.get('tensorflow_version', _version())}, "
+                f"the machine that built this page ({data['cpus']} CPUs)"
+            )
+            broken = contradiction(setting.name, field, "", fact, data)
+            mark = " (contradicts the claim above)" if broken else ""
+            lines.append(("observed", f"{where}: {fact.shows.format(**data)}{mark}."))
+        elif isinstance(fact, Cited):
+            lines.append(("cited", f"Cited: [`{fact.path}` at {fact.short_ref}]({fact.url})."))
+    return lines
+
+
+def _version() -> str:
+    runtime = _OBSERVATIONS.get("runtime", {})
+    return str(runtime.get("tensorflow_version", "the installed version"))
+
+
+class fact_coverage(nodes.General, nodes.Element):
+    """Placeholder replaced once every page's entries are known."""
+
+
+class FactCoverage(SphinxDirective):
+    """``fact-coverage``: observed/cited counts for this page's entries or ``:all:``."""
+
+    has_content = False
+    option_spec: ClassVar[dict[str, Any]] = {"all": directives.flag}
+
+    def run(self) -> list[nodes.Node]:
+        """Return the placeholder."""
+        node = fact_coverage(scope="all" if "all" in self.options else self.env.docname)
+        return [node]
+
+
+def coverage_counts(names: list[str]) -> dict[str, int]:
+    """Count the fact fields of the named entries by how they are backed in this build."""
+    counts = {"observed": 0, "cited": 0, "neither": 0}
+    for name in names:
+        setting = catalog.get(name)
+        for field, backing in coverage(setting).items():
+            kind = backing
+            if kind == "observed" and not any(
+                isinstance(f, Observed) and f.probe in _OBSERVATIONS and field in f.fields
+                for f in setting.facts
+            ):
+                kind = "cited" if any(field in f.fields for f in setting.facts) else None
+            counts[kind or "neither"] += 1
+    return counts
+
+
+def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    documented: dict[str, str] = getattr(app.env, "tfthreads_documented", {})
+    for node in list(doctree.findall(fact_coverage)):
+        scope = node["scope"]
+        names = [n for n, page in documented.items() if scope in ("all", page)]
+        counts = coverage_counts(names)
+        where = "in the reference" if scope == "all" else "on this page"
+        text = (
+            f"Facts {where}: {counts['observed']} observed on this build, "
+            f"{counts['cited']} cited from TensorFlow source at a pinned version, "
+            f"{counts['neither']} neither ({len(names)} settings)."
+        )
+        node.replace_self(nodes.paragraph(text, text, classes=["fact-coverage"]))
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    """Run the probes before reading, and register ``fact-coverage``."""
+    app.connect("builder-inited", _run_probes)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("doctree-resolved", _resolve)
+    app.add_node(fact_coverage)
+    app.add_directive("fact-coverage", FactCoverage)
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
