@@ -4,10 +4,10 @@ Each public function here is a probe. It is run by :func:`tfthreads.isolation.ru
 (never in the calling process) with the environment in :data:`PROBES`, and returns a flat
 dict of JSON values that catalog facts (:class:`tfthreads.catalog.facts.Observed`) name by
 key. One probe observes many facts: a TensorFlow import costs seconds, so a probe imports
-TensorFlow once and then runs each case in a forked copy of itself (``_forked``), which
-starts its own runtime in a fraction of a second. Forking is safe here because the parent
-never starts TensorFlow's runtime (no pool thread exists yet) and the copy ends with
-``os._exit``.
+TensorFlow once and then runs each case in a forked copy of itself
+(:func:`tfthreads.isolation.run_forked`), which starts its own runtime in a fraction of a
+second. Forking is safe here because the probe never starts TensorFlow's runtime itself
+(no pool thread exists yet) and each copy ends with ``os._exit``.
 
 Keys that depend on the machine are observed, never assumed: ``cpus`` is the affinity
 mask the probe saw, and facts compare against it.
@@ -16,14 +16,14 @@ mask the probe saw, and facts compare against it.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfthreads.inventory import ThreadInventory, classify, diff, inventory
+from tfthreads.inventory import ThreadInventory, classify, diff, inventory, pool_counts
+from tfthreads.isolation import run_forked
 
 __all__ = ["PROBES", "Probe", "data_pipeline", "onednn", "runtime", "sessions"]
 
@@ -49,65 +49,12 @@ class Probe:
     env: Mapping[str, str | None] = field(default_factory=dict)
 
 
-def _forked(case: Callable[[], Any]) -> dict[str, Any]:
-    """Run ``case`` in a forked copy of this process and report how it ended.
-
-    Returns
-    -------
-    dict
-        ``value`` (what ``case`` returned, or ``None``), ``exit`` (the exit code,
-        negative for a signal: ``-6`` for TensorFlow's ``CHECK`` aborts), ``error``
-        (``"Type: message"`` of an exception ``case`` raised, else ``""``) and ``stderr``
-        (the last 4000 characters the copy wrote).
-    """
-    value_read, value_write = os.pipe()
-    err_read, err_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the copy: report through the pipe, never return into the caller
-        os.close(value_read)
-        os.close(err_read)
-        os.dup2(err_write, 1)
-        os.dup2(err_write, 2)
-        outcome: dict[str, Any] = {"value": None, "error": ""}
-        try:
-            outcome["value"] = case()
-        except Exception as error:  # noqa: BLE001 - the error text is the observation
-            outcome["error"] = f"{type(error).__name__}: {error}".strip()
-        os.write(value_write, json.dumps(outcome).encode())
-        os._exit(0)
-    os.close(value_write)
-    os.close(err_write)
-    chunks, errs = [], []
-    while chunk := os.read(value_read, 65536):
-        chunks.append(chunk)
-    while chunk := os.read(err_read, 65536):
-        errs.append(chunk)
-    os.close(value_read)
-    os.close(err_read)
-    _, status = os.waitpid(pid, 0)
-    outcome = json.loads(b"".join(chunks) or b'{"value": null, "error": ""}')
-    outcome["exit"] = os.waitstatus_to_exitcode(status)
-    outcome["stderr"] = b"".join(errs).decode(errors="replace")[-4000:]
-    return outcome
-
-
 def _check_failure(stderr: str) -> str:
     """Return the ``Check failed: ...`` text of a TensorFlow abort, or ``""``."""
     for line in stderr.splitlines():
         if "Check failed:" in line:
             return line[line.index("Check failed:") :].strip()
     return ""
-
-
-def _pool_sizes(before: ThreadInventory, after: ThreadInventory) -> dict[str, int]:
-    """Intra-op (unnamed new threads) and inter-op (``tf_Compute``) threads that appeared."""
-    intra = inter = 0
-    for name, count in diff(before, after).items():
-        if classify(name) == "unnamed":
-            intra += count
-        elif classify(name) == "inter-op pool":
-            inter += count
-    return {"intra_op": intra, "inter_op": inter}
 
 
 def _intra_pool_tids(before: ThreadInventory, after: ThreadInventory) -> set[int]:
@@ -145,7 +92,7 @@ def runtime() -> dict[str, Any]:
     def start_and_count() -> dict[str, int]:
         before = inventory()
         float(tf.reduce_sum(tf.ones((64, 64))))
-        return _pool_sizes(before, inventory())
+        return pool_counts(before)
 
     def with_env(name: str, value: str, then: Callable[[], Any] = start_and_count) -> Any:
         def case() -> Any:
@@ -171,17 +118,17 @@ def runtime() -> dict[str, Any]:
 
         return case
 
-    default = _forked(start_and_count)
-    env_intra = _forked(with_env("TF_NUM_INTRAOP_THREADS", "3"))
-    env_inter = _forked(with_env("TF_NUM_INTEROP_THREADS", "3"))
-    config_wins = _forked(with_env("TF_NUM_INTRAOP_THREADS", "3", set_then_start(1, None)))
-    env_intra_negative = _forked(with_env("TF_NUM_INTRAOP_THREADS", "-1"))
-    env_inter_negative = _forked(with_env("TF_NUM_INTEROP_THREADS", "-1"))
-    intra_negative = _forked(set_then_start(-1, None))
-    inter_negative = _forked(set_then_start(None, -1))
-    late_intra = _forked(late(threading.set_intra_op_parallelism_threads))
-    late_inter = _forked(late(threading.set_inter_op_parallelism_threads))
-    late_zero = _forked(late(lambda _: threading.set_intra_op_parallelism_threads(0)))
+    default = run_forked(start_and_count)
+    env_intra = run_forked(with_env("TF_NUM_INTRAOP_THREADS", "3"))
+    env_inter = run_forked(with_env("TF_NUM_INTEROP_THREADS", "3"))
+    config_wins = run_forked(with_env("TF_NUM_INTRAOP_THREADS", "3", set_then_start(1, None)))
+    env_intra_negative = run_forked(with_env("TF_NUM_INTRAOP_THREADS", "-1"))
+    env_inter_negative = run_forked(with_env("TF_NUM_INTEROP_THREADS", "-1"))
+    intra_negative = run_forked(set_then_start(-1, None))
+    inter_negative = run_forked(set_then_start(None, -1))
+    late_intra = run_forked(late(threading.set_intra_op_parallelism_threads))
+    late_inter = run_forked(late(threading.set_inter_op_parallelism_threads))
+    late_zero = run_forked(late(lambda _: threading.set_intra_op_parallelism_threads(0)))
     return {
         "cpus": _cpus(),
         "tensorflow_version": tf.__version__,
@@ -247,12 +194,13 @@ def data_pipeline() -> dict[str, Any]:
         return _cpu_of(pool) - start
 
     counts = {
-        str(size): _forked(functools.partial(iterator_threads, size))["value"]
+        str(size): run_forked(functools.partial(iterator_threads, size))["value"]
         for size in (None, 0, 1, 3, -1)
     }
     no_pool = counts["-1"]
     split = {
-        str(cap): _forked(functools.partial(intra_pool_cpu, cap))["value"] for cap in (None, 1, 2)
+        str(cap): run_forked(functools.partial(intra_pool_cpu, cap))["value"]
+        for cap in (None, 1, 2)
     }
     return {
         "cpus": _cpus(),
@@ -324,12 +272,12 @@ def sessions() -> dict[str, Any]:
         config = v1.ConfigProto(inter_op_parallelism_threads=-1)
         tf.distribute.Server.create_local_server(config=config)
 
-    single = _forked(executor("SINGLE_THREADED_EXECUTOR"))
-    server = _forked(server_negative)
-    unknown = _forked(executor("NO_SUCH_EXECUTOR"))
-    negative = _forked(inter_negative)
-    per_session = _forked(per_session_negative)
-    past_end = _forked(pool_index_past_end)
+    single = run_forked(executor("SINGLE_THREADED_EXECUTOR"))
+    server = run_forked(server_negative)
+    unknown = run_forked(executor("NO_SUCH_EXECUTOR"))
+    negative = run_forked(inter_negative)
+    per_session = run_forked(per_session_negative)
+    past_end = run_forked(pool_index_past_end)
     return {
         "cpus": _cpus(),
         "single_threaded_ops_split": single["value"]["intra_op_cpu"] > _SPLIT_CPU,
@@ -360,7 +308,7 @@ def onednn() -> dict[str, Any]:
 
     before = inventory()
     float(tf.reduce_sum(tf.ones((64, 64))))
-    sizes = _pool_sizes(before, inventory())
+    sizes = pool_counts(before)
     flags = set()
     with open("/proc/cpuinfo") as cpuinfo:  # noqa: PTH123 - one read of a proc file
         for line in cpuinfo:
