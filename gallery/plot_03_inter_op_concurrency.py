@@ -12,7 +12,7 @@ It shows where more inter-op threads stop helping, and whether more threads than
 .. seealso:: :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, machine, overlaps, show, spread, timing
+from _helpers import Table, compare, machine, overlaps, show, spread, timing
 
 show(machine())
 
@@ -49,8 +49,6 @@ note += "CPU/wall: CPU time of the process / wall time, about how many CPUs it k
 show(Table.of(rows, note=note))
 
 # %%
-# Speed-up against inter-op threads
-# ---------------------------------
 # Each line is one graph: its median time with one inter-op thread divided by its time with more.
 # The dotted line marks the CPUs in the affinity mask: with intra-op fixed at 1, that is the most ops that can run at the same instant.
 
@@ -81,10 +79,9 @@ plt.show()
 
 for k in branch_counts:
     fastest = min((results[k, i] for i in inter_sizes), key=lambda m: m.wall.median)
+    best, top = fastest.settings.inter_op, inter_sizes[-1]
     enough = next(i for i in inter_sizes if overlaps(results[k, i], fastest))
-    top = results[k, inter_sizes[-1]]
-    slower = top.wall.median > fastest.wall.median and not overlaps(top, fastest)
-    print(
-        f"k={k}: fastest with {fastest.settings.inter_op}, within the noise from {enough}"
-        + (f"; {inter_sizes[-1]} threads is slower" if slower else "")
-    )
+    but = f", but {enough} is already within the noise of that" if enough != best else ""
+    verdict = compare(results[k, top], fastest)
+    slower = f"; {top} threads is slower" if verdict == "slower than" else ""
+    print(f"k={k}: fastest with {best} inter-op threads{but}{slower}")

@@ -7,11 +7,7 @@ Which wins: the API, the environment variable or the default?
 Each pool size can come from three places: ``tf.config.threading`` (or ``ConfigProto``) in the program, the ``TF_NUM_INTRAOP_THREADS`` and ``TF_NUM_INTEROP_THREADS`` environment variables, or TensorFlow's default.
 This example sets every combination of the first two in fresh processes, reads back what ``tf.config.threading.get_*`` reports, and counts the pool threads the runtime really starts.
 
-.. seealso::
-   :ref:`setting-configproto-intra-op-parallelism-threads`,
-   :ref:`setting-configproto-inter-op-parallelism-threads`,
-   :ref:`setting-tf-num-intraop-threads`,
-   :ref:`setting-tf-num-interop-threads`.
+.. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-tf-num-intraop-threads`, :ref:`setting-tf-num-interop-threads`.
 """
 
 from _helpers import Table, machine, pair, show
