@@ -8,10 +8,7 @@ TensorFlow has two CPU thread pools: the *intra-op* pool splits one op across th
 Left at ``0``, each setting lets TensorFlow pick a size.
 This example starts TensorFlow in fresh processes, once with the defaults and once for each way of changing them, and counts the threads that appear when the runtime starts.
 
-.. seealso::
-   :ref:`setting-configproto-intra-op-parallelism-threads`,
-   :ref:`setting-configproto-inter-op-parallelism-threads`,
-   :ref:`setting-tf-num-intraop-threads`.
+.. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-tf-num-intraop-threads`.
 """
 
 from _helpers import Table, machine, pair, pool_bars, show

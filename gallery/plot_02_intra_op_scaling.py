@@ -52,8 +52,6 @@ note += "busy thr: threads that used CPU in the loop"
 show(Table.of(rows, digits={"GFLOP/s": 1}, note=note))
 
 # %%
-# GFLOP/s against intra-op threads
-# --------------------------------
 # Each point is the rate of the median step, with error bars from the rates of the quartiles.
 # The dashed line is ideal scaling: the one-thread rate times the number of threads, up to the CPUs in the affinity mask.
 # The one-thread rate is what one core achieved here, not its theoretical peak, so the line is a reference for scaling, not a hardware limit.

@@ -110,11 +110,11 @@ for batch in batches:
     verdicts.append(
         {"batch": batch, "median with defaults": f"{compare(default, tuned)} recommended"}
         | {"p99 ms": pair(f"{default.wall.p99 * 1e3:.2f}", f"{tuned.wall.p99 * 1e3:.2f}")}
-        | {"CPU/inference": "more" if cpu_ms(default) > cpu_ms(tuned) else "no more"}
+        | {"more CPU/inference": "yes" if cpu_ms(default) > cpu_ms(tuned) else "no"}
         | {"throughput gain": tuned.throughput / single.throughput}
         | {"highest throughput": f"P={len(best.processes)}, {best.settings.describe()}"}
     )
 note = f"{workers} workers, defaults against recommended; p99 ms: defaults / recommended;\n"
-note += "CPU/inference: whether the defaults use more than recommended;\n"
+note += "more CPU/inference: whether the defaults use more CPU per inference;\n"
 note += f"throughput gain: {workers} recommended workers / 1 process"
 show(Table.of(verdicts, note=note))

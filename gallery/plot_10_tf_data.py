@@ -92,7 +92,7 @@ note += "working: threads that did at least 5 % of the variant's CPU time"
 show(Table.of(rows, note=note, digits={"wall s": 3, "CPU s": 3}))
 
 # %%
-# Left: CPU seconds used per second of wall time; a ratio of 1 means the pipeline kept one CPU busy; the dashed line is the number of CPUs in the affinity mask, the most any variant can reach.
+# Left: CPU seconds used per second of wall time; a ratio of 1 means the pipeline kept one CPU busy; the dashed line is the number of CPUs in the affinity mask, the most any variant can reach, so the variants can differ at most that many times over.
 
 import matplotlib.pyplot as plt
 
