@@ -167,10 +167,11 @@ same = all(a.observed_pools == b.observed_pools for a, b in zip(on, omp, strict=
 bounded = "it bounds no thread" if first_pools == (cpus, cpus) else "it changed the pools"
 fails = sessions["hard"].startswith("InvalidArgumentError")
 soft = fails and all("CPU" in device for device in sessions["soft"])
+placement = "the pinned op fails without it, runs on the CPU with it" if soft else "unexpected"
 listed, active = on[0].row()["threads_total"], on[0].row()["threads_active"]
 verdicts = {
     "1. device_count": f"pools {pair(*first_pools)}, default {cpus} per pool: {bounded}",
-    "2. allow_soft_placement": "fails without, runs on the CPU with" if soft else "unexpected",
+    "2. allow_soft_placement": placement,
     "3. OMP/KMP variables": f"pools {'unchanged' if same else 'CHANGED'}; {versus(omp, on, 'without')}",
     "4. oneDNN on": versus(on, off, "off"),
     "5. thread listings": f"{listed} listed, pools {pools(on[0])}, {active} used CPU in the matmul loop",
