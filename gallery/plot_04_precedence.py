@@ -73,7 +73,8 @@ for index, (ax, pool) in enumerate(zip(axes, ("intra-op", "inter-op"), strict=Tr
     codes = np.vectorize(lambda n: kinds.index(source(n)))(counts)
     ax.imshow(codes, cmap=colors, vmin=0, vmax=len(kinds) - 1)
     for (row, col), n in np.ndenumerate(counts):
-        ax.text(col, row, f"{n} thread{'s' * (n != 1)}\n({source(n)})", ha="center", va="center")
+        label = f"{n} thread{'s' if n != 1 else ''}\n({source(n)})"
+        ax.text(col, row, label, ha="center", va="center")
     ax.set_xticks(range(len(api_cases)), [f"API:\n{a}" for a in api_cases])
     ax.set_yticks(range(len(env_cases)), [f"TF_NUM_*:\n{e}" for e in env_cases])
     ax.set_title(f"{pool} threads observed")
