@@ -18,12 +18,13 @@ from tfthreads.provenance import describe_machine
 __all__ = [
     "Table",
     "compare",
-    "iqr_errors",
     "machine",
     "overlaps",
     "pair",
     "pool_bars",
+    "pools",
     "show",
+    "spread",
     "timing",
 ]
 
@@ -176,12 +177,21 @@ def timing(m: Any, base: Any = None) -> dict[str, Any]:
     }
 
 
-def iqr_errors(centres: Sequence[float], q1: Sequence[float], q3: Sequence[float]) -> list[Any]:
-    """Error bar lengths from ``centres`` down to ``q1`` and up to ``q3``, for ``errorbar``."""
-    return [
-        [c - low for c, low in zip(centres, q1, strict=True)],
-        [high - c for c, high in zip(centres, q3, strict=True)],
-    ]
+def spread(measurements: Iterable[Any], f: Any = None) -> tuple[list[float], list[Any]]:
+    """Medians of step times and error bars from the first to the third quartile.
+
+    ``f`` turns seconds into what the axis shows: milliseconds unless given, or a rate
+    or a speed-up (which turn the quartiles round). Returns ``(centres, yerr)`` for
+    ``errorbar``, ``bar`` or ``barh``.
+    """
+    f = f or (lambda seconds: seconds * 1e3)
+    centres, low, high = [], [], []
+    for m in measurements:
+        q1, q3 = sorted((f(m.wall.q1), f(m.wall.q3)))
+        centres.append(f(m.wall.median))
+        low.append(centres[-1] - q1)
+        high.append(q3 - centres[-1])
+    return centres, [low, high]
 
 
 def _quartiles(measured: Any) -> tuple[float, float]:
@@ -193,6 +203,11 @@ def _quartiles(measured: Any) -> tuple[float, float]:
 def pair(a: object, b: object) -> str:
     """Write two values as ``"a / b"`` (intra-op / inter-op, in every table here)."""
     return f"{a} / {b}"
+
+
+def pools(m: Any) -> str:
+    """Write the intra-op / inter-op pool threads that a measurement's runtime created."""
+    return pair(m.observed_pools["intra_op"], m.observed_pools["inter_op"])
 
 
 def pool_bars(

@@ -4,34 +4,22 @@
 How one op scales with intra-op threads
 =======================================
 
-The *intra-op* pool splits a single op, such as one matrix multiplication or one
-convolution, across threads.
-This example measures a dense matmul and a 2-D convolution with 1, 2, ... intra-op
-threads up to the CPUs in the affinity mask, and one thread more to show what
-oversubscription costs.
+The *intra-op* pool splits a single op, such as one matrix multiplication or one convolution, across threads.
+This example measures a dense matmul and a 2-D convolution with 1, 2, ... intra-op threads up to the CPUs in the affinity mask, and one thread more to show what oversubscription costs.
 The inter-op pool is fixed at 1 thread, so only the intra-op setting changes.
 
-.. seealso::
-   The reference sections this example is evidence for:
-   :ref:`setting-configproto-intra-op-parallelism-threads`.
+.. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`.
 """
 
-# %%
-# The machine
-# -----------
-# How far an op can scale depends on how many CPUs the process may use.
-
-from _helpers import Table, compare, iqr_errors, machine, show, timing
+from _helpers import Table, compare, machine, show, spread, timing
 
 show(machine())
 
 # %%
 # One fresh process per intra-op size
 # -----------------------------------
-# TensorFlow sizes its pools once per process, so each intra-op size runs in its own
-# child process; both workloads share that child.
-# Each workload is timed over a small number of repeats after a short warm-up.
-# On a machine with many CPUs, the sizes are powers of two instead of every count.
+# Both workloads share the process, each timed over 15 steps after a short warm-up.
+# On a machine with more than 4 CPUs, the sizes are powers of two instead of every count.
 
 from tfthreads.measure import measure_many
 from tfthreads.options import MeasureOptions
@@ -44,55 +32,41 @@ if cpus <= 4:
     sizes = list(range(1, cpus + 2))
 else:
     sizes = sorted({2**i for i in range(cpus.bit_length()) if 2**i <= cpus} | {cpus, cpus + 1})
-workloads = [parse_workload("matmul", n=1024), parse_workload("conv2d")]
-labels = {"matmul": "matmul 1024x1024", "conv2d": "Conv2D 3x3, 4x32x32x64"}
+workloads = {"matmul 1024x1024": "matmul", "Conv2D 3x3, 4x32x32x64": "conv2d"}
+specs = [parse_workload("matmul", n=1024), parse_workload("conv2d")]
 
 results = {}  # (workload name, intra-op threads) -> Measurement
 for intra in sizes:
     settings = ThreadSettings(intra_op=intra, inter_op=1)
-    for measurement in measure_many(workloads, settings, options=MeasureOptions(repeats=15)):
-        results[measurement.workload.name, intra] = measurement
+    for m in measure_many(specs, settings, options=MeasureOptions(repeats=15)):
+        results[m.workload.name, intra] = m
 
 rows = [
-    {"workload": w.name, "intra": intra, **timing(results[w.name, intra], results[w.name, 1])}
-    | {"GFLOP/s": results[w.name, intra].gflops}
-    for w in workloads
+    {"workload": name, "intra": intra, **timing(results[name, intra], results[name, 1])}
+    | {"GFLOP/s": results[name, intra].gflops}
+    for name in workloads.values()
     for intra in sizes
 ]
-note = "speedup: median time with 1 intra-op thread / median time here;\nbusy thr: {}"
-show(Table.of(rows, digits={"GFLOP/s": 1}, note=note.format("threads that used CPU in the loop")))
+note = "speedup: median time with 1 intra-op thread / median time here;\n"
+note += "busy thr: threads that used CPU in the loop"
+show(Table.of(rows, digits={"GFLOP/s": 1}, note=note))
 
 # %%
-# GFLOP/s against intra-op threads
-# --------------------------------
-# Each point is the rate of the median step; the error bars span the rates of the
-# first and third quartiles of the step times, so they show the noise of the machine.
-# The dashed line is ideal scaling from the single-thread measurement: the
-# one-thread rate times the number of threads, up to the CPUs in the affinity mask.
-# The one-thread rate is what one core achieved here, not the theoretical peak of the
-# core, so the line is a reference for scaling, not a hardware limit.
+# Each point is the rate of the median step, with error bars from the rates of the quartiles.
+# The dashed line is ideal scaling: the one-thread rate times the number of threads, up to the CPUs in the affinity mask.
+# The one-thread rate is what one core achieved here, not its theoretical peak, so the line is a reference for scaling, not a hardware limit.
 
 import matplotlib.pyplot as plt
 
-
-def rate(measurement, seconds):
-    """GFLOP/s of one step that took ``seconds``."""
-    return measurement.flops_per_step / seconds / 1e9
-
-
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
-for ax, workload in zip(axes, workloads, strict=True):
-    ms = [results[workload.name, intra] for intra in sizes]
-    medians = [rate(m, m.wall.median) for m in ms]
-    yerr = iqr_errors(medians, [rate(m, m.wall.q3) for m in ms], [rate(m, m.wall.q1) for m in ms])
+for ax, (title, name) in zip(axes, workloads.items(), strict=True):
+    ms = [results[name, intra] for intra in sizes]
+    medians, yerr = spread(ms, lambda seconds, m=ms[0]: m.flops_per_step / seconds / 1e9)
     ax.errorbar(sizes, medians, yerr=yerr, marker="o", capsize=4, label="measured")
     ideal = [medians[0] * min(intra, cpus) for intra in sizes]
     ax.plot(sizes, ideal, "k--", linewidth=1, label="ideal from 1 thread")
     ax.axvline(cpus, color="tab:red", linestyle=":", label=f"CPUs in mask ({cpus})")
-    ax.set_title(labels[workload.name])
-    ax.set_xlabel("intra-op threads (inter-op = 1)")
-    ax.set_xticks(sizes)
-    ax.set_ylim(bottom=0)
+    ax.set(title=title, xlabel="intra-op threads (inter-op = 1)", xticks=sizes, ylim=(0, None))
 axes[0].set_ylabel("GFLOP/s (median, IQR bars)")
 axes[0].legend(loc="lower right", fontsize="small")
 plt.show()
@@ -100,23 +74,13 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# Where the ideal line and the measured points part, the op stops gaining from
-# more threads: memory bandwidth, the split of a small op into pieces, and the threads
-# of other processes on the same CPUs all take a share.
-# An intra-op pool larger than the CPUs in the mask cannot run more work at once; the
-# extra thread can only add switching, so a rate above the one at the mask size is
-# noise, and a lower rate or a wider spread is the cost of oversubscription.
-# On a machine with more CPUs, the same script measures more sizes; a large op keeps
-# scaling further than a small one, and the default (``0``, one thread per CPU in the
-# mask) is then the upper end of the curve rather than a safe choice for every op.
+# Where the ideal line and the measured points part, the op stops gaining from more threads: memory bandwidth, the split of a small op into pieces, and the threads of other processes on the same CPUs all take a share.
+# An intra-op pool larger than the CPUs in the mask cannot run more work at once; the extra thread can only add switching, so a rate above the one at the mask size is noise, and a lower rate or a wider spread is the cost of oversubscription.
+# On a machine with more CPUs, the same script measures more sizes; a large op keeps scaling further than a small one, and the default (``0``, one thread per CPU in the mask) is then the upper end of the curve rather than a safe choice for every op.
 
-
-for workload in workloads:
-    name = workload.name
+for name in workloads.values():
     best = min(sizes, key=lambda intra, name=name: results[name, intra].wall.median)
-    one, full = results[name, 1], results[name, cpus]
-    over = results[name, sizes[-1]]
-    print(f"{name}: best intra-op here: {best}")
+    one, full, over = (results[name, n] for n in (1, cpus, sizes[-1]))
     efficiency = one.wall.median / full.wall.median / cpus
-    print(f"  at {cpus} threads: {efficiency:.0%} of ideal scaling from 1 thread")
+    print(f"{name}: best intra-op here: {best}; {cpus} threads: {efficiency:.0%} of ideal scaling")
     print(f"  {sizes[-1]} threads (more than the CPUs) is {compare(over, full)} {cpus} threads")

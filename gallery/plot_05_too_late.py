@@ -4,36 +4,21 @@
 When is it too late to set the thread pools?
 ============================================
 
-``tf.config.threading.set_intra_op_parallelism_threads`` and
-``set_inter_op_parallelism_threads`` only work before TensorFlow's runtime starts.
+``tf.config.threading.set_intra_op_parallelism_threads`` and ``set_inter_op_parallelism_threads`` only work before TensorFlow's runtime starts.
 Which calls start it is not obvious: some innocent-looking calls do, others do not.
-This example starts one fresh process per *first call*, makes that call, then tries to
-set both pools to 1 thread, reads the settings back and counts the pool threads that the
-runtime really created.
+This example starts one fresh process per *first call*, makes that call, then tries to set both pools to 1 thread, reads the settings back and counts the pool threads that the runtime really created.
 
-.. seealso::
-   The reference sections this example is evidence for:
-   :ref:`setting-configproto-intra-op-parallelism-threads`,
-   :ref:`setting-configproto-inter-op-parallelism-threads`.
+.. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-# %%
-# The machine
-# -----------
-# The default pool size is the number of CPUs in the affinity mask, so a call that
-# comes too late leaves that many threads in each pool.
-
-from _helpers import Table, machine, show
+from _helpers import Table, machine, pair, show
 
 show(machine())
 
 # %%
 # One process per first call
 # --------------------------
-# :func:`tfthreads.isolation.run_function` runs ``set_pools_after`` in a fresh process
-# for each first call: import TensorFlow, make the call, call both setters with ``1``,
-# read the values back with ``get_*``, run a matmul and count the pool threads that
-# appeared since the import (:func:`tfthreads.inventory.pool_counts`).
+# ``set_pools_after`` imports TensorFlow, makes the call, calls both setters with ``1``, reads the values back with ``get_*``, runs a matmul and counts the pool threads that appeared since the import (:func:`tfthreads.inventory.pool_counts`).
 # The row ``import only`` makes no call at all: it is the control.
 # Processes run two at a time (they only count threads, nothing is timed).
 
@@ -49,7 +34,8 @@ def set_pools_after(first_call: str) -> dict:
 
     from tfthreads.inventory import inventory, pool_counts
 
-    first_calls = {
+    before = inventory()
+    {
         "import only (control)": lambda: None,
         "tf.constant(1.0)": lambda: tf.constant(1.0),
         "list_physical_devices()": tf.config.list_physical_devices,
@@ -61,24 +47,20 @@ def set_pools_after(first_call: str) -> dict:
         "tf.function traced": lambda: tf.function(lambda x: x * 2).get_concrete_function(
             tf.TensorSpec([None])
         ),
-    }
-    before = inventory()
-    first_calls[first_call]()
-    cell = {}
-    for pool in ("intra", "inter"):
+    }[first_call]()
+    errors = []
+    for setter in ("set_intra_op_parallelism_threads", "set_inter_op_parallelism_threads"):
         try:
-            getattr(tf.config.threading, f"set_{pool}_op_parallelism_threads")(1)
-            cell[pool] = "accepted"
+            getattr(tf.config.threading, setter)(1)
         except RuntimeError as error:
-            cell[pool] = f"{type(error).__name__}: {error}"
-    cell["get"] = [
-        tf.config.threading.get_intra_op_parallelism_threads(),
-        tf.config.threading.get_inter_op_parallelism_threads(),
+            errors.append(f"{type(error).__name__}: {error}")
+    got = [
+        getattr(tf.config.threading, f"get_{p}_op_parallelism_threads")()
+        for p in ("intra", "inter")
     ]
     tf.reduce_sum(tf.matmul(tf.ones([256, 256]), tf.ones([256, 256]))).numpy()
     counts = pool_counts(before)
-    cell["threads"] = [counts["intra_op"], counts["inter_op"]]
-    return cell
+    return {"errors": errors, "get": got, "threads": [counts["intra_op"], counts["inter_op"]]}
 
 
 FIRST_CALLS = [
@@ -94,37 +76,22 @@ cpus = topology().affinity_cpus
 with ThreadPoolExecutor(max_workers=min(2, cpus)) as pool:
     runs = pool.map(lambda call: run_function(set_pools_after, {"first_call": call}), FIRST_CALLS)
     cells = dict(zip(FIRST_CALLS, runs, strict=True))
-for cell in cells.values():
-    setters_ok = all(cell[pool] == "accepted" for pool in ("intra", "inter"))
-    cell["verdict"] = (
-        "raises" if not setters_ok else "works" if cell["threads"] == [1, 1] else "ignored"
-    )
-    cell["row"] = [
-        "ok" if setters_ok else "RuntimeError",
-        "{} / {}".format(*cell["get"]),
-        "{} / {}".format(*cell["threads"]),
-        cell["verdict"],
-    ]
+for c in cells.values():
+    c["verdict"] = "raises" if c["errors"] else "works" if c["threads"] == [1, 1] else "ignored"
+    setters = "RuntimeError" if c["errors"] else "ok"
+    c["row"] = [setters, pair(*c["get"]), pair(*c["threads"]), c["verdict"]]
 
-messages = sorted({cell[p] for cell in cells.values() for p in ("intra", "inter")} - {"accepted"})
-print("The exact errors raised:" if messages else "No setter raised an error.")
-for message in messages:
-    print("  " + message)
+messages = sorted({message for c in cells.values() for message in c["errors"]})
+print("The exact errors raised:" if messages else "No setter raised an error.", *messages, sep="\n")
 columns = ["set_intra / set_inter", "get_* after", "pool threads", "verdict"]
-show(
-    Table(
-        ["first call", *columns],
-        [[label, *cell["row"]] for label, cell in cells.items()],
-        note="(intra-op / inter-op; the setters asked for 1 / 1)",
-    )
-)
+note = "(intra-op / inter-op; the setters asked for 1 / 1)"
+show(Table(["first call", *columns], [[call, *c["row"]] for call, c in cells.items()], note=note))
 
 # %%
-# The table as a picture
-# ----------------------
+# The same table as a picture.
 # Green: the setters worked and the pools have the size asked for.
-# Red: the setters raised ``RuntimeError``. Orange (if any): the setters returned
-# without error, but the runtime did not use the values.
+# Red: the setters raised ``RuntimeError``.
+# Orange (if any): the setters returned without error, but the runtime did not use the values.
 
 import matplotlib.pyplot as plt
 
@@ -132,7 +99,7 @@ colors = {"works": "#b7e1a1", "raises": "#f4a6a6", "ignored": "#f8d49a"}
 fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(cells) + 1.2), layout="constrained")
 ax.axis("off")
 table = ax.table(
-    cellText=[cell["row"] for cell in cells.values()],
+    cellText=[c["row"] for c in cells.values()],
     rowLabels=list(cells),
     colLabels=columns,
     cellColours=[[colors[c["verdict"]]] * len(columns) for c in cells.values()],
@@ -146,23 +113,13 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# A call that only *lists* or *builds* something can still start the runtime: the
-# runtime starts when TensorFlow creates its eager context, and every call that needs
-# a device does that.
-# Once it has started, the setters raise rather than silently keeping the old values,
-# and the pools keep their default size, one thread per CPU in the affinity mask.
-# The fix is ordering: call the setters right after ``import tensorflow``, before
-# anything else, or set ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` in the
-# environment.
-# On a machine with more CPUs the late rows get larger pools; which calls are too late
-# does not depend on the machine, only on the TensorFlow version.
-
-import textwrap
+# A call that only *lists* or *builds* something can still start the runtime: the runtime starts when TensorFlow creates its eager context, and every call that needs a device does that.
+# Once it has started, the setters raise rather than silently keeping the old values, and the pools keep their default size, one thread per CPU in the affinity mask.
+# The fix is ordering: call the setters right after ``import tensorflow``, before anything else, or set ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` in the environment.
+# On a machine with more CPUs the late rows get larger pools; which calls are too late does not depend on the machine, only on the TensorFlow version.
 
 for kind in ("works", "raises", "ignored"):
-    labels = [label for label, cell in cells.items() if cell["verdict"] == kind]
-    line = f"{kind:>8}: " + (", ".join(labels) if labels else "(none)")
-    print(textwrap.fill(line, width=88, subsequent_indent=" " * 10))
-late = [cell for cell in cells.values() if cell["verdict"] != "works"]
-if late and all(cell["threads"] == [cpus, cpus] for cell in late):
+    print(f"{kind:>7}:", ", ".join(k for k, c in cells.items() if c["verdict"] == kind) or "(none)")
+late = [c for c in cells.values() if c["verdict"] != "works"]
+if late and all(c["threads"] == [cpus, cpus] for c in late):
     print(f"every late call left both pools at the default size, {cpus} threads each")

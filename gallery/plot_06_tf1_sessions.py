@@ -4,29 +4,12 @@
 TF1 sessions: who owns the thread pools
 =======================================
 
-In ``tf.compat.v1`` code each ``Session`` takes a ``ConfigProto`` with pool sizes, which
-suggests that every session gets the pools it asks for.
-It does not: the first session sizes the process-wide pools, and later sessions get
-pools of their own only through ``use_per_session_threads`` or
-``session_inter_op_thread_pool``.
-This example opens a series of sessions in one process and counts the threads each one
-adds, finds out which thread runs a step for each ``RunOptions.inter_op_thread_pool``,
-and checks what happens when two sessions share a ``global_name``.
+In ``tf.compat.v1`` code each ``Session`` takes a ``ConfigProto`` with pool sizes, which suggests that every session gets the pools it asks for.
+It does not: the first session sizes the process-wide pools, and later sessions get pools of their own only through ``use_per_session_threads`` or ``session_inter_op_thread_pool``.
+This example opens a series of sessions in one process and counts the threads each one adds, finds out which thread runs a step for each ``RunOptions.inter_op_thread_pool``, and checks what happens when two sessions share a ``global_name``.
 
-.. seealso::
-   The reference sections this example is evidence for:
-   :ref:`setting-configproto-intra-op-parallelism-threads`,
-   :ref:`setting-configproto-inter-op-parallelism-threads`,
-   :ref:`setting-configproto-use-per-session-threads`,
-   :ref:`setting-configproto-session-inter-op-thread-pool`,
-   :ref:`setting-threadpooloptionproto-num-threads`,
-   :ref:`setting-threadpooloptionproto-global-name`,
-   :ref:`setting-runoptions-inter-op-thread-pool`.
+.. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-configproto-use-per-session-threads`, :ref:`setting-configproto-session-inter-op-thread-pool`, :ref:`setting-threadpooloptionproto-num-threads`, :ref:`setting-threadpooloptionproto-global-name`, :ref:`setting-runoptions-inter-op-thread-pool`.
 """
-
-# %%
-# The machine
-# -----------
 
 from _helpers import Table, machine, pool_bars, show
 
@@ -35,15 +18,10 @@ show(machine())
 # %%
 # Sessions in one process
 # -----------------------
-# ``open_sessions`` runs in a fresh process. It builds one graph: a chain of two
-# 768 x 768 matmuls, and a ``py_func`` that reports the name of the thread it runs on
-# (``caller`` when that is the thread that called ``Session.run``).
-# Then it opens sessions one after another. For each it runs the matmuls, records the
-# pool threads that appeared while it was open, and which thread ran the ``py_func``
-# for each ``inter_op_thread_pool`` asked.
-#
-# It runs twice: once with a first session of intra=inter=1 and a second of 2, once
-# the other way round, so it is the *first* session that wins, not the larger one.
+# ``open_sessions`` builds one graph: a chain of two 768 x 768 matmuls, and a ``py_func`` that reports the name of the thread it runs on (``caller`` when that is the thread that called ``Session.run``).
+# Then it opens sessions one after another.
+# For each it runs the matmuls, records the pool threads that appeared while it was open, and which thread ran the ``py_func`` for each ``inter_op_thread_pool`` asked.
+# It runs twice: once with a first session of intra=inter=1 and a second of 2, once the other way round, so it is the *first* session that wins, not the larger one.
 
 from tfthreads.isolation import run_function
 
@@ -75,7 +53,7 @@ def open_sessions(first: int, second: int, full: bool) -> list[dict]:
         inter = {name: n for name, n in new.items() if classify(name) == "inter-op pool"}
         return {"intra": pool_counts(before)["intra_op"], "inter": inter}
 
-    def session(label, run_pools=(), **config):
+    def session(label, config, run_pools=()):
         before = inventory()
         entry = {"label": label, "ran_on": {}}
         with tf.compat.v1.Session(config=tf.compat.v1.ConfigProto(**config)) as s:
@@ -94,29 +72,21 @@ def open_sessions(first: int, second: int, full: bool) -> list[dict]:
     def sized(n):
         return {"intra_op_parallelism_threads": n, "inter_op_parallelism_threads": n}
 
+    def listed(*pools):
+        return {"session_inter_op_thread_pool": list(pools)}
+
     out = [
-        session(f"1st: intra={first}, inter={first}", **sized(first)),
-        session(f"2nd: intra={second}, inter={second}", **sized(second)),
+        session(f"1st: intra={first}, inter={first}", sized(first)),
+        session(f"2nd: intra={second}, inter={second}", sized(second)),
     ]
     if full:
         shared = {"num_threads": 1, "global_name": "shared"}
+        per_session = {"use_per_session_threads": True, "inter_op_parallelism_threads": 3}
         out += [
-            session(
-                "use_per_session_threads, inter=3",
-                use_per_session_threads=True,
-                inter_op_parallelism_threads=3,
-            ),
-            session(
-                "pools [2, 1 'shared']",
-                [0, 1, -1, 2],
-                session_inter_op_thread_pool=[{"num_threads": 2}, shared],
-            ),
-            session("pools [1 'shared'] again", [0], session_inter_op_thread_pool=[shared]),
-            session(
-                "pools [3 'shared']",
-                [0],
-                session_inter_op_thread_pool=[{**shared, "num_threads": 3}],
-            ),
+            session("use_per_session_threads, inter=3", per_session),
+            session("pools [2, 1 'shared']", listed({"num_threads": 2}, shared), [0, 1, -1, 2]),
+            session("pools [1 'shared'] again", listed(shared), [0]),
+            session("pools [3 'shared']", listed(shared | {"num_threads": 3}), [0]),
         ]
     return out
 
@@ -127,37 +97,25 @@ reverse = run_function(open_sessions, {"first": 2, "second": 1, "full": False})
 
 def inter(entry: dict, key: str = "new") -> str:
     """Inter-op threads by pool name, such as ``tf_Compute0 x2``."""
-    found = entry[key]["inter"]
-    return ", ".join(f"{name} x{n}" for name, n in found.items()) or "none"
+    return ", ".join(f"{name} x{n}" for name, n in entry[key]["inter"].items()) or "none"
 
 
-def added(entry: dict) -> int:
-    """Pool threads, of both pools, that appeared while the session was open."""
-    return entry["new"]["intra"] + sum(entry["new"]["inter"].values())
-
-
-per_session = main[2]
-print(
-    f"use_per_session_threads: {inter(per_session)} while open, "
-    f"{inter(per_session, 'after_close')} left after close"
-)
-print("Which thread ran the step, by session and RunOptions.inter_op_thread_pool:")
-for e in main[3:]:
-    for index, ran_on in e["ran_on"].items():
-        print(f"  {e['label']:<26}{index:>3} -> {ran_on}")
 rows = [
     {"process": n, "session (in order)": e["label"], "new intra": e["new"]["intra"]}
-    | {"new inter-op threads": inter(e)}
+    | {"new inter-op threads": inter(e), "left after close": inter(e, "after_close")}
     for n, entries in ((1, main), (2, reverse))
     for e in entries
 ]
 show(Table.of(rows))
 
 # %%
-# The threads each session added
-# ------------------------------
-# Bars show the threads that appeared while each session of the first process was
-# open; the black ticks show the sizes its ``ConfigProto`` asked for.
+# Which thread ran the step, by session and ``RunOptions.inter_op_thread_pool`` (``-1`` asks for the calling thread; *caller* is the thread that called ``Session.run``):
+
+ran_on = [(e["label"], i, on) for e in main for i, on in e["ran_on"].items()]
+show(Table(["session", "inter_op_thread_pool", "step ran on"], ran_on))
+
+# %%
+# Bars show the threads that appeared while each session of the first process was open; the black ticks show the sizes its ``ConfigProto`` asked for.
 
 import matplotlib.pyplot as plt
 
@@ -172,45 +130,28 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-#
-# * The first session's sizes are the process's sizes. A second session asking for
-#   other sizes, larger or smaller, adds no threads and gets no error: its ops run on
-#   the pools the first session created.
-# * ``use_per_session_threads`` gives the session its own inter-op pool, which ends
-#   with the session; the intra-op pool stays shared.
-# * ``session_inter_op_thread_pool`` creates one pool per entry, named
-#   ``tf_Compute0``, ``tf_Compute1``, ...; ``RunOptions.inter_op_thread_pool`` picks
-#   one per ``Session.run``, ``-1`` runs the step on the calling thread, and an index
-#   past the end is an ``InvalidArgumentError``.
-# * A ``global_name`` pool is shared: a later session asking for the same name and size
-#   creates no threads and runs on the existing pool.
+# * The first session's sizes are the process's sizes.
+#   A second session asking for other sizes, larger or smaller, adds no threads and gets no error: its ops run on the pools the first session created.
+# * ``use_per_session_threads`` gives the session its own inter-op pool, which ends with the session; the intra-op pool stays shared.
+# * ``session_inter_op_thread_pool`` creates one pool per entry, named ``tf_Compute0``, ``tf_Compute1``, ...; ``RunOptions.inter_op_thread_pool`` picks one per ``Session.run``, ``-1`` runs the step on the calling thread, and an index past the end is an ``InvalidArgumentError``.
+# * A ``global_name`` pool is shared: a later session asking for the same name and size creates no threads and runs on the existing pool.
 
-n = added(main[1])
-print("the 2nd session added no pool threads" if n == 0 else f"the 2nd session added {n} threads")
-print(
-    f"with the larger session first, it added {added(reverse[0])} threads and the smaller "
-    f"one after it {added(reverse[1])}"
-)
-mismatch = main[5]
-print("reusing 'shared' with num_threads=3 (first created with 1):")
-print(
-    f"  {sum(mismatch['new']['inter'].values())} new threads, no error, "
-    f"step ran on: {mismatch['ran_on']['0']}"
-)
+
+def added(entry: dict) -> int:
+    """Pool threads, of both pools, that appeared while the session was open."""
+    return entry["new"]["intra"] + sum(entry["new"]["inter"].values())
+
+
+print(f"the 2nd session added {added(main[1])} pool threads")
+print(f"with the larger session first: {added(reverse[0])} added, then {added(reverse[1])}")
+new_inter, ran_on = sum(main[5]["new"]["inter"].values()), main[5]["ran_on"]["0"]
+print(f"'shared' again with num_threads=3: {new_inter} new threads, no error, ran on {ran_on}")
 
 # %%
 # Reusing a ``global_name`` with another size
 # -------------------------------------------
-# ``config.proto`` says that asking for an existing ``global_name`` with a different
-# ``num_threads`` is an error, and TensorFlow's ``DirectSession`` does build that error
-# (``Pool shared configured previously with num_threads=1; cannot re-configure with
-# num_threads=3``).
-# When this example was written, with TensorFlow 2.21, a Python session did something
-# else: nothing was raised, no threads were created, and the step ran on the thread
-# that called ``Session.run``, as it would with ``inter_op_thread_pool=-1``. The lines
-# printed above say what happens on the version this page was built with.
-# In the ``DirectSession`` source the error is stored when the session is constructed
-# and checked by ``Session::Create``; a Python session receives its graph through
-# ``Session::Extend``, which does not check it, and a step whose pool is missing runs
-# on the caller's thread. So a mistyped size is not reported: the session silently
-# loses its inter-op parallelism.
+# ``config.proto`` says that asking for an existing ``global_name`` with a different ``num_threads`` is an error, and TensorFlow's ``DirectSession`` does build that error (``Pool shared configured previously with num_threads=1; cannot re-configure with num_threads=3``).
+# When this example was written, with TensorFlow 2.21, a Python session did something else: nothing was raised, no threads were created, and the step ran on the thread that called ``Session.run``, as it would with ``inter_op_thread_pool=-1``.
+# The lines printed above say what happens on the version this page was built with.
+# In the ``DirectSession`` source the error is stored when the session is constructed and checked by ``Session::Create``; a Python session receives its graph through ``Session::Extend``, which does not check it, and a step whose pool is missing runs on the caller's thread.
+# So a mistyped size is not reported: the session silently loses its inter-op parallelism.

@@ -4,45 +4,27 @@
 Myths about TensorFlow's CPU threads, measured
 ==============================================
 
-Snippets copied between projects carry settings that do not do what their comments
-say. This example measures five of them on this machine, in fresh processes:
+Snippets copied between projects carry settings that do not do what their comments say.
+This example measures five of them on this machine, in fresh processes:
 
 1. ``device_count={"CPU": n}`` limits TensorFlow to ``n`` cores.
 2. ``allow_soft_placement=True`` lets TensorFlow allocate GPU memory as it goes.
 3. ``OMP_NUM_THREADS`` and the Intel ``KMP_*`` variables size TensorFlow's pools.
 4. oneDNN (``TF_ENABLE_ONEDNN_OPTS``) is always faster, or always slower.
-5. Seeing more threads than configured (``top -H``, ``ps -T``) means the setting was
-   ignored.
+5. Seeing more threads than configured (``top -H``, ``ps -T``) means the setting was ignored.
 
-.. seealso::
-   The reference sections this example is evidence for:
-   :ref:`setting-configproto-device-count`,
-   :ref:`setting-configproto-allow-soft-placement`,
-   :ref:`setting-omp-num-threads`,
-   :ref:`setting-kmp-blocktime`,
-   :ref:`setting-kmp-affinity`,
-   :ref:`setting-tf-enable-onednn-opts`,
-   :ref:`setting-configproto-intra-op-parallelism-threads`.
+.. seealso:: :ref:`setting-configproto-device-count`, :ref:`setting-configproto-allow-soft-placement`, :ref:`setting-omp-num-threads`, :ref:`setting-kmp-blocktime`, :ref:`setting-kmp-affinity`, :ref:`setting-tf-enable-onednn-opts`, :ref:`setting-configproto-intra-op-parallelism-threads`.
 """
 
-# %%
-# The machine
-# -----------
-
-from _helpers import Table, iqr_errors, machine, overlaps, show
+from _helpers import Table, compare, machine, pair, pools, show, spread
 
 show(machine())
 
 # %%
 # Myths 1 and 2: ``device_count`` and ``allow_soft_placement``
 # ------------------------------------------------------------
-# One TF1 process. Its first session sets ``device_count={"CPU": 1}`` and nothing
-# else; ``first_sessions`` counts the pool threads that session creates.
-# Then it pins a matmul to ``/device:GPU:0`` (this machine has no GPU) and runs it in a
-# session without soft placement and in one with it, and asks TensorFlow where the
-# matmul ran.
-
-import textwrap
+# One TF1 process: its first session sets ``device_count={"CPU": 1}`` and nothing else, and ``first_sessions`` counts the pool threads that session creates.
+# Then it pins a matmul to ``/device:GPU:0`` (this machine has no GPU), runs it in a session without soft placement and in one with it, and asks TensorFlow where the matmul ran.
 
 from tfthreads.isolation import run_function
 from tfthreads.topology import topology
@@ -85,31 +67,25 @@ def first_sessions() -> dict:
 cpus = topology().affinity_cpus
 sessions = run_function(first_sessions)
 first_pools = (sessions["pools"]["intra_op"], sessions["pools"]["inter_op"])
-print("GPU-pinned matmul, allow_soft_placement=False:")
-print(textwrap.fill(sessions["hard"], width=88, initial_indent="  ", subsequent_indent="    "))
-print("GPU-pinned matmul, allow_soft_placement=True, ran on:")
-print("  " + ", ".join(sessions["soft"]))
-row = ["device_count={CPU: 1}", sessions["devices"], *first_pools]
-note = f"(pool threads created; TensorFlow's default for this machine is {cpus} per pool)"
-show(Table(["first session config", "CPU devices", "intra-op", "inter-op"], [row], note=note))
+facts = {
+    "device_count={CPU: 1}: CPU devices": sessions["devices"],
+    "device_count={CPU: 1}: pool threads": pair(*first_pools),
+    "GPU-pinned matmul, allow_soft_placement=False": sessions["hard"],
+    "GPU-pinned matmul, allow_soft_placement=True, ran on": ", ".join(sessions["soft"]),
+}
+note = f"(pool threads: intra-op / inter-op; TensorFlow's default here is {cpus} per pool)"
+show(Table(["", "in the first sessions"], facts.items(), note=note))
 
 # %%
 # Myths 3, 4 and 5: OpenMP variables, oneDNN, and thread listings
 # ---------------------------------------------------------------
-# Three processes time the same two built-in workloads, a 512 x 512 matmul and a 3x3
-# Conv2D layer, with TensorFlow's default pool sizes: with oneDNN on, with oneDNN off,
-# and with oneDNN on plus ``OMP_NUM_THREADS=1`` and the ``KMP_*`` values of Intel's
-# tuning guides. Each also reports the pools its runtime created, the threads listed
-# in the process after the timed loop, and the threads that used CPU during it.
+# Three processes time the same two built-in workloads, a 512 x 512 matmul and a 3x3 Conv2D layer, with TensorFlow's default pool sizes: with oneDNN on, with oneDNN off, and with oneDNN on plus ``OMP_NUM_THREADS=1`` and the ``KMP_*`` values of Intel's tuning guides.
+# Each also reports the pools its runtime created, the threads listed in the process after the timed loop, and the threads that used CPU during it.
 
 from tfthreads.measure import measure_many
 from tfthreads.options import MeasureOptions
 
-OMP = {
-    "OMP_NUM_THREADS": "1",
-    "KMP_BLOCKTIME": "0",
-    "KMP_AFFINITY": "granularity=fine,compact,1,0",
-}
+OMP = {"OMP_NUM_THREADS": "1", "KMP_BLOCKTIME": "0", "KMP_AFFINITY": "granularity=fine,compact,1,0"}
 variants = {
     "oneDNN on": {"TF_ENABLE_ONEDNN_OPTS": "1"},
     "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"},
@@ -121,24 +97,19 @@ runs = {
 }
 
 rows = [
-    {"environment": label, "workload": row["workload"], "median ms": row["median_ms"]}
-    | {"IQR ms": row["iqr_ms"], "pools": f"{row['observed_intra_op']}/{row['observed_inter_op']}"}
-    | {"listed": row["threads_total"], "active": row["threads_active"]}
-    for label, measurements in runs.items()
-    for row in (m.row() for m in measurements)
+    {"environment": label, "workload": m.workload.name, "median ms": m.wall.median * 1e3}
+    | {"IQR ms": m.wall.iqr * 1e3, "pools": pools(m), "listed": m.row()["threads_total"]}
+    | {"active": m.row()["threads_active"]}
+    for label, measured in runs.items()
+    for m in measured
 ]
-note = (
-    "pools: intra-op/inter-op threads created; listed: threads in the process;\n"
-    "active: threads that used CPU during the timed loop"
-)
+note = "pools: intra-op / inter-op threads created; listed: threads in the process;\n"
+note += "active: threads that used CPU during the timed loop"
 show(Table.of(rows, note=note))
 
 # %%
-# The measurements as a figure
-# ----------------------------
-# Left: the median time of each workload in each environment, with the spread
-# (interquartile range) as error bars. Right: threads in the process against threads
-# that used CPU, next to the pool threads that the settings account for.
+# Left: the median time of each workload in each environment.
+# Right: threads in the process against threads that used CPU, next to the pool threads that the settings account for.
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -147,13 +118,11 @@ fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
 labels = list(runs)
 width = 0.8 / len(labels)
 for i, label in enumerate(labels):
-    medians = [m.wall.median * 1e3 for m in runs[label]]
-    q1, q3 = ([getattr(m.wall, q) * 1e3 for m in runs[label]] for q in ("q1", "q3"))
+    medians, yerr = spread(runs[label])
     position = np.arange(2) + (i - (len(labels) - 1) / 2) * width
-    ax.bar(position, medians, width, yerr=iqr_errors(medians, q1, q3), capsize=3, label=label)
+    ax.bar(position, medians, width, yerr=yerr, capsize=3, label=label)
 ax.set_xticks(np.arange(2), [m.workload.name for m in runs[labels[0]]])
-ax.set_ylabel("median ms per step")
-ax.set_title("Time per step")
+ax.set(ylabel="median ms per step", title="Time per step")
 ax.legend(fontsize="small")
 
 matmul_rows = [runs[label][0].row() for label in labels]
@@ -164,65 +133,47 @@ for offset, name, count in (
 ):
     ax2.bar(np.arange(3) + offset, [count(r) for r in matmul_rows], 0.27, label=name)
 ax2.set_xticks(np.arange(3), labels, rotation=15, ha="right")
-ax2.set_ylabel("threads")
+ax2.set(ylabel="threads", title="Threads listed vs threads working")
 ax2.yaxis.get_major_locator().set_params(integer=True)
-ax2.set_title("Threads listed vs threads working")
 ax2.legend(fontsize="small")
 plt.show()
 
 # %%
 # What this shows
 # ---------------
-# The verdicts below are computed from the measurements above, so they describe this
-# machine on this build.
+# The verdicts below are computed from the measurements above, so they describe this machine on this build.
 #
-# * ``device_count`` sets how many logical CPU *devices* exist for placing ops by
-#   hand; it does not size a pool. Size the pools with
-#   ``intra_op_parallelism_threads`` / ``inter_op_parallelism_threads``.
-# * ``allow_soft_placement`` is device fallback: an op pinned to a device that does not
-#   exist (or has no kernel for it) runs elsewhere instead of failing. It has nothing
-#   to do with GPU memory; that is ``gpu_options.allow_growth`` (TF1) or
-#   ``tf.config.experimental.set_memory_growth`` (TF2).
-# * The stock ``pip`` wheel runs oneDNN on TensorFlow's own intra-op pool, not on
-#   OpenMP threads, so ``OMP_NUM_THREADS`` and ``KMP_*`` are expected to change
-#   neither the pools nor the time (line 3 says whether the time moved beyond the
-#   spread). They matter for builds linked against Intel OpenMP.
-# * Whether oneDNN helps depends on the op, the shapes and the CPU; measure your model
-#   both ways rather than trusting a rule.
-# * A process lists more threads than its pools hold; line 5 says how many of them
-#   did any work. Count threads that use CPU, or CPU-seconds, not thread names.
+# * ``device_count`` sets how many logical CPU *devices* exist for placing ops by hand; it does not size a pool.
+#   Size the pools with ``intra_op_parallelism_threads`` / ``inter_op_parallelism_threads``.
+# * ``allow_soft_placement`` is device fallback: an op pinned to a device that does not exist (or has no kernel for it) runs elsewhere instead of failing.
+#   It has nothing to do with GPU memory; that is ``gpu_options.allow_growth`` (TF1) or ``tf.config.experimental.set_memory_growth`` (TF2).
+# * The stock ``pip`` wheel runs oneDNN on TensorFlow's own intra-op pool, not on OpenMP threads, so ``OMP_NUM_THREADS`` and ``KMP_*`` are expected to change neither the pools nor the time (row 3 below says whether the time moved beyond the noise).
+#   They matter for builds linked against Intel OpenMP.
+# * Whether oneDNN helps depends on the op, the shapes and the CPU; measure your model both ways rather than trusting a rule.
+# * A process lists more threads than its pools hold; row 5 says how many of them did any work.
+#   Count threads that use CPU, or CPU-seconds, not thread names.
 
-on, off, omp = (runs[label] for label in labels)
-if first_pools == (cpus, cpus):
-    print(
-        f"1. device_count={{CPU: 1}}: both pools got the default {cpus} threads: it bounds no thread"
+
+def versus(a, b, other):
+    """Compare the time of each workload in ``a`` with ``b``, given the noise."""
+    return ", ".join(
+        f"{x.workload.name} {compare(x, y)} {other} ({x.wall.median / y.wall.median:.2f}x the time)"
+        for x, y in zip(a, b, strict=True)
     )
-else:
-    print(
-        f"1. device_count={{CPU: 1}}: pools {first_pools[0]}/{first_pools[1]} (default would be {cpus}/{cpus})"
-    )
-soft_ok = sessions["hard"].startswith("InvalidArgumentError")
-if soft_ok and all("CPU" in device for device in sessions["soft"]):
-    print(
-        "2. allow_soft_placement: the GPU-pinned op fails without it, falls back to the CPU with it"
-    )
-else:
-    print("2. allow_soft_placement: unexpected result, see above")
-same_pools = all(a.observed_pools == b.observed_pools for a, b in zip(on, omp, strict=True))
-spread = [
-    f"{a.workload.name} {'within' if overlaps(a, b) else 'outside'} the spread"
-    for a, b in zip(on, omp, strict=True)
-]
-print(f"3. OMP/KMP: pools {'unchanged' if same_pools else 'CHANGED'}; " + ", ".join(spread))
-faster = []
-for a, b in zip(on, off, strict=True):
-    ratio = max(a.wall.median, b.wall.median) / min(a.wall.median, b.wall.median)
-    which = "on" if a.wall.median < b.wall.median else "off"
-    clear = "no clear difference" if overlaps(a, b) else f"oneDNN {which} faster ({ratio:.2f}x)"
-    faster.append(f"{a.workload.name}: {clear}")
-print("4. oneDNN on vs off: " + "; ".join(faster))
-row = on[0].row()
-print(
-    f"5. listed {row['threads_total']} threads, pools {row['observed_intra_op']}"
-    f"+{row['observed_inter_op']}, {row['threads_active']} used CPU during the matmul loop"
-)
+
+
+on, off, omp = runs.values()
+same = all(a.observed_pools == b.observed_pools for a, b in zip(on, omp, strict=True))
+bounded = "it bounds no thread" if first_pools == (cpus, cpus) else "it changed the pools"
+fails = sessions["hard"].startswith("InvalidArgumentError")
+soft = fails and all("CPU" in device for device in sessions["soft"])
+placement = "the pinned op fails without it, runs on the CPU with it" if soft else "unexpected"
+listed, active = on[0].row()["threads_total"], on[0].row()["threads_active"]
+verdicts = {
+    "1. device_count": f"pools {pair(*first_pools)}, default {cpus} per pool: {bounded}",
+    "2. allow_soft_placement": placement,
+    "3. OMP/KMP variables": f"pools {'unchanged' if same else 'CHANGED'}; {versus(omp, on, 'without')}",
+    "4. oneDNN on": versus(on, off, "off"),
+    "5. thread listings": f"{listed} listed, pools {pools(on[0])}, {active} used CPU in the matmul loop",
+}
+show(Table(["myth", "measured here"], verdicts.items()))
