@@ -118,8 +118,8 @@ plt.show()
 #   The "rewrite off" rows turn it off with ``options.experimental_optimization.map_parallelization = False``; such a ``map`` can still use several CPUs when its ops split across the intra-op pool.
 # * ``max_intra_op_parallelism=1`` stops that splitting, inside the pipeline only.
 # * ``num_parallel_calls=AUTOTUNE`` works on several elements at once.
-# * ``private_threadpool_size`` gives the pipeline a pool of its own and caps it; ``autotune.cpu_budget`` only limits what the autotuner plans for.
-# * The last two rows show whether either process-wide pool bounds a pipeline that has no private pool of its own.
+# * ``private_threadpool_size`` sizes the pool each iterator has of its own (by default one thread per CPU, as the :ref:`tf.data reference <setting-tf-data-options-threading-private-threadpool-size>` observes) and so caps it; ``autotune.cpu_budget`` only limits what the autotuner plans for.
+# * The last two rows show whether either process-wide pool bounds a pipeline; since every iterator runs on its own private pool by default, the inter-op pool is not where its work runs.
 #
 # On a machine with more CPUs the capped variants stay where they are while the ``AUTOTUNE`` ones can grow, so the gaps widen.
 
