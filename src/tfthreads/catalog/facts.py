@@ -13,7 +13,7 @@ Examples
 ...                 "the intra-op pool had {default_intra_op} threads")
 >>> contradiction("X", "default", "one per CPU", fact, {"cpus": 2, "default_intra_op": 2})
 >>> contradiction("X", "default", "one per CPU", fact, {"cpus": 2, "default_intra_op": 5})
-"X: claim (default) 'one per CPU' ; observed default_intra_op=5, expected 2 (the intra-op pool had 5 threads)"
+"X: claim (default) 'one per CPU' ; observed default_intra_op=5, expected '2' (the intra-op pool had 5 threads)"
 """
 
 from __future__ import annotations
