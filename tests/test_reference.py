@@ -15,7 +15,6 @@ import doctest
 import html as html_lib
 import importlib
 import importlib.metadata
-import os
 import re
 import runpy
 import subprocess
@@ -30,6 +29,7 @@ pytest.importorskip("sphinx", reason="the docs dependency group is not installed
 from tfthreads_docs import checked_against, crosswalk, evidence, layout
 
 from tfthreads import catalog
+from tfthreads.isolation import run_snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -275,16 +275,12 @@ def test_checked_against_reads_package_metadata() -> None:
 
 def test_extension_does_not_import_tensorflow() -> None:
     imports = "; ".join(f"import {module}" for module in ["tfthreads_docs", *EXTENSION_MODULES])
-    code = f"import sys; {imports}; print('tensorflow' in sys.modules)"
-    path = os.pathsep.join([str(DOCS / "_ext"), os.environ.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": path},
+    seen = run_snippet(
+        f"import sys; sys.path.append({str(DOCS / '_ext')!r}); {imports}; "
+        "result = 'tensorflow' in sys.modules"
     )
-    assert out.stdout.strip() == "False"
+    assert seen.returncode == 0, seen.stderr
+    assert seen.data is False
 
 
 def test_the_extension_emits_no_inline_style() -> None:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tfthreads.isolation import run_snippet
 from tfthreads.topology import CgroupQuota, Topology, topology
 
 CGROUP = Path("sys/fs/cgroup")
@@ -293,20 +294,17 @@ def test_real_machine() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
-def test_narrowed_affinity_in_subprocess() -> None:
-    script = (
-        "import json, os\n"
-        "os.sched_setaffinity(0, {0})\n"
-        "from tfthreads.topology import topology\n"
-        "t = topology()\n"
-        "print(json.dumps([t.affinity, t.tensorflow_default_threads]))\n"
-    )
+def test_narrowed_affinity_in_a_child() -> None:
     if 0 not in os.sched_getaffinity(0):
         pytest.skip("CPU 0 is not in this process's affinity mask")
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    seen = run_snippet(
+        "from tfthreads.topology import topology\n"
+        "t = topology()\n"
+        "result = [list(t.affinity), t.tensorflow_default_threads]\n",
+        cpus=[0],
     )
-    assert json.loads(out.stdout) == [[0], 1]
+    assert seen.returncode == 0, seen.stderr
+    assert seen.data == [[0], 1]
 
 
 @pytest.mark.skipif(shutil.which("taskset") is None, reason="taskset not installed")
