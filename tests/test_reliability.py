@@ -159,7 +159,7 @@ def test_tune_with_a_wrong_input_shape_is_a_usage_error_said_once(tmp_path):
         """
     )
     assert made.returncode == 0, made.stderr
-    result = run_cli("tune", str(model), "--input-shape", "1,5", "--budget", "2", cwd=tmp_path)
+    result = run_cli("tune", str(model), "--input-shape", "1,5", "--budget", "4", cwd=tmp_path)
     assert result.returncode == 2, result.stderr  # the wrong input shape is found up front
     assert result.stderr.count("tune") == 1
     assert "tiny.keras" in result.stderr
