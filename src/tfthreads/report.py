@@ -158,7 +158,7 @@ class ReportRow:
 
     @property
     def group(self) -> tuple[str, str, str, str]:
-        """The table this row belongs to: source, scenario, workload and goal."""
+        """The key of this row's table (source, scenario, workload and goal)."""
         return (self.source, self.scenario, self.workload, self.goal)
 
     def ratio_text(self) -> str:
@@ -218,22 +218,15 @@ class Report:
     def plot(self, group: tuple[str, str, str, str] | None = None, ax: Any = None) -> Any:
         """Draw each setting's ratio with its interval, for one group of rows.
 
-        Parameters
-        ----------
-        group : tuple of str, optional
-            One key of :meth:`groups`; the first one by default.
-        ax : matplotlib.axes.Axes, optional
-            Where to draw; a new figure by default.
-
-        Returns
-        -------
-        matplotlib.figure.Figure
+        ``group`` is one key of :meth:`groups` (the first by default); ``ax`` is the
+        matplotlib Axes to draw on (a new figure by default). Returns the matplotlib
+        Figure.
         """
         import matplotlib.pyplot as plt
 
         groups = self.groups()
         if not groups:
-            raise SettingError("report: no rows to plot")
+            raise SettingError("no rows to plot")
         rows = groups[group if group is not None else next(iter(groups))]
         if ax is None:
             _, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.4))
@@ -254,6 +247,10 @@ class Report:
         ax.errorbar(ratios, positions, xerr=errors, fmt="none", ecolor="0.4", capsize=3)
         ax.scatter(ratios, positions, c=colors, zorder=3)
         ax.axvline(1.0, color="0.6", linestyle="--", linewidth=1)
+        ax.set_xscale("log")  # ratios: 0.5 and 2 lie as far from 1
+        for verdict in dict.fromkeys(row.verdict for row in rows):
+            ax.scatter([], [], c=_COLORS[verdict], label=verdict)
+        ax.legend(fontsize="small", loc="best")
         ax.set_yticks(positions, labels)
         ax.invert_yaxis()
         first = rows[0]
@@ -325,7 +322,7 @@ class _Entry:
 
 
 def _problem(path: str | os.PathLike[str], text: str) -> SettingError:
-    return SettingError(f"report: {os.fspath(path)!r}: {text}")
+    return SettingError(f"{os.fspath(path)!r}: {text}")
 
 
 def _read_source(path: str | os.PathLike[str]) -> tuple[Source, dict[str, Any], list[_Entry]]:
@@ -336,7 +333,7 @@ def _read_source(path: str | os.PathLike[str]) -> tuple[Source, dict[str, Any], 
     SettingError
         One line naming the file and what is wrong with it.
     """
-    header, lines = read_results(path, name="report")
+    header, lines = read_results(path, name="")
     run: dict[str, Any] = header.get("run") or {}
     entries: list[_Entry] = []
     provenance: Mapping[str, Any] | None = run.get("provenance")
@@ -452,7 +449,7 @@ def load_report(paths: Iterable[str | os.PathLike[str]]) -> Report:
     rows: list[ReportRow] = []
     paths = list(paths)
     if not paths:
-        raise SettingError("report: got no results files; expected at least one")
+        raise SettingError("got no results files; expected at least one")
     for path in paths:
         source, run, entries = _read_source(path)
         sources.append(source)

@@ -312,14 +312,14 @@ def read_results(
     path : path-like
         An existing results file.
     name : str
-        What error messages call the file (they name ``path`` too).
+        What error messages start with, before ``path``; ``""`` for nothing.
 
     Returns
     -------
     header : dict
         The first line: ``format``, ``version``, ``tfthreads``, ``created`` and ``run``.
-    rows : list of (int, dict)
-        Each later line with its line number (the header is line 1).
+    rows : list of tuple
+        Each later line as ``(line number, row)``; the header is line 1.
 
     Raises
     ------
@@ -335,7 +335,7 @@ def read_results(
     ...
     tfthreads.errors.SettingError: results: '/dev/null' is a character device; expected a results file
     """
-    where = f"{name}: {os.fspath(path)!r}"
+    where = f"{name}: {os.fspath(path)!r}" if name else repr(os.fspath(path))
     try:
         mode = Path(path).stat().st_mode  # before opening: a FIFO would block the open
         if not stat.S_ISREG(mode):
