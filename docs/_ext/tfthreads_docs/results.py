@@ -2,8 +2,9 @@
 
 Files under ``docs/results/`` are tfthreads results files measured elsewhere
 (:mod:`tfthreads.results_file`). When a build starts, each one is read with
-:func:`tfthreads.report.load_report`; one that is not a valid results file stops the
-build with one line naming it. The ``results-file`` directive renders one of them, every
+:func:`tfthreads.report.load_report`; one that is not a valid results file is an error
+of one line naming it (``ERROR: Results file error: 'docs/results/x.jsonl' ...``), and
+the build exits with status 1, with or without ``-W``. The ``results-file`` directive renders one of them, every
 number computed from the file at build time: its machine, date and TensorFlow release,
 then per scenario, workload and goal a table of the settings against the baseline, with
 intervals and verdicts, and a figure of the ratios. A file that no page renders is a
@@ -21,7 +22,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx.errors import SphinxError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
 
-__all__ = ["RESULTS_FOLDER", "ResultsFile", "ResultsFileError", "check_results_folder", "setup"]
+__all__ = ["RESULTS_FOLDER", "ResultsFile", "check_results_folder", "setup"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,33 +42,35 @@ RESULTS_FOLDER = "results"
 _ENV_KEY = "tfthreads_results_shown"
 
 
-class ResultsFileError(SphinxError):
-    """A file under ``docs/results/`` is not a valid results file."""
+def check_results_folder(srcdir: str | os.PathLike[str]) -> tuple[list[Path], list[str]]:
+    """Read every ``*.jsonl`` file under ``results/``.
 
-    category = "Results file error"
-
-
-def check_results_folder(srcdir: str | os.PathLike[str]) -> list[Path]:
-    """Read every ``*.jsonl`` file under ``results/``; return them, or raise one line.
-
-    Raises
-    ------
-    ResultsFileError
-        Naming the first file that is not a valid results file, and what is wrong.
+    Returns
+    -------
+    valid : list of pathlib.Path
+        The files that are valid results files.
+    problems : list of str
+        One line per other file, naming it (relative to the folder above the
+        documentation's source, such as ``docs/results/x.jsonl``) and what is wrong.
     """
     folder = Path(srcdir, RESULTS_FOLDER)
-    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
-    for path in files:
+    valid, problems = [], []
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
         try:
-            load_report([os.path.relpath(path, Path(srcdir).parent)])
+            load_report([path])
         except SettingError as error:
-            raise ResultsFileError(str(error)) from None
-    return files
+            shown = os.path.relpath(path, Path(srcdir).parent)
+            problems.append(str(error).replace(repr(str(path)), repr(shown), 1))
+        else:
+            valid.append(path)
+    return valid, problems
 
 
 def _check_folder(app: Sphinx) -> None:
-    """``builder-inited``: fail the build on a malformed results file."""
-    check_results_folder(app.srcdir)
+    """``builder-inited``: a malformed results file is an error, and the build fails."""
+    for problem in check_results_folder(app.srcdir)[1]:
+        logger.error("Results file error: %s", problem, type="tfthreads", subtype="results")
+        app.statuscode = 1
 
 
 def _shown(env: BuildEnvironment) -> dict[str, str]:
@@ -90,7 +92,7 @@ def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildE
 
 def _check_shown(app: Sphinx, env: BuildEnvironment) -> None:
     shown = _shown(env)
-    for path in check_results_folder(app.srcdir):
+    for path in check_results_folder(app.srcdir)[0]:
         if str(path.resolve()) not in shown:
             logger.warning(
                 "%s/%s is on no page: render it with a ```{results-file}``` directive",
@@ -120,13 +122,13 @@ class ResultsFile(SphinxDirective):
         except SettingError as error:
             raise self.error(f"results-file: {error}") from None
         source = report.sources[0]
+        _shown(self.env)[str(Path(absolute).resolve())] = self.env.docname
         expected = self.options.get("cpus")
         if expected is not None and source.logical_cpus != expected:
             raise self.error(
                 f"results-file: {self.arguments[0]} was measured on {source.logical_cpus} "
                 f"logical CPUs, not the {expected} that :cpus: says"
             )
-        _shown(self.env)[str(Path(absolute).resolve())] = self.env.docname
         out: list[nodes.Node] = [_machine(_facts(report))]
         for rows in report.groups().values():
             out += _group(rows, report)
