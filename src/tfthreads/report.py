@@ -38,7 +38,7 @@ from tfthreads.results_file import read_results
 from tfthreads.settings import ThreadSettings
 from tfthreads.stats import percentile, ratio_interval
 
-__all__ = ["VERDICTS", "Report", "ReportRow", "Source", "load_report"]
+__all__ = ["VERDICTS", "Report", "ReportRow", "Source", "load_report", "table_cells"]
 
 GOALS = ("latency", "throughput")
 
@@ -285,8 +285,16 @@ def _group_heading(row: ReportRow) -> list[str]:
     ]
 
 
-def _text_table(rows: Sequence[ReportRow]) -> list[str]:
-    head = ["setting", "rounds", "median ms", rows[0].unit, "ratio [95 % CI]", "verdict"]
+def table_cells(rows: Sequence[ReportRow]) -> tuple[list[str], list[list[str]]]:
+    """Return the head and the cells of one group's table, as text and the site show it.
+
+    Examples
+    --------
+    >>> table_cells([])[0]
+    ['setting', 'rounds', 'median ms', 'items/s', 'ratio [95 % CI]', 'verdict']
+    """
+    unit = rows[0].unit if rows else "items/s"
+    head = ["setting", "rounds", "median ms", unit, "ratio [95 % CI]", "verdict"]
     body = [
         [
             row.setting,
@@ -298,6 +306,11 @@ def _text_table(rows: Sequence[ReportRow]) -> list[str]:
         ]
         for row in rows
     ]
+    return head, body
+
+
+def _text_table(rows: Sequence[ReportRow]) -> list[str]:
+    head, body = table_cells(rows)
     widths = [max(len(cells[i]) for cells in [head, *body]) for i in range(len(head))]
     return [
         "  "

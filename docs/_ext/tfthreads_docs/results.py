@@ -26,7 +26,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from tfthreads.errors import SettingError
-from tfthreads.report import Report, ReportRow, load_report
+from tfthreads.report import Report, ReportRow, load_report, table_cells
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -173,19 +173,7 @@ def _group(rows: list[ReportRow], report: Report) -> list[nodes.Node]:
             "95 % interval over the paired rounds."
         )
     )
-    head = ["setting", "rounds", "median ms", first.unit, "ratio [95 % CI]", "verdict"]
-    body = [
-        [
-            row.setting,
-            str(row.rounds) + (f" ({row.failed} failed)" if row.failed else ""),
-            f"{row.median_ms:.4g}",
-            f"{row.throughput:.4g}",
-            row.ratio_text(),
-            "" if row.verdict == "baseline" else row.verdict,
-        ]
-        for row in rows
-    ]
-    out: list[nodes.Node] = [rubric, intro, _table(head, body)]
+    out: list[nodes.Node] = [rubric, intro, _table(*table_cells(rows))]
     out.append(_figure(report, first.group))
     return out
 
