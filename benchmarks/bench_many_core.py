@@ -25,22 +25,28 @@ time budget runs short):
    to compare wall and CPU time per step with scenario 2 (``cpu_per_wall`` well under
    the thread count shows serial gaps that other processes can fill).
 
-The first line of the results is a header with the machine's provenance
-(:func:`tfthreads.provenance.provenance`, ``os.cpu_count()``, facts from
-``/proc/cpuinfo`` and ``/sys``), the recommendations and the plan; then one JSON line per
-measurement, written and flushed as soon as it is taken, so a run stopped by a time
-limit keeps what it measured. A Markdown report (medians per setting, ratios against
+The results are a tfthreads results file (:mod:`tfthreads.results_file`), which
+``tfthreads report`` and the documentation's results page read: the header's ``run``
+holds the machine's provenance (:func:`tfthreads.provenance.provenance`,
+``os.cpu_count()``, facts from ``/proc/cpuinfo`` and ``/sys``), the recommendations and
+the plan (the scenarios, their goals and baselines); then one JSON line per measurement
+(the measurement's fields plus ``scenario``, ``round``, ``position``, ``label``,
+``started_s`` and ``call_s``), written and flushed as soon as it is taken, so a run
+stopped by a time limit keeps what it measured; other records are ``{"event": ...}``
+lines. ``convert_many_core.py`` converts a file of the first version of this script. A Markdown report (medians per setting, ratios against
 each scenario's baseline with a 95 % percentile-bootstrap interval over rounds) is
 generated from that file alone.
 
 Run it with the project importable (``PYTHONPATH=src`` or an installed tfthreads)::
 
-    python benchmarks/bench_many_core.py --out benchmarks/results/many_core.jsonl
+    python benchmarks/bench_many_core.py --out docs/results/many_core.jsonl
     python benchmarks/bench_many_core.py --quick --out /tmp/quick.jsonl   # smoke test
-    python benchmarks/bench_many_core.py --report benchmarks/results/many_core.jsonl
+    python benchmarks/bench_many_core.py --report docs/results/many_core.jsonl
 
 ``--budget SECONDS`` bounds the measuring time (default 420 s); the report is written
-next to the results as ``.md`` unless ``--md`` names another file.
+to ``benchmarks/results/<name>.md`` unless ``--md`` names another file. Committed under
+``docs/results/``, the results are rendered on the site's "Results from other machines"
+page (with ratios and t-intervals from :mod:`tfthreads.report`).
 """
 
 from __future__ import annotations
@@ -62,11 +68,26 @@ from typing import Any, TextIO
 from tfthreads.measure import measure_many
 from tfthreads.provenance import describe_machine, provenance
 from tfthreads.recommend import recommend
+from tfthreads.results_file import FORMAT, FORMAT_VERSION
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
 RESULTS = Path(__file__).parent / "results"
+DOCS_RESULTS = Path(__file__).parents[1] / "docs" / "results"
 BOOTSTRAP_RESAMPLES = 4000
+#: The fields a measurement line holds beside the measurement's own.
+ROW_FIELDS = (
+    "scenario",
+    "round",
+    "position",
+    "label",
+    "intra_op",
+    "inter_op",
+    "started_s",
+    "call_s",
+)
+#: Of those, the ones a measurement does not hold itself (it has its settings).
+ROW_ONLY = frozenset(ROW_FIELDS) - {"intra_op", "inter_op"}
 
 
 @dataclass
@@ -314,8 +335,22 @@ class Writer:
         self.handle: TextIO = path.open("w")
 
     def write(self, record: dict[str, Any]) -> None:
-        """Write one record and flush it to disk."""
-        self.handle.write(json.dumps(record) + "\n")
+        """Write one record (in the results file's form) and flush it to disk."""
+        kind = record["type"]
+        rest = {key: value for key, value in record.items() if key != "type"}
+        if kind == "header":
+            rest = {
+                "format": FORMAT,
+                "version": FORMAT_VERSION,
+                "tfthreads": rest["provenance"]["tfthreads_version"],
+                "created": rest["provenance"]["date"],
+                "run": rest,
+            }
+        elif kind == "row":
+            rest = {**rest.pop("measurement"), **rest}
+        else:
+            rest = {"event": kind, **rest}
+        self.handle.write(json.dumps(rest) + "\n")
         self.handle.flush()
         os.fsync(self.handle.fileno())
 
@@ -522,19 +557,28 @@ def _fmt_ci(point: float, low: float | None, high: float | None) -> str:
 
 
 def load(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Read a results file: the header, the rows and the other records."""
+    """Read a results file: the header, the rows and the other records.
+
+    They come back as the first version of this script wrote them (``{"type": ...}``
+    records, a row's measurement under ``measurement``), which the report reads.
+    """
     header: dict[str, Any] = {}
     rows, other = [], []
     for line in path.read_text().splitlines():
         if not line.strip():
             continue
         record = json.loads(line)
-        if record["type"] == "header":
-            header = record
-        elif record["type"] == "row":
-            rows.append(record)
+        if record.get("format") == FORMAT:
+            header = {"type": "header", **record["run"]}
+        elif "event" in record:
+            other.append(
+                {"type": record["event"], **{k: v for k, v in record.items() if k != "event"}}
+            )
         else:
-            other.append(record)
+            # intra_op and inter_op are the measurement's own fields too
+            base = {key: record[key] for key in ROW_FIELDS}
+            measurement = {k: v for k, v in record.items() if k not in ROW_ONLY}
+            rows.append({"type": "row", **base, "measurement": measurement})
     return header, rows, other
 
 
@@ -767,7 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, measure (unless ``--report``) and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--out", default=str(RESULTS / "many_core.jsonl"), help="results file (JSON lines)"
+        "--out", default=str(DOCS_RESULTS / "many_core.jsonl"), help="results file (JSON lines)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes and few rounds: a smoke test"
@@ -781,13 +825,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--report", metavar="RESULTS", help="only write the report of an existing results file"
     )
-    parser.add_argument("--md", help="report file (default: the results file with .md)")
+    parser.add_argument("--md", help="report file (default: benchmarks/results/<name>.md)")
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = 240.0 if args.quick else 420.0
     source = Path(args.report) if args.report else run(args)
     text = report(source)
-    target = Path(args.md) if args.md else source.with_suffix(".md")
+    target = Path(args.md) if args.md else RESULTS / source.with_suffix(".md").name
     target.write_text(text)
     print(text)
     return 0

@@ -7,6 +7,7 @@ visual check of the real site.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -240,3 +241,82 @@ def test_failing_measurement_fails_the_build_naming_the_example(tmp_path):
     output = result.stdout + result.stderr
     assert "plot_01_fails.py" in output
     assert "task: got 'no_such_task'" in output
+
+
+RESULTS_PAGE = """# Results
+
+(results-here)=
+## Eight CPUs
+
+```{results-file} /results/good.jsonl
+:cpus: 8
+```
+"""
+
+
+def _results_site(root: Path, files: dict[str, str], page: str | None = RESULTS_PAGE) -> Path:
+    """A tiny site with results files under docs/results/ and, optionally, a page showing them.
+
+    ``good.jsonl`` is test_report.py's hand-made file (tests are not a package: loaded by path).
+    """
+    spec = importlib.util.spec_from_file_location(
+        "_test_report", Path(__file__).with_name("test_report.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scenario_file = module.scenario_file
+
+    docs = _make_site(root, {})
+    folder = docs / "results"
+    folder.mkdir()
+    shutil.copy(scenario_file(root), folder / "good.jsonl")
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    if page is not None:
+        (docs / "results.md").write_text(page)
+        index = docs / "index.md"
+        index.write_text(index.read_text().replace("gallery/index\n", "gallery/index\nresults\n"))
+    return docs
+
+
+@pytest.mark.slow
+def test_results_file_is_rendered_with_machine_and_intervals(tmp_path):
+    docs = _results_site(tmp_path, {})
+    result = _build(docs, extra=["-D", "plot_gallery=0"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    page = (docs / "_build" / "html" / "results.html").read_text()
+    assert 'id="results-here"' in page
+    for fact in ("Test CPU", "2.99.0", "2026-01-02", "0.502 [0.478, 0.527]", "better"):
+        assert fact in page
+    assert page.count('class="results-figure"><svg') == 1  # the figure of the one scenario
+
+
+@pytest.mark.slow
+def test_malformed_results_file_fails_the_build_in_one_line(tmp_path):
+    docs = _results_site(tmp_path, {"broken.jsonl": '{"format": "tfthreads-results"'})
+    result = _build(docs, extra=["-D", "plot_gallery=0"])
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    lines = [line for line in output.splitlines() if "broken.jsonl" in line]
+    assert lines == [
+        (
+            "ERROR: Results file error: 'docs/results/broken.jsonl' is not a tfthreads results "
+            'file: line 1 is no {"format": "tfthreads-results", ...} header [tfthreads.results]'
+        )
+    ]
+    assert "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_results_file_on_no_page_and_a_wrong_cpu_count_fail_the_build(tmp_path):
+    other = (Path(__file__).parents[1] / "docs" / "results" / "many_core.jsonl").read_text()
+    page = RESULTS_PAGE.replace(":cpus: 8", ":cpus: 16")
+    docs = _results_site(tmp_path, {"other.jsonl": other}, page=page)
+    result = _build(docs, extra=["-D", "plot_gallery=0"])
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "results/other.jsonl is on no page" in output
+    assert "results/good.jsonl is on no page" not in output  # shown, with an error
+    assert "good.jsonl was measured on 8 logical CPUs, not the 16 that :cpus: says" in output

@@ -1,4 +1,4 @@
-"""The measuring commands of the CLI: ``recommend``, ``sweep`` and ``tune``."""
+"""The measuring commands of the CLI: ``recommend``, ``sweep``, ``tune`` and ``report``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ also 'package.module:function' (returns a step callable) or a saved Keras model.
 Each measurement is a fresh TensorFlow process (a few seconds each): --budget is how
 many there may be in all. The best setting is named with its gain over TensorFlow's
 defaults and a 95 % interval, and with every setting that cannot be told apart from it.""",
+    "report": """examples:
+  tfthreads report sweep.jsonl
+  tfthreads report docs/results/many_core.jsonl --json
+
+Per file: its machine, date and TensorFlow release; per scenario, workload and goal:
+each setting's rounds, median step time, throughput, and its ratio to the baseline with
+a 95 % interval (paired by round); 'indistinguishable' when the interval includes 1.""",
 }
 
 
@@ -68,7 +75,7 @@ def _add_measuring(command: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: Any) -> None:
-    """Add ``recommend``, ``sweep`` and ``tune`` to the CLI's sub-parsers."""
+    """Add ``recommend``, ``sweep``, ``tune`` and ``report`` to the CLI's sub-parsers."""
     formatter = argparse.RawDescriptionHelpFormatter
     recommend = commands.add_parser(
         "recommend",
@@ -115,6 +122,17 @@ def add_commands(commands: Any) -> None:
     )
     _add_common(tune)
     _add_measuring(tune)
+
+    report = commands.add_parser(
+        "report",
+        help="compare the settings in results files, with intervals",
+        description="Read results files (from sweep or tune --output, or another "
+        "machine) and print each setting against its scenario's baseline.",
+        epilog=_EXAMPLES["report"],
+        formatter_class=formatter,
+    )
+    report.add_argument("files", nargs="+", metavar="FILE")
+    report.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
 def _workload_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -164,7 +182,14 @@ def _tune_report(found: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``recommend``, ``sweep`` or ``tune``; return the exit code."""
+    """Run ``recommend``, ``sweep``, ``tune`` or ``report``; return the exit code."""
+    if args.command == "report":
+        from tfthreads.report import load_report
+
+        report = load_report(args.files)
+        _emit(args, report.as_dict(), report.table().rstrip("\n"))
+        return EXIT_OK
+
     from tfthreads.recommend import recommend
 
     if args.command == "recommend":

@@ -1,9 +1,9 @@
-"""The ``tfthreads`` command line: ``doctor``, ``recommend``, ``sweep`` and ``tune``.
+"""The ``tfthreads`` command line: ``doctor``, ``recommend``, ``sweep``, ``tune`` and ``report``.
 
 Exit codes: 0 success, 1 TensorFlow cannot be imported or a measurement failed, 2 a
-usage error (bad option, unknown workload, unwritable output). A user's mistake
-(:class:`~tfthreads.errors.SettingError` or an argument argparse refuses) prints one line
-on stderr and never a traceback. Any other exception is a bug in tfthreads: it is not
+usage error (bad option, unknown workload, unwritable output, a file that is no results
+file). A user's mistake (:class:`~tfthreads.errors.SettingError` or an argument argparse
+refuses) prints one line on stderr and never a traceback. Any other exception is a bug in tfthreads: it is not
 caught, so Python prints its traceback and exits with 1.
 """
 

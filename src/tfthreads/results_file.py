@@ -12,6 +12,10 @@ version) and which tfthreads wrote it; each later line is one row, a JSON object
 * each row goes out in one ``write`` of a whole line, flushed and synced;
 * it holds an exclusive lock while open: a second run writing the same file is
   refused with one line instead of interleaving rows.
+
+:func:`read_results` reads a finished file without changing it (a file committed to the
+documentation, one copied from another machine) and refuses, in one line, anything a
+results file cannot hold, where :class:`ResultsFile` would repair a torn last line.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ __all__ = [
     "ResultsFile",
     "check_results_path",
     "fingerprint",
+    "read_results",
 ]
 
 #: What the header's ``format`` field says.
@@ -292,3 +297,77 @@ def _parse(line: bytes) -> Any:
     with contextlib.suppress(ValueError):
         return json.loads(line)
     return None
+
+
+def read_results(
+    path: str | os.PathLike[str], *, name: str = "results"
+) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]]]:
+    """Read a results file without changing it: its header and its rows.
+
+    Unlike :meth:`ResultsFile.open`, nothing is repaired: a line that is not a JSON
+    object, a torn last line included, is an error.
+
+    Parameters
+    ----------
+    path : path-like
+        An existing results file.
+    name : str
+        What error messages start with, before ``path``; ``""`` for nothing.
+
+    Returns
+    -------
+    header : dict
+        The first line: ``format``, ``version``, ``tfthreads``, ``created`` and ``run``.
+    rows : list of tuple
+        Each later line as ``(line number, row)``; the header is line 1.
+
+    Raises
+    ------
+    SettingError
+        One line naming the file and what is wrong with it: it cannot be read, is
+        empty, has no results header, is of another format version, or holds a line
+        that is not a JSON object.
+
+    Examples
+    --------
+    >>> read_results("/dev/null")
+    Traceback (most recent call last):
+    ...
+    tfthreads.errors.SettingError: results: '/dev/null' is a character device; expected a results file
+    """
+    where = f"{name}: {os.fspath(path)!r}" if name else repr(os.fspath(path))
+    try:
+        mode = Path(path).stat().st_mode  # before opening: a FIFO would block the open
+        if not stat.S_ISREG(mode):
+            raise SettingError(f"{where} is {_file_type(mode)}; expected a results file")
+        with Path(path).open("rb") as handle:
+            lines = list(_lines(handle))
+    except OSError as error:
+        raise SettingError(f"{where} cannot be read: {error.strerror}") from None
+    if not lines or not any(line.strip() for _, line in lines):
+        raise SettingError(f"{where} is empty; expected a tfthreads results file")
+    header = _parse(lines[0][1])
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise SettingError(
+            f"{where} is not a tfthreads results file: line 1 is no "
+            f'{{"format": "{FORMAT}", ...}} header'
+        )
+    if header.get("version") != FORMAT_VERSION:
+        raise SettingError(
+            f"{where} has results format version {header.get('version')!r}; "
+            f"this tfthreads reads version {FORMAT_VERSION}"
+        )
+    if not isinstance(header.get("run", {}), dict):
+        raise SettingError(f"{where}: the header's 'run' is not a JSON object")
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, (_, line) in enumerate(lines[1:], start=2):
+        if len(line) > MAX_LINE_BYTES:
+            raise SettingError(f"{where}: line {number} is longer than {MAX_LINE_BYTES} bytes")
+        if not line.strip():
+            continue
+        row = _parse(line)
+        if not isinstance(row, dict):
+            cut = "" if line.endswith(b"\n") else " (cut short?)"
+            raise SettingError(f"{where}: line {number} is not a JSON object{cut}")
+        rows.append((number, row))
+    return header, rows

@@ -205,7 +205,7 @@ def tune(
     advice = recommend(goal, processes=options.processes, topology=None)
     check_workloads([spec], options)
     tried: list[Result] = []
-    with _log(results, spec, options) as record:
+    with _log(results, spec, goal, options) as record:
 
         def measured(settings: ThreadSettings, stage: str) -> Result:
             try:
@@ -298,13 +298,16 @@ def _say_round(comparison: Comparison) -> None:
 
 @contextlib.contextmanager
 def _log(
-    results: str | os.PathLike[str] | None, spec: WorkloadSpec, options: MeasureOptions
+    results: str | os.PathLike[str] | None,
+    spec: WorkloadSpec,
+    goal: str,
+    options: MeasureOptions,
 ) -> Iterator[Callable[[Result, str], None]]:
     """Yield a function that records each measurement in the results file, if there is one."""
     if results is None:
         yield lambda result, stage: None
         return
-    run = {"command": "tune", "workload": spec.as_dict(), "repeats": options.repeats}
+    run = {"command": "tune", "workload": spec.as_dict(), "goal": goal, "repeats": options.repeats}
     # Appended to, never emptied: a tune measures afresh but keeps earlier rows.
     with ResultsFile.open(results, run=run) as file:
 

@@ -18,6 +18,9 @@ module per job:
     Which gallery examples cite a setting (the "Measured in" links).
 ``checked_against``
     The ``checked-against`` directive: the TensorFlow version the page was checked with.
+``results``
+    The ``results-file`` directive: results files from other machines under
+    ``docs/results/``, checked when the build starts.
 ``gallery_support``
     Re-running the gallery when the machine changes, and refusing TensorFlow in the
     Sphinx process.
@@ -35,7 +38,15 @@ if TYPE_CHECKING:
 
 __all__ = ["setup"]
 
-_MODULES = ("layout", "facts", "setting_facts", "crosswalk", "checked_against", "gallery_support")
+_MODULES = (
+    "layout",
+    "facts",
+    "setting_facts",
+    "crosswalk",
+    "checked_against",
+    "results",
+    "gallery_support",
+)
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
