@@ -8,6 +8,8 @@ The *intra-op* pool splits a single op, such as one matrix multiplication or one
 This example measures a dense matmul and a 2-D convolution with 1, 2, ... intra-op threads up to the CPUs in the affinity mask, and one thread more to show what oversubscription costs.
 The inter-op pool is fixed at 1 thread, so only the intra-op setting changes.
 
+Measured on a 16-CPU machine as well (small-model latency against intra-op threads, and a full grid): :ref:`results-many-core`.
+
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`.
 """
 

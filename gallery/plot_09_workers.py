@@ -8,6 +8,8 @@ A server such as gunicorn, uwsgi or Celery runs *P* worker processes, and each l
 Left at the defaults, every worker sizes both pools to all the CPUs, so *P* workers start *P* times as many pool threads as there are CPUs.
 This example runs *P* processes at the same time on the same CPUs, each doing model inference in a loop, and compares thread settings on that fixed budget: latency per request (median and 99th percentile), total throughput, and CPU time per request.
 
+Four processes sharing a 16-CPU machine, measured in interleaved rounds: :ref:`results-many-core`.
+
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 

@@ -9,6 +9,8 @@ Published advice on pool sizes disagrees: Intel's guides say intra-op = physical
 This example saves a small Keras model, tunes it with a small budget, and measures the rules of thumb in the same run, so every number on the page comes from one machine.
 The same search runs from the command line as ``tfthreads tune``.
 
+A full grid on a 16-CPU machine, the ground truth a tuner should land near: :ref:`results-many-core`.
+
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
