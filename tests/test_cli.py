@@ -189,6 +189,61 @@ def test_recommend_json():
         assert key in advice
     assert advice["reasons"]
     assert advice["intra_op_parallelism_threads"] <= advice["cpu_budget"]
+    assert advice["confidence"] in ("high", "medium", "low")
+    assert (advice["measure_instead"] is None) == (advice["confidence"] == "high")
+
+
+def run_recommend(topology: str, *args: str):
+    """Run ``tfthreads recommend`` as if on ``topology`` (a Topology expression)."""
+    code = (
+        "import sys, tfthreads.recommend as r\n"
+        "from tfthreads.topology import CgroupQuota, Topology\n"
+        f"r.read_topology = lambda: {topology}\n"
+        "from tfthreads.cli import main\n"
+        f"sys.exit(main({['recommend', *args]!r}))\n"
+    )
+    return run_snippet(code)
+
+
+SIXTEEN = "Topology(16, tuple(range(16)), 16, 1, 1, False, None, None)"
+QUOTA_OF_ONE = (
+    "Topology(2, (0, 1), 2, 1, 1, False, CgroupQuota(2, '/sys/fs/cgroup', 100000, 100000), None)"
+)
+
+
+def test_recommend_text_four_processes_keep_defaults():
+    result = run_recommend(SIXTEEN, "--goal", "throughput", "--processes", "4")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Recommended for throughput, 4 processes: TensorFlow's defaults")
+    assert "(here intra_op=16, inter_op=16) each" in lines[0]
+    assert lines[2].startswith("Confidence: medium: ")
+    assert lines[3].startswith(
+        "Measure instead: tfthreads tune MODEL --goal throughput --processes 4"
+    )
+    assert "0.915 [0.829, 1.025]" in result.stdout
+    assert "results-many-core" in result.stdout
+
+
+def test_recommend_json_quota_is_high_confidence():
+    result = run_recommend(QUOTA_OF_ONE, "--json")
+    assert result.returncode == 0, result.stderr
+    advice = json.loads(result.stdout)
+    assert advice["intra_op_parallelism_threads"] == 1
+    assert advice["inter_op_parallelism_threads"] == 1
+    assert advice["confidence"] == "high"
+    assert advice["measure_instead"] is None
+    assert advice["evidence"] == ["gallery-containers"]
+
+
+def test_recommend_json_latency_says_to_measure():
+    result = run_recommend(SIXTEEN, "--goal", "latency", "--json")
+    assert result.returncode == 0, result.stderr
+    advice = json.loads(result.stdout)
+    assert advice["intra_op_parallelism_threads"] == 16
+    assert advice["inter_op_parallelism_threads"] == 4
+    assert advice["confidence"] == "low"
+    assert advice["measure_instead"].startswith("tfthreads tune MODEL --goal latency")
 
 
 @pytest.mark.parametrize("command", ["recommend", "sweep", "tune"])

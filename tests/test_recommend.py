@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tfthreads.errors import SettingError
-from tfthreads.recommend import Recommendation, recommend
+from tfthreads.recommend import EVIDENCE, Recommendation, recommend
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import CgroupQuota, Topology, topology
 
@@ -51,15 +52,85 @@ def unknown_cores(cpus: int, cpu_quota: float | None = None) -> Topology:
     return Topology(cpus, tuple(range(cpus)), None, None, None, None, limit, None)
 
 
-def test_two_cpus_no_quota() -> None:
+def reasons(rec: Recommendation) -> str:
+    return " ".join(rec.reasons)
+
+
+# --- rule 5: latency without a quota ---------------------------------------------------
+
+
+def test_two_cpus_latency_wants_inter_op_two() -> None:
+    # The old rule gave inter_op=1 on <= 2 CPUs: 1.9x off the best for `branches`.
     rec = recommend("latency", topology=topo(2))
-    assert rec.settings == ThreadSettings(2, 1)
+    assert rec.settings == ThreadSettings(2, 2)
     assert rec.cpu_budget == rec.per_process_budget == 2.0
     assert rec.tensorflow_default == ThreadSettings(2, 2)
     assert rec.intel_rule == ThreadSettings(2, 1)
     assert "No cgroup CPU quota" in rec.reasons[0]
     assert "fits the budget" in rec.comparison[0]
     assert "agrees" in rec.comparison[1]
+    assert "1.9x slower" in reasons(rec)
+    assert "inter_op=2: independent branches" in reasons(rec)
+
+
+def test_latency_is_low_confidence_and_says_to_measure() -> None:
+    rec = recommend("latency", topology=topo(16))
+    assert rec.settings == ThreadSettings(16, 4)
+    assert rec.confidence == "low"
+    assert "op sizes" in rec.confidence_reason
+    assert rec.measure_instead is not None
+    assert rec.measure_instead.startswith("tfthreads tune MODEL --goal latency ")
+    assert "--processes" not in rec.measure_instead
+    assert "one thread was active" in reasons(rec)
+    assert "1.22x slower, [1.215, 1.223]" in reasons(rec)
+    assert rec.evidence == ("results-many-core",)
+
+
+def test_latency_inter_op_grows_to_four_only() -> None:
+    assert recommend("latency", topology=topo(1)).settings == ThreadSettings(1, 1)
+    assert recommend("latency", topology=topo(3)).settings == ThreadSettings(3, 3)
+    assert recommend("latency", topology=topo(8)).settings == ThreadSettings(8, 4)
+    assert recommend("latency", topology=topo(128)).settings == ThreadSettings(128, 4)
+
+
+def test_latency_several_processes_divide_with_low_confidence() -> None:
+    rec = recommend("latency", processes=4, topology=topo(16))
+    assert rec.settings == ThreadSettings(4, 4)
+    assert rec.confidence == "low"
+    assert rec.measure_instead is not None
+    assert "--goal latency --processes 4" in rec.measure_instead
+    assert "not measured for latency" in reasons(rec)
+    assert rec.evidence == ("results-many-core", "gallery-workers")
+
+
+def test_smt_prefers_physical_cores_for_latency() -> None:
+    smt = topo(8, cores=4, smt=True)
+    latency = recommend("latency", topology=smt)
+    assert latency.settings == ThreadSettings(4, 4)
+    assert any("SMT" in r and "capped at 4" in r for r in latency.reasons)
+    assert any("not measured an SMT machine" in r for r in latency.reasons)
+    assert latency.confidence == "low"
+    # Throughput keeps the hardware threads.
+    assert recommend("throughput", topology=smt).settings == ThreadSettings(8, 2)
+    # Two processes share the four cores.
+    assert recommend("latency", processes=2, topology=smt).settings.intra_op == 2
+
+
+def test_sixty_four_cpus_with_smt_latency() -> None:
+    rec = recommend("latency", topology=topo(64, cores=32, sockets=2, smt=True))
+    assert rec.settings == ThreadSettings(32, 4)
+    assert rec.confidence == "low"
+    assert rec.intel_rule == ThreadSettings(16, 2)
+    assert "fewer intra-op threads than the 32 recommended" in rec.comparison[1]
+
+
+def test_smt_cap_scales_with_affinity_share() -> None:
+    # 4 of 16 logical CPUs (8 cores) in the mask: about 2 cores.
+    half = Topology(16, (0, 1, 2, 3), 8, 1, 1, True, None, None)
+    assert recommend("latency", topology=half).settings.intra_op == 2
+
+
+# --- rule 2: a CPU quota ------------------------------------------------------------------
 
 
 def test_quota_of_two_on_64_cpus() -> None:
@@ -68,13 +139,40 @@ def test_quota_of_two_on_64_cpus() -> None:
     assert rec.cpu_budget == 2.0
     assert rec.tensorflow_default == ThreadSettings(64, 64)
     assert rec.intel_rule == ThreadSettings(16, 2)
+    assert rec.confidence == "high"
+    assert rec.measure_instead is None
+    assert rec.evidence == ("gallery-containers",)
     assert "quota" in rec.reasons[0]
     assert "2 CPUs" in rec.reasons[0]
     assert "64 CPUs" in rec.reasons[0]
+    assert "never oversubscribe" in reasons(rec)
+    assert "p99 8.5x" in reasons(rec)
     assert "32x the budget" in rec.comparison[0]
     assert "quota throttles" in rec.comparison[0]
     assert "ignores cgroup quotas" in rec.comparison[1]
     assert "16 intra-op threads" in rec.comparison[1]
+
+
+def test_quota_of_one_cpu() -> None:
+    for goal, confidence in (("latency", "high"), ("throughput", "medium")):
+        rec = recommend(goal, topology=topo(2, cpu_quota=1))
+        assert rec.settings == ThreadSettings(1, 1)
+        assert rec.confidence == confidence
+        assert "gallery-containers" in reasons(rec)
+    assert recommend("throughput", topology=topo(2, cpu_quota=1)).measure_instead
+
+
+def test_quota_divides_between_processes_for_throughput() -> None:
+    # The no-quota rule would keep the defaults; a quota below the mask divides.
+    rec = recommend("throughput", processes=4, topology=topo(16, cpu_quota=8))
+    assert rec.settings == ThreadSettings(2, 2)
+    assert "In total 2 x 4 = 8 intra-op threads" in reasons(rec)
+
+
+def test_quota_no_tighter_than_the_mask_is_no_quota() -> None:
+    rec = recommend("throughput", processes=4, topology=topo(16, cpu_quota=32))
+    assert rec.keeps_defaults
+    assert "no tighter than the mask" in rec.reasons[0]
 
 
 def test_fractional_quota_leaves_headroom() -> None:
@@ -85,64 +183,96 @@ def test_fractional_quota_leaves_headroom() -> None:
     assert any("0.5" in r for r in rec.reasons)
 
 
-def test_sixteen_cpus_four_processes() -> None:
-    rec = recommend("throughput", processes=4, topology=topo(16))
-    assert rec.settings == ThreadSettings(4, 2)
-    assert rec.per_process_budget == 4.0
-    assert any("4 processes share it" in r for r in rec.reasons)
-    assert any("4 x 4 = 16 intra-op threads" in r for r in rec.reasons)
-    # 16 threads per pool in each of 4 processes: 64 for 16 CPUs.
-    assert "64 intra-op threads" in rec.comparison[0]
-    assert "4x the budget" in rec.comparison[0]
-
-
-def test_more_processes_than_cpus() -> None:
-    rec = recommend("latency", processes=6, topology=topo(4))
-    assert rec.settings == ThreadSettings(1, 1)
-    text = " ".join(rec.reasons)
-    assert "6 processes alone oversubscribe" in text
-    assert "at most 4 processes" in text
-
-
 def test_budget_below_one_cpu() -> None:
     rec = recommend(topology=topo(4, cpu_quota=0.5))
     assert rec.settings == ThreadSettings(1, 1)
     assert any("less than one whole CPU" in r for r in rec.reasons)
+    assert rec.confidence == "high"
 
 
-def test_smt_prefers_physical_cores_for_latency() -> None:
-    smt = topo(8, cores=4, smt=True)
-    latency = recommend("latency", topology=smt)
-    assert latency.settings == ThreadSettings(4, 2)
-    assert any("SMT" in r and "capped at 4" in r for r in latency.reasons)
-    # Throughput keeps the hardware threads.
-    assert recommend("throughput", topology=smt).settings == ThreadSettings(8, 2)
-    # Two processes share the four cores.
-    assert recommend("latency", processes=2, topology=smt).settings.intra_op == 2
+# --- rule 3: several processes, no quota, throughput ----------------------------------
 
 
-def test_smt_cap_scales_with_affinity_share() -> None:
-    # 4 of 16 logical CPUs (8 cores) in the mask: about 2 cores.
-    half = Topology(16, (0, 1, 2, 3), 8, 1, 1, True, None, None)
-    assert recommend("latency", topology=half).settings.intra_op == 2
+def test_sixteen_cpus_four_processes_keep_the_defaults() -> None:
+    rec = recommend("throughput", processes=4, topology=topo(16))
+    assert rec.settings == ThreadSettings()
+    assert rec.keeps_defaults
+    assert rec.settings.to_env() == {}
+    assert rec.per_process_budget == 4.0
+    assert rec.confidence == "medium"
+    assert rec.measure_instead is not None
+    assert "--goal throughput --processes 4" in rec.measure_instead
+    said = ("4 processes share it", "keep TensorFlow's defaults", "0.915 [0.829, 1.025]")
+    said += ("serial gaps", "p99", "not measured", "results-many-core")
+    assert [phrase for phrase in said if phrase not in reasons(rec)] == []
+    assert "no oversubscription" not in reasons(rec)
+    assert rec.evidence == ("results-many-core", "gallery-workers")
+    # 16 threads per pool in each of 4 processes: 64 for 16 CPUs, and it keeps them.
+    assert "64 intra-op threads" in rec.comparison[0]
+    assert "4x the budget" in rec.comparison[0]
+    assert "this recommendation keeps them" in rec.comparison[0]
+    assert "agrees on intra_op" in rec.comparison[1]
+
+
+def test_two_cpus_two_processes_keep_the_defaults() -> None:
+    rec = recommend("throughput", processes=2, topology=topo(2))
+    assert rec.keeps_defaults
+    assert "0.90 of the defaults' throughput" in reasons(rec)
+
+
+def test_more_processes_than_cpus() -> None:
+    for goal in ("latency", "throughput"):
+        rec = recommend(goal, processes=6, topology=topo(4))
+        assert rec.settings == ThreadSettings(1, 1)
+        assert "6 processes alone oversubscribe" in reasons(rec)
+        assert "at most 4 processes" in reasons(rec)
+        assert rec.confidence == "low"
+    quota = recommend("throughput", processes=6, topology=topo(8, cpu_quota=4))
+    assert quota.settings == ThreadSettings(1, 1)
+    assert quota.confidence == "high"
+
+
+# --- rule 4: one process, no quota, throughput ----------------------------------------
+
+
+def test_one_process_throughput() -> None:
+    assert recommend("throughput", topology=topo(2)).settings == ThreadSettings(2, 2)
+    assert recommend("throughput", topology=topo(1)).settings == ThreadSettings(1, 1)
+    rec = recommend("throughput", topology=topo(16))
+    assert rec.settings == ThreadSettings(16, 2)
+    assert rec.confidence == "medium"
+    assert rec.measure_instead is not None
+    assert any("processes=N" in r for r in rec.reasons)
+    assert "within 3 % of the defaults" in reasons(rec)
 
 
 def test_unknown_physical_cores() -> None:
     rec = recommend(topology=unknown_cores(16))
     assert rec.intel_rule is None
-    assert rec.settings == ThreadSettings(16, 2)
+    assert rec.settings == ThreadSettings(16, 4)
     assert "cannot be applied" in rec.comparison[1]
     assert rec.as_dict()["intel_rule"] is None
 
 
-def test_latency_and_throughput_differ_in_inter_op() -> None:
-    two = topo(2)
-    assert recommend("latency", topology=two).settings.inter_op == 1
-    assert recommend("throughput", topology=two).settings.inter_op == 2
-    assert recommend("throughput", topology=topo(1)).settings == ThreadSettings(1, 1)
-    assert recommend("latency", topology=topo(8)).settings == ThreadSettings(8, 2)
-    throughput = recommend("throughput", topology=topo(8))
-    assert any("processes=N" in r for r in throughput.reasons)
+# --- outputs -------------------------------------------------------------------------
+
+
+def test_every_reason_that_cites_a_measurement_names_it() -> None:
+    cases = [
+        recommend("latency", topology=topo(2)),
+        recommend("throughput", processes=4, topology=topo(16)),
+        recommend("throughput", topology=topo(16)),
+        recommend("latency", topology=topo(2, cpu_quota=1)),
+    ]
+    for rec in cases:
+        assert rec.evidence
+        for label in rec.evidence:
+            assert label in EVIDENCE
+            assert label in reasons(rec)
+        # A reason that quotes a ratio says where it was measured.
+        for reason in rec.reasons:
+            if "x slower" in reason or "p99" in reason or "[0." in reason:
+                assert "[evidence:" in reason
 
 
 def test_as_dict_and_json_round_trip() -> None:
@@ -155,7 +285,11 @@ def test_as_dict_and_json_round_trip() -> None:
         "per_process_budget",
         "goal",
         "processes",
+        "confidence",
+        "confidence_reason",
+        "measure_instead",
         "reasons",
+        "evidence",
         "comparison",
         "tensorflow_default",
         "intel_rule",
@@ -163,19 +297,38 @@ def test_as_dict_and_json_round_trip() -> None:
     assert required <= data.keys()
     assert json.loads(json.dumps(data)) == data
     assert data["intra_op_parallelism_threads"] == 3
+    assert data["confidence"] == "medium"
+    assert data["evidence"] == ["gallery-containers"]
     assert data["tensorflow_default"] == {
         "intra_op_parallelism_threads": 8,
         "inter_op_parallelism_threads": 8,
     }
+    high = recommend("latency", topology=topo(8, cpu_quota=2)).as_dict()
+    assert high["confidence"] == "high"
+    assert high["measure_instead"] is None
 
 
 def test_describe_is_short_text() -> None:
     text = recommend("throughput", processes=4, topology=topo(16)).describe()
     lines = text.splitlines()
-    assert lines[0] == "Recommended for throughput, 4 processes: intra_op=4, inter_op=2 each"
+    assert lines[0] == (
+        "Recommended for throughput, 4 processes: TensorFlow's defaults, intra_op=0, "
+        "inter_op=0 (here intra_op=16, inter_op=16) each"
+    )
     assert lines[1] == "CPU budget: 16 CPUs, 4 per process"
+    assert lines[2].startswith("Confidence: medium: measured on one model")
+    assert lines[3].startswith("Measure instead: tfthreads tune MODEL --goal throughput")
     assert "Why:" in lines
     assert "Compared with:" in lines
+    sure = recommend("latency", topology=topo(8, cpu_quota=2)).describe().splitlines()
+    assert sure[2].startswith("Confidence: high: ")
+    assert not any(line.startswith("Measure instead") for line in sure)
+
+
+def test_confidence_is_checked() -> None:
+    rec = recommend(topology=topo(2))
+    with pytest.raises(ValueError, match="confidence: got 'sure'"):
+        dataclasses.replace(rec, confidence="sure")
 
 
 @pytest.mark.parametrize(
@@ -230,9 +383,20 @@ def test_never_oversubscribes(
         t = topo(cpus, cpu_quota=cpu_quota, cores=cores, smt=cores_per_cpu == 2)
     rec = recommend(goal, processes=processes, topology=t)
     intra, inter = rec.settings.intra_op, rec.settings.inter_op
-    assert intra >= 1
-    assert inter >= 1
-    assert intra * processes <= max(processes, math.floor(rec.cpu_budget))
+    quota = t.quota_cpus is not None and t.quota_cpus < t.affinity_cpus
+    if rec.keeps_defaults:  # only without a quota, for throughput, with CPUs to spare
+        assert goal == "throughput"
+        assert not quota
+        assert 1 < processes <= math.floor(rec.cpu_budget)
+        assert rec.confidence == "medium"
+    else:
+        assert intra >= 1
+        assert inter >= 1
+        assert intra * processes <= max(processes, math.floor(rec.cpu_budget))
+    assert rec.confidence in ("high", "medium", "low")
+    assert (rec.measure_instead is None) == (rec.confidence == "high")
+    if rec.confidence == "high":
+        assert quota
     assert rec.cpu_budget == t.cpu_budget
     assert rec.per_process_budget == pytest.approx(t.cpu_budget / processes)
     assert rec.reasons

@@ -80,7 +80,10 @@ def add_commands(commands: Any) -> None:
     recommend = commands.add_parser(
         "recommend",
         help="thread settings from rules, with the reasons",
-        description="Recommend intra/inter-op threads for this machine's real CPU budget.",
+        description="Recommend intra/inter-op threads for this machine's real CPU budget: "
+        "each rule names the measurement it rests on, the advice states its confidence, "
+        "and where the rule cannot know (model size and shape matter) it names the "
+        "'tfthreads tune' command to run instead.",
         epilog=_EXAMPLES["recommend"],
         formatter_class=formatter,
     )
@@ -165,7 +168,9 @@ def _tune_report(found: Any) -> str:
         )
     if ties:
         lines.append("indistinguishable from it: " + "; ".join(s.describe() for s in ties))
-    lines.append(f"(the rules recommended {found.recommendation.settings.describe()})")
+    advice = found.recommendation
+    chosen = "TensorFlow's defaults" if advice.keeps_defaults else advice.settings.describe()
+    lines.append(f"(the rules recommended {chosen}, confidence {advice.confidence})")
     if best != ThreadSettings() and speedup is not None and not speedup.includes_one:
         variables = " ".join(f"{name}={value}" for name, value in best.to_env().items())
         lines += [

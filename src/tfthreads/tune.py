@@ -133,13 +133,14 @@ def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]
     ...                  sockets=1, numa_nodes=1, smt=False, cpuset=None, quota=None)
     >>> advice = recommend("latency", topology=eight)
     >>> [s.describe() for s in candidates(8, advice)][:3]
-    ['intra_op=0, inter_op=0', 'intra_op=8, inter_op=2', 'intra_op=8, inter_op=1']
+    ['intra_op=0, inter_op=0', 'intra_op=8, inter_op=4', 'intra_op=8, inter_op=2']
     >>> len(candidates(8, advice))
-    13
+    14
     """
     intra = sorted({1, max_threads} | {2**k for k in range(1, 16) if 2**k < max_threads})
     inter = sorted({size for size in (1, 2, max_threads) if size <= max_threads})
-    target = advice.settings
+    # Keeping the defaults is the first candidate anyway: look near the pools they resolve to.
+    target = advice.tensorflow_default if advice.keeps_defaults else advice.settings
 
     def distance(s: ThreadSettings) -> tuple[float, float]:
         return (
@@ -148,7 +149,7 @@ def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]
         )
 
     grid = sorted((ThreadSettings(a, b) for a in intra for b in inter), key=distance)
-    return list(dict.fromkeys([ThreadSettings(), target, *grid]))
+    return list(dict.fromkeys([ThreadSettings(), advice.settings, *grid]))
 
 
 def tune(
