@@ -59,7 +59,7 @@ print(run_function(save_model, {"path": str(model_path)}), "parameters saved to"
 # Tune it
 # -------
 # The goal is latency: the lowest median time for one call of the model on a batch of 8 images.
-# A budget of 8 measurements keeps the page fast: too few to screen a grid, so ``tune`` compares the defaults with the recommendation in four interleaved rounds.
+# A budget of 8 measurements keeps the page fast: too few to screen a grid, so ``tune`` compares the defaults with the nearest other candidate (the recommendation, unless it starts the same pools as the defaults) in four interleaved rounds.
 # With your own model, give it more (the command line's default is 40).
 
 from tfthreads.options import MeasureOptions

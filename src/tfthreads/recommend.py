@@ -522,10 +522,11 @@ def _keep_defaults(topo: Topology, processes: int, reasons: list[str]) -> _Verdi
     reasons += [
         "Throughput with several processes and no quota: keep TensorFlow's defaults (leave "
         f"both pools unset; here {size}/{size} per process). With 4 processes on 16 CPUs the "
-        "defaults gave the most total throughput; dividing the CPUs (4/2 each) was "
-        "indistinguishable, 0.915 [0.829, 1.025], and 4/1, 2/2 and 1/1 were worse, 0.81, "
-        "0.77 and 0.63 (95 % intervals from 4 interleaved rounds); on 2 CPUs, 2 processes "
-        "at 1/1 reached 0.90 of the defaults' throughput"
+        "defaults gave the most total throughput; dividing the CPUs as 4/2 or 4/1 each was "
+        "indistinguishable from them, 0.904 [0.773, 1.057] and 0.825 [0.634, 1.075], and "
+        "2/2 and 1/1 were worse, 0.779 [0.657, 0.922] and 0.624 [0.592, 0.657] (95 % "
+        "intervals from 4 interleaved rounds); on 2 CPUs, 2 processes at 1/1 reached 0.90 "
+        "of the defaults' throughput (one run)"
         + _seen(f"the 16-CPU results; {_ENGINE}", _MANY_CORE),
         "Why oversubscribing pays here: each step has serial gaps (Python dispatch, the "
         ".numpy() copy, small ops). One process at the defaults kept only 2.6 CPUs busy "
@@ -584,7 +585,7 @@ def _latency(topo: Topology, processes: int, per_process: float, reasons: list[s
         "2/1 was the best of the grid for matmul and conv2d), but small models gain nothing: "
         "for a batch-1 and a batch-32 MLP on 16 CPUs one thread was active at every "
         "intra-op size from 1 to 16 and no size was faster than 1 beyond its interval (at "
-        "batch 1, 16 threads were 1.22x slower, [1.215, 1.223], 2 rounds)"
+        "batch 1, 16 threads were 1.219x slower, [1.169, 1.272], 2 rounds)"
         + _seen(f"{_ENGINE}; the 16-CPU results", _MANY_CORE)
     )
     inter = 1 if whole == 1 else min(whole, 4)

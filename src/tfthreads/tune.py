@@ -125,6 +125,8 @@ def _middle(comparison: Comparison, index: int) -> Measurement:
 def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]:
     """Return the settings :func:`tune` screens: defaults, recommendation, a coarse grid.
 
+    Settings that start the same pools as an earlier one are left out, the defaults first.
+
     Examples
     --------
     >>> from tfthreads.recommend import recommend
@@ -135,7 +137,7 @@ def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]
     >>> [s.describe() for s in candidates(8, advice)][:3]
     ['intra_op=0, inter_op=0', 'intra_op=8, inter_op=4', 'intra_op=8, inter_op=2']
     >>> len(candidates(8, advice))
-    14
+    13
     """
     intra = sorted({1, max_threads} | {2**k for k in range(1, 16) if 2**k < max_threads})
     inter = sorted({size for size in (1, 2, max_threads) if size <= max_threads})
@@ -149,7 +151,13 @@ def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]
         )
 
     grid = sorted((ThreadSettings(a, b) for a in intra for b in inter), key=distance)
-    return list(dict.fromkeys([ThreadSettings(), advice.settings, *grid]))
+    # Two settings that start the same pools (2/2 and the defaults on 2 CPUs) are one
+    # candidate: measuring both would compare a setting with itself.
+    unique: dict[tuple[int, int], ThreadSettings] = {}
+    for settings in [ThreadSettings(), advice.settings, *grid]:
+        pools = (settings.intra_op or max_threads, settings.inter_op or max_threads)
+        unique.setdefault(pools, settings)
+    return list(unique.values())
 
 
 def tune(
@@ -224,8 +232,8 @@ def tune(
         pool = candidates(topology().affinity_cpus, advice)
         if screening >= 2:
             finalists = _screen(pool[:screening], goal, screening, measured, progress)
-        else:
-            finalists = [advice.settings]
+        else:  # too small to screen: the defaults against the nearest other candidate
+            finalists = pool[1:2]
         # The defaults always take part, first: the gain is stated against them.
         finalists = [ThreadSettings(), *(s for s in finalists if s != ThreadSettings())]
         rounds = max(2, (budget - len(tried)) // len(finalists))
