@@ -498,6 +498,13 @@ def sessions() -> dict[str, Any]:
             session = v1.Session(config=config)
             created = diff(before, inventory())
             ran = " ".join(ran_on(session, step, pool) for pool in (0, 1, -1, 0))
+            matrix = tf.random.uniform((1000, 1000))
+            product = tf.reduce_sum(tf.matmul(matrix, matrix))
+            intra = _intra_pool_tids(before, inventory())
+            start = _cpu_of(intra)
+            for _ in range(3):
+                session.run(product, options=v1.RunOptions(inter_op_thread_pool=0))
+            split = _cpu_of(intra) - start > _SPLIT_CPU
             config.session_inter_op_thread_pool.add().num_threads = 1  # after creation
             try:
                 session.run(step, options=v1.RunOptions(inter_op_thread_pool=2))
@@ -509,6 +516,7 @@ def sessions() -> dict[str, Any]:
                 "pool_1": created.get("tf_Compute1", 0),
                 "ran": ran,
                 "added_late": _error_line(added_late),
+                "ops_split": split,
             }
 
     def pool_size_0(env: str | None) -> int:
@@ -779,6 +787,7 @@ def sessions() -> dict[str, Any]:
         "session_pool_0_threads": pools["pool_1"],
         "session_pools_ran_on": pools["ran"],
         "session_pool_added_after_creation_error": pools["added_late"],
+        "session_pool_1_ops_split": pools["ops_split"],
         "session_pool_0_config_3": run_forked(functools.partial(pool_size_0, None))["value"],
         "session_pool_0_env_3": run_forked(functools.partial(pool_size_0, "3"))["value"],
         "global_name_first_threads": shared["first"],
@@ -907,15 +916,17 @@ _ONEDNN_FEATURES = {"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_i
 
 #: Every probe by name, with the environment its process starts with. oneDNN is unset
 #: for ``runtime`` (its default), on for ``onednn`` and off where ops must split over the
-#: intra-op pool (oneDNN kernels split on their own terms).
+#: intra-op pool (oneDNN kernels split on their own terms). Probes that read TensorFlow's
+#: INFO logs (the placement log) allow them, whatever the documentation build sets.
 PROBES: dict[str, Probe] = {
-    "runtime": Probe(runtime, {"TF_ENABLE_ONEDNN_OPTS": None}),
+    "runtime": Probe(runtime, {"TF_ENABLE_ONEDNN_OPTS": None, "TF_CPP_MIN_LOG_LEVEL": "0"}),
     "data_pipeline": Probe(data_pipeline, {"TF_ENABLE_ONEDNN_OPTS": "0"}),
     "sessions": Probe(sessions, {"TF_ENABLE_ONEDNN_OPTS": "0"}),
     "onednn": Probe(
         onednn,
         {
             "TF_ENABLE_ONEDNN_OPTS": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "0",
             "OMP_NUM_THREADS": "1",
             "KMP_BLOCKTIME": "0",
             "KMP_AFFINITY": "granularity=fine,compact",
