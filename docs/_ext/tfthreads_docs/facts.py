@@ -193,7 +193,9 @@ def _coverage_table(app: Sphinx, docname: str, documented: dict[str, str]) -> no
     head += nodes.row("", *(nodes.entry("", nodes.paragraph(h, h)) for h in header))
     for first, counts in rows:
         cells = [nodes.entry("", nodes.paragraph("", "", first))]
-        cells += [nodes.entry("", nodes.paragraph(str(counts[k]), str(counts[k]))) for k in _COLUMNS]
+        cells += [
+            nodes.entry("", nodes.paragraph(str(counts[k]), str(counts[k]))) for k in _COLUMNS
+        ]
         body += nodes.row("", *cells)
     return table
 

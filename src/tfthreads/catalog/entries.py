@@ -1052,15 +1052,6 @@ _FACTS: dict[str, tuple[Fact, ...]] = {
             late_inter_op_error=_INTER_LATE,
         ),
     ),
-    "RunOptions.inter_op_thread_pool": (
-        _seen(
-            "resolution",
-            "sessions",
-            "a step run with index 3 and no session pools failed with "
-            "`{pool_index_past_end_error}`",
-            pool_index_past_end_error="InvalidArgumentError: Invalid inter_op_thread_pool: 3",
-        ),
-    ),
     "ConfigProto.Experimental.executor_type": (
         _seen(
             "resolution",
@@ -1199,7 +1190,7 @@ _FACTS: dict[str, tuple[Fact, ...]] = {
             "data_pipeline",
             "a float raised `{non_integer_error}`",
             non_integer_error=(
-                "TypeError: Property \"private_threadpool_size\" must be of type "
+                'TypeError: Property "private_threadpool_size" must be of type '
                 "<class 'int'>, got: 1.5 (type: <class 'float'>)"
             ),
         ),
@@ -1441,8 +1432,7 @@ _FACTS: dict[str, tuple[Fact, ...]] = {
             "runtime",
             "a memory limit on the logical CPU raised `{cpu_memory_limit_error}`",
             cpu_memory_limit_error=(
-                "ValueError: Setting memory limit on CPU virtual devices is currently not "
-                "supported"
+                "ValueError: Setting memory limit on CPU virtual devices is currently not supported"
             ),
         ),
     ),

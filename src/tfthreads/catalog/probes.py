@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tfthreads.inventory import ThreadInventory, classify, diff, inventory, pool_counts
@@ -81,6 +82,13 @@ def _error_line(error: str) -> str:
 
 def _cpus() -> int:
     return len(os.sched_getaffinity(0))
+
+
+def _numa_nodes() -> int:
+    nodes = Path("/sys/devices/system/node")
+    if not nodes.is_dir():
+        return 1
+    return sum(1 for node in nodes.iterdir() if node.name[4:].isdigit())
 
 
 def _import_tensorflow() -> tuple[Any, str]:
@@ -273,9 +281,12 @@ def runtime() -> dict[str, Any]:
     late_override = run_forked(three_cpu_devices("1", late=True))
     gpu_env = run_forked(gpu_thread_env)
     late_virtual = run_forked(
-        after_start(lambda: tf.config.set_logical_device_configuration(
-            tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2
-        ))
+        after_start(
+            lambda: tf.config.set_logical_device_configuration(
+                tf.config.list_physical_devices("CPU")[0],
+                [tf.config.LogicalDeviceConfiguration()] * 2,
+            )
+        )
     )
     late_visible = run_forked(after_start(lambda: tf.config.set_visible_devices([], "CPU")))
     limit = run_forked(memory_limit)
@@ -554,7 +565,7 @@ def sessions() -> dict[str, Any]:
             out["other_size_ran"] = ran_on(other, step)
             return out
 
-    def per_session() -> dict[str, Any]:
+    def own_inter_op_pool() -> dict[str, Any]:
         with tf.Graph().as_default():
             step = thread_id()
             v1.Session().run(step)  # the shared pools exist from here on
@@ -618,7 +629,10 @@ def sessions() -> dict[str, Any]:
             with tf.device("/device:CPU:1"):
                 total = tf.reduce_sum(tf.ones((2, 2)))
             session = v1.Session(config=config)
-            return {"devices": len(session.list_devices()), "ran_on_cpu1": float(session.run(total))}
+            return {
+                "devices": len(session.list_devices()),
+                "ran_on_cpu1": float(session.run(total)),
+            }
 
     def numa(after_default: bool) -> int:
         config = v1.ConfigProto()
@@ -745,15 +759,15 @@ def sessions() -> dict[str, Any]:
 
     pools = run_forked(session_pools)["value"]
     shared = run_forked(global_name)["value"]
-    private = run_forked(per_session)["value"]
+    private = run_forked(own_inter_op_pool)["value"]
     waits = run_forked(timeout)["value"]
     default_threads = run_forked(functools.partial(new_threads, v1.ConfigProto()))["value"]
     isolated_threads = run_forked(
         functools.partial(new_threads, v1.ConfigProto(isolate_session_state=True))
     )["value"]
-    period_threads = run_forked(
-        functools.partial(new_threads, v1.ConfigProto(placement_period=1))
-    )["value"]
+    period_threads = run_forked(functools.partial(new_threads, v1.ConfigProto(placement_period=1)))[
+        "value"
+    ]
     cpu_4 = run_forked(functools.partial(device_count, "CPU", 4))["value"]
     gpu_0 = run_forked(functools.partial(device_count, "GPU", 0))["value"]
     cpu_0 = run_forked(functools.partial(device_count, "CPU", 0))
@@ -818,10 +832,10 @@ def sessions() -> dict[str, Any]:
         "session_filtered_to_cpu0_devices": filters["devices"],
         "session_filtered_ran_on_cpu1": filters["ran_on_cpu1"],
         "numa_pool_threads": run_forked(functools.partial(numa, False))["value"],
-        "numa_pool_threads_after_default_session": run_forked(functools.partial(numa, True))["value"],
-        "numa_nodes": len(
-            [n for n in os.listdir("/sys/devices/system/node") if n[4:].isdigit()]
-        ) if os.path.isdir("/sys/devices/system/node") else 1,
+        "numa_pool_threads_after_default_session": run_forked(functools.partial(numa, True))[
+            "value"
+        ],
+        "numa_nodes": _numa_nodes(),
         "spinning_idle_cpu": round(spin[0], 2),
         "no_spinning_idle_cpu": round(spin[1], 2),
         "spinning_uses_more_idle_cpu": spin[0] > 1.5 * spin[1],
@@ -831,7 +845,8 @@ def sessions() -> dict[str, Any]:
         "unknown_executor_run_error": executor_when["ran"],
         "executor_changed_after_creation_ran": executor_when["changed_after_creation"],
         "use_tfrt_session_error": _error_line(tfrt_session["error"]).split(": {")[0],
-        "use_tfrt_registered": tfrt_session["error"].rpartition("Registered factories are ")[2]
+        "use_tfrt_registered": tfrt_session["error"]
+        .rpartition("Registered factories are ")[2]
         .rstrip("."),
         "run_handler_priority_only_new_threads": handler["priority_only"],
         "run_handler_pool_new_threads": handler["pool"],
@@ -844,7 +859,9 @@ def sessions() -> dict[str, Any]:
         "default_use_per_session_threads": v1.ConfigProto().use_per_session_threads,
         "use_per_session_threads_descriptor_deprecated": v1.ConfigProto.DESCRIPTOR.fields_by_name[
             "use_per_session_threads"
-        ].GetOptions().deprecated,
+        ]
+        .GetOptions()
+        .deprecated,
         "default_session_pools": len(v1.ConfigProto().session_inter_op_thread_pool),
         "default_pool_num_threads": config_pb2.ThreadPoolOptionProto().num_threads,
         "default_pool_global_name": repr(config_pb2.ThreadPoolOptionProto().global_name),
@@ -881,7 +898,7 @@ def onednn() -> dict[str, Any]:
     """
     tf, import_log = _import_tensorflow()
 
-    def matmul_threads() -> dict[str, int]:
+    def matmul_threads() -> dict[str, Any]:
         before = inventory()
         matrix = tf.random.uniform((1000, 1000))
         float(tf.reduce_sum(tf.matmul(matrix, matrix)))
