@@ -776,7 +776,7 @@ def _entries() -> tuple[Setting, ...]:
             tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_COUNT", inter),
             source=_pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
-            notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
+            notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         ),
         Setting(
             name="TF_GPU_THREAD_COUNT",
@@ -790,7 +790,7 @@ def _entries() -> tuple[Setting, ...]:
             tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_MODE",),
             source=_pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
-            notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
+            notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         ),
         # -------------------------------------------------------------- tf.data
         Setting(
