@@ -8,7 +8,7 @@ import pytest
 
 from tfthreads import catalog
 from tfthreads.catalog.facts import Cited, Observed, contradiction
-from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used
+from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used, unbacked
 
 
 def test_every_fact_field_of_every_entry_is_observed_or_cited() -> None:
@@ -19,6 +19,48 @@ def test_every_fact_field_of_every_entry_is_observed_or_cited() -> None:
         if kind is None
     ]
     assert unbacked == []
+
+
+def test_every_citation_says_why_the_claim_cannot_be_observed_here() -> None:
+    """Every claim a CPU machine can show is observed: a citation must say why not."""
+    silent = [
+        f"{s.name}: {fact.path}"
+        for s in catalog.CATALOG
+        for fact in s.facts
+        if isinstance(fact, Cited) and not fact.why_not_observed.strip()
+    ]
+    assert silent == []
+
+
+def test_a_new_fact_field_with_neither_probe_nor_reasoned_citation_is_unbacked() -> None:
+    entry = catalog.get("ConfigProto.Experimental.use_tfrt")
+    new_claim = dataclasses.replace(entry, notes="A claim no fact backs yet.")
+    assert unbacked([new_claim]) == ["ConfigProto.Experimental.use_tfrt.notes"]
+    cited = Cited(("notes",), "tensorflow/core/protobuf/config.proto", "v2.21.0")
+    silent = dataclasses.replace(new_claim, facts=(*entry.facts, cited))
+    assert unbacked([silent]) == ["ConfigProto.Experimental.use_tfrt.notes"]
+    reasoned = dataclasses.replace(
+        new_claim,
+        facts=(*entry.facts, dataclasses.replace(cited, why_not_observed="needs a GPU")),
+    )
+    assert unbacked([reasoned]) == []
+
+
+def test_only_settings_a_cpu_cannot_show_are_cited() -> None:
+    """The cited fields are those of GPU, Serving, NUMA, cluster and internal-only claims."""
+    cited = {s.name for s in catalog.CATALOG if "cited" in coverage(s).values()}
+    assert cited == {
+        "ConfigProto.share_cluster_devices_in_session",
+        "ConfigProto.device_filters",
+        "ConfigProto.Experimental.use_numa_affinity",
+        "ConfigProto.Experimental.disable_eager_executor_streaming_enqueue",
+        "TF_GPU_THREAD_MODE",
+        "TF_GPU_THREAD_COUNT",
+        "tf.data.Options.autotune.cpu_budget",
+        "--tensorflow_intra_op_parallelism",
+        "--tensorflow_inter_op_parallelism",
+        "--tensorflow_session_parallelism",
+    }
 
 
 def test_an_entry_without_facts_is_reported_as_unbacked() -> None:
@@ -55,6 +97,10 @@ def test_the_probes_agree_with_the_catalog(tmp_path) -> None:  # type: ignore[no
     assert observations["data_pipeline"]["private_pool_default"] == cpus
     assert observations["sessions"]["server_inter_op_negative_exit"] == -6
     assert observations["sessions"]["single_threaded_ops_split"] is True
+    assert observations["sessions"]["session_pools_ran_on"] == (
+        "tf_Compute0 tf_Compute1 caller tf_Compute0"
+    )
+    assert observations["runtime"]["placement_logged_after_start"] is False
     # A claim the probes contradict is reported (the build turns it into a failure).
     wrong = dataclasses.replace(
         catalog.get("tf.data.Options.threading.private_threadpool_size"),

@@ -4,12 +4,14 @@ At ``builder-inited`` of an HTML build, :func:`tfthreads.catalog.observe.observe
 the probes the catalog names (in child processes, two at a time, cached under
 ``_build/probe-cache`` by machine fingerprint and probe source; TensorFlow never enters
 this process). Every contradicted claim is a warning naming entry, claim and observation,
-so ``-W`` fails the build. Other builders (doctest, linkcheck) run no probe and show the
-facts as not observed in that build.
+so ``-W`` fails the build; so is a fact field that nothing backs (no probe, and no
+citation that says why it cannot be observed). Other builders (doctest, linkcheck) run
+no probe and show the facts as not observed in that build.
 
 :func:`fact_lines` gives the "Observed on ..." and "Cited: ..." lines that
 ``setting-facts`` puts under each field, and the ``fact-coverage`` directive counts, for
-the page's entries or the whole catalog, how many facts were observed and how many cited.
+the page's entries, how many facts were observed and how many cited; with ``:all:`` it
+adds a table of observed / cited / total per reference page.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sphinx.util.docutils import SphinxDirective
 from tfthreads import catalog
 from tfthreads.catalog.facts import Cited, Observed, contradiction
 from tfthreads.catalog.model import Setting
-from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used
+from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used, unbacked
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -57,6 +59,12 @@ def _run_probes(app: Sphinx) -> None:
     _OBSERVATIONS.update(observe(probes_used(catalog.CATALOG), cache_dir=cache))
     for problem in contradictions(catalog.CATALOG, _OBSERVATIONS):
         logger.warning(problem, type="tfthreads", subtype="contradiction")
+    for field in unbacked(catalog.CATALOG):
+        logger.warning(
+            f"{field}: no probe observes it and no citation says why it cannot be observed",
+            type="tfthreads",
+            subtype="unbacked",
+        )
 
 
 def _outdated(
@@ -95,7 +103,9 @@ def fact_lines(setting: Setting, field: str) -> list[tuple[str, str]]:
             mark = " (contradicts the claim above)" if broken else ""
             lines.append(("observed", f"{where}: {fact.shows.format(**data)}{mark}."))
         elif isinstance(fact, Cited):
-            lines.append(("cited", f"Cited: [`{fact.path}` at {fact.short_ref}]({fact.url})."))
+            why = f" (not observed here: {fact.why_not_observed})" if fact.why_not_observed else ""
+            link = f"[`{fact.path}` at {fact.short_ref}]({fact.url})"
+            lines.append(("cited", f"Cited{why}: {link}."))
     return lines
 
 
@@ -121,8 +131,16 @@ class FactCoverage(SphinxDirective):
 
 
 def coverage_counts(names: list[str]) -> dict[str, int]:
-    """Count the fact fields of the named entries by how they are backed in this build."""
-    counts = {"observed": 0, "cited": 0, "neither": 0}
+    """Count the fact fields of the named entries by how they are backed in this build.
+
+    Returns
+    -------
+    dict
+        ``observed``, ``cited`` (with a reason), ``neither`` and ``total``. A field whose
+        probe did not run in this build (a non-HTML builder) counts as cited when a
+        reasoned citation also backs it, else as neither.
+    """
+    counts = {"observed": 0, "cited": 0, "neither": 0, "total": 0}
     for name in names:
         setting = catalog.get(name)
         for field, backing in coverage(setting).items():
@@ -131,9 +149,55 @@ def coverage_counts(names: list[str]) -> dict[str, int]:
                 isinstance(f, Observed) and f.probe in _OBSERVATIONS and field in f.fields
                 for f in setting.facts
             ):
-                kind = "cited" if any(field in f.fields for f in setting.facts) else None
+                reasoned = any(
+                    isinstance(f, Cited) and f.why_not_observed and field in f.fields
+                    for f in setting.facts
+                )
+                kind = "cited" if reasoned else None
             counts[kind or "neither"] += 1
+            counts["total"] += 1
     return counts
+
+
+def _summary(counts: dict[str, int], where: str, settings: int) -> str:
+    return (
+        f"Facts {where}: {counts['observed']} of {counts['total']} observed on this build, "
+        f"{counts['cited']} cited from TensorFlow source at a pinned version (each says why "
+        f"a CPU machine cannot show it), {counts['neither']} neither ({settings} settings)."
+    )
+
+
+_COLUMNS = ("observed", "cited", "neither", "total")
+
+
+def _coverage_table(app: Sphinx, docname: str, documented: dict[str, str]) -> nodes.table:
+    """Observed / cited / neither / total per page that documents entries, then all pages."""
+    pages: dict[str, list[str]] = {}
+    for name, page in sorted(documented.items(), key=lambda item: item[1]):
+        pages.setdefault(page, []).append(name)
+    rows: list[tuple[nodes.Node, dict[str, int]]] = []
+    for page, names in pages.items():
+        title = app.env.titles[page].astext() if page in app.env.titles else page
+        link = nodes.reference("", title, internal=True)
+        link["refuri"] = app.builder.get_relative_uri(docname, page)
+        rows.append((link, coverage_counts(names)))
+    rows.append((nodes.strong("All", "All"), coverage_counts(list(documented))))
+    table = nodes.table(classes=["fact-coverage-table"])
+    group = nodes.tgroup(cols=1 + len(_COLUMNS))
+    table += group
+    group.extend(nodes.colspec(colwidth=w) for w in (40, 12, 12, 12, 12))
+    head, body = nodes.thead(), nodes.tbody()
+    group += head
+    group += body
+    header = ["Page", "Observed", "Cited with reason", "Neither", "Total"]
+    head += nodes.row("", *(nodes.entry("", nodes.paragraph(h, h)) for h in header))
+    for first, counts in rows:
+        cells = [nodes.entry("", nodes.paragraph("", "", first))]
+        cells += [
+            nodes.entry("", nodes.paragraph(str(counts[k]), str(counts[k]))) for k in _COLUMNS
+        ]
+        body += nodes.row("", *cells)
+    return table
 
 
 def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -141,14 +205,13 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for node in list(doctree.findall(fact_coverage)):
         scope = node["scope"]
         names = [n for n, page in documented.items() if scope in ("all", page)]
-        counts = coverage_counts(names)
         where = "in the reference" if scope == "all" else "on this page"
-        text = (
-            f"Facts {where}: {counts['observed']} observed on this build, "
-            f"{counts['cited']} cited from TensorFlow source at a pinned version, "
-            f"{counts['neither']} neither ({len(names)} settings)."
-        )
-        node.replace_self(nodes.paragraph(text, text, classes=["fact-coverage"]))
+        text = _summary(coverage_counts(names), where, len(names))
+        paragraph = nodes.paragraph(text, text, classes=["fact-coverage"])
+        if scope == "all":
+            node.replace_self([paragraph, _coverage_table(app, docname, documented)])
+        else:
+            node.replace_self(paragraph)
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

@@ -88,12 +88,22 @@ def build_entries() -> tuple[Setting, ...]:
 
 
 def _with_facts(setting: Setting) -> Setting:
-    """Attach the entry's observed facts, and cite its source for the fields left over."""
-    observed = _OBSERVED.get(setting.name, ())
-    seen = {field for fact in observed for field in fact.fields}
+    """Attach the entry's facts, and cite its source for the fields left over.
+
+    The leftover citation carries the entry's reason from :data:`_WHY_CITED`; an entry
+    with leftover fields and no reason gets a citation without one, which
+    :func:`tfthreads.catalog.observe.coverage` counts as backing nothing.
+    """
+    given = _FACTS.get(setting.name, ())
+    seen = {field for fact in given for field in fact.fields}
     rest = tuple(f for f in FACT_FIELDS if getattr(setting, f) and f not in seen)
-    facts: tuple[Fact, ...] = (*observed, _cite(setting.source, *rest)) if rest else observed
-    return dataclasses.replace(setting, facts=facts)
+    if not rest:
+        return dataclasses.replace(setting, facts=given)
+    cited = _cite(setting.source, *rest)
+    why = _WHY_CITED.get(setting.name, "")
+    return dataclasses.replace(
+        setting, facts=(*given, dataclasses.replace(cited, why_not_observed=why))
+    )
 
 
 def _entries() -> tuple[Setting, ...]:
@@ -375,8 +385,10 @@ def _entries() -> tuple[Setting, ...]:
             type="map<string, int32>",
             default="empty (one CPU device and every visible GPU)",
             resolution=(
-                "A type missing from the map gets TensorFlow's choice; 0 hides that type; "
-                "CPU > 1 creates that many CPU devices."
+                "A type missing from the map gets TensorFlow's choice; GPU 0 hides the GPUs; "
+                "CPU > 1 creates that many CPU devices. CPU 0 does not hide the CPU: the "
+                "session fails with `NotFoundError: No CPU devices are available in this "
+                "process` (run on 2.21.0)."
             ),
             read_when="When the devices are created: the first session or the eager context.",
             freezes=(
@@ -426,8 +438,13 @@ def _entries() -> tuple[Setting, ...]:
             type="bool",
             default="false",
             resolution="False: no placement log.",
-            read_when="When ops are placed or executed.",
-            freezes="Never in TF2: the setter works after start-up.",
+            read_when="In eager mode when the eager context starts (the first op); in a "
+            "tf.compat.v1.Session when the session places its graph.",
+            freezes=(
+                "In eager mode at start-up, without any message: after the first op the "
+                "setter raises nothing and the getter returns True, but no op is logged "
+                "(run on 2.21.0). Call it before the first op."
+            ),
             tf2_path="`tf.debugging.set_log_device_placement(enabled)`",
             related=("ConfigProto.allow_soft_placement",),
             source=_CONTEXT,
@@ -454,18 +471,24 @@ def _entries() -> tuple[Setting, ...]:
         Setting(
             name="ConfigProto.device_filters",
             kind=proto,
-            summary="Device name patterns; a session ignores devices that match none of them.",
+            summary="Device name patterns by which a distributed session ignores devices that "
+            "match none of them.",
             type="repeated string",
             default="empty (no filtering)",
-            resolution="Empty: every device is usable.",
-            read_when=session_start,
+            resolution=(
+                "Empty: every device is usable. A local tf.compat.v1.Session ignores the "
+                "filters: on 2.21.0 a session with two CPU devices filtered to CPU:0 still "
+                "listed CPU:1 and ran an op there."
+            ),
+            read_when="When a session on a `tf.distribute.Server` cluster finds its devices.",
             freezes=fixed_per_session,
             tf2_path=ONLY_COMPAT_V1,
             related=("ConfigProto.device_count",),
             source=_PROTO,
             message=cp,
             field_number=4,
-            notes="In TF2, tf.config.set_visible_devices is the closest equivalent.",
+            notes="In TF2, tf.config.set_visible_devices is the closest equivalent; it also "
+            "works for a single process, where device_filters does nothing.",
         ),
         # --------------------------------------------------------- experimental
         Setting(
@@ -557,17 +580,20 @@ def _entries() -> tuple[Setting, ...]:
             read_when="When the eager context is created.",
             freezes="At start-up of the eager context.",
             tf2_path=(
-                "No public TF2 setter: pass a ConfigProto with it to "
-                "`tf.compat.v1.enable_eager_execution(config=...)` before the eager context "
-                "starts."
+                "No public TF2 setter: before the first op, call "
+                "`tf.compat.v1.disable_eager_execution()` and then "
+                "`tf.compat.v1.enable_eager_execution(config=...)` with a ConfigProto that "
+                "sets it."
             ),
             related=(inter,),
             source=_PROTO,
             message=exp,
             field_number=26,
             notes=(
-                "Reachable in TF2 only by passing a ConfigProto, e.g. "
-                "tf.compat.v1.enable_eager_execution(config=...); effect not measured here."
+                "`tf.compat.v1.enable_eager_execution(config=...)` alone ignores its config "
+                "while eager execution is already the default (TF2): the field reaches the "
+                "eager context only after `tf.compat.v1.disable_eager_execution()`, and only "
+                "before the first op (run on 2.21.0)."
             ),
         ),
         Setting(
@@ -750,7 +776,7 @@ def _entries() -> tuple[Setting, ...]:
             tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_COUNT", inter),
             source=_pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
-            notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
+            notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         ),
         Setting(
             name="TF_GPU_THREAD_COUNT",
@@ -764,7 +790,7 @@ def _entries() -> tuple[Setting, ...]:
             tf2_path="No TF2 API; set the variable before TensorFlow starts.",
             related=("TF_GPU_THREAD_MODE",),
             source=_pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
-            notes="No effect on a CPU-only machine; not run-checked here (no GPU).",
+            notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         ),
         # -------------------------------------------------------------- tf.data
         Setting(
@@ -912,9 +938,61 @@ _OPENMP_UNUSED = _seen(
     omp_1_inter_op="{cpus}",
 )
 
-#: Observed facts by entry name. Every fact field these do not name is cited from the
-#: entry's ``source`` by :func:`_with_facts`.
-_OBSERVED: dict[str, tuple[Observed, ...]] = {
+_AT_SESSION_START = _seen(
+    "read_when freezes",
+    "sessions",
+    "a session started its pools when it was created (a per-session pool of "
+    "{per_session_new_inter_op} threads before any step); a pool added to its ConfigProto "
+    "afterwards did not exist (`{session_pool_added_after_creation_error}`), and an "
+    "executor type changed afterwards did not stop a step",
+    per_session_new_inter_op=3,
+    session_pool_added_after_creation_error="InvalidArgumentError: Invalid inter_op_thread_pool: 2",
+    executor_changed_after_creation_ran="4.0",
+)
+_GPU_ENV_NO_EFFECT = _seen(
+    "notes",
+    "runtime",
+    "with `TF_GPU_THREAD_MODE=gpu_private` and `TF_GPU_THREAD_COUNT=4` the pools had "
+    "{gpu_thread_env_intra_op} intra-op and {gpu_thread_env_inter_op} inter-op threads, "
+    "as with nothing set",
+    gpu_thread_env_intra_op="{default_intra_op}",
+    gpu_thread_env_inter_op="{default_inter_op}",
+)
+
+_NEEDS_SERVING = "needs the TF Serving binary (`tensorflow_model_server`), which no probe runs"
+_NEEDS_GPU = "needs a GPU"
+
+#: Why the fields of an entry that no fact of :data:`_FACTS` backs cannot be observed
+#: on a CPU machine; they are cited from the entry's ``source``.
+_WHY_CITED: dict[str, str] = {
+    "ConfigProto.share_cluster_devices_in_session": (
+        "needs a cluster of several tasks: it changes which devices the worker-side "
+        "sessions of a distributed master see"
+    ),
+    "ConfigProto.device_filters": (
+        "needs a cluster of several tasks: a local session ignores the field (observed above)"
+    ),
+    "ConfigProto.Experimental.use_numa_affinity": "needs a machine with several NUMA nodes",
+    "ConfigProto.Experimental.disable_eager_executor_streaming_enqueue": (
+        "its effect is inside the eager executor's queue: no thread count or timing of a "
+        "local CPU run shows it"
+    ),
+    "TF_GPU_THREAD_MODE": _NEEDS_GPU,
+    "TF_GPU_THREAD_COUNT": _NEEDS_GPU,
+    "tf.data.Options.autotune.cpu_budget": (
+        "the budget enters only the autotuner's internal model: with a 16-thread private "
+        "pool, budgets of 1, 8 and None all reached 16 concurrent calls, so no thread "
+        "count shows it; a CPU quota needs a container"
+    ),
+    "--tensorflow_intra_op_parallelism": _NEEDS_SERVING,
+    "--tensorflow_inter_op_parallelism": _NEEDS_SERVING,
+    "--tensorflow_session_parallelism": _NEEDS_SERVING,
+}
+
+#: Facts by entry name: observed ones, and citations with a reason for the part of a
+#: field a CPU machine cannot show. Every fact field these do not name is cited from
+#: the entry's ``source`` by :func:`_with_facts`.
+_FACTS: dict[str, tuple[Fact, ...]] = {
     "ConfigProto.intra_op_parallelism_threads": (
         _seen(
             "default resolution",
@@ -974,15 +1052,6 @@ _OBSERVED: dict[str, tuple[Observed, ...]] = {
             late_inter_op_error=_INTER_LATE,
         ),
     ),
-    "RunOptions.inter_op_thread_pool": (
-        _seen(
-            "resolution",
-            "sessions",
-            "a step run with index 3 and no session pools failed with "
-            "`{pool_index_past_end_error}`",
-            pool_index_past_end_error="InvalidArgumentError: Invalid inter_op_thread_pool: 3",
-        ),
-    ),
     "ConfigProto.Experimental.executor_type": (
         _seen(
             "resolution",
@@ -998,6 +1067,17 @@ _OBSERVED: dict[str, tuple[Observed, ...]] = {
                 "type: NO_SUCH_EXECUTOR"
             ),
         ),
+        _seen(
+            "default read_when",
+            "sessions",
+            "unset it was {default_executor_type}; with an unknown name the session was "
+            "created ({unknown_executor_session_created}) and its first step failed with "
+            "`{unknown_executor_run_error}`",
+            default_executor_type="''",
+            unknown_executor_session_created="ok",
+            unknown_executor_run_error="NotFoundError",
+        ),
+        _AT_SESSION_START,
     ),
     "TF_NUM_INTRAOP_THREADS": (
         _seen(
@@ -1016,6 +1096,15 @@ _OBSERVED: dict[str, tuple[Observed, ...]] = {
             "with the variable at 3 and the setter at 1 the pool had {config_1_over_env_3} thread",
             config_1_over_env_3=1,
         ),
+        _seen(
+            "default freezes",
+            "runtime",
+            "unset, the intra-op pool had {default_intra_op} threads ({cpus} CPUs); set to 3 "
+            "after the first op, a new session started {env_3_after_start_new_intra_op} "
+            "intra-op threads and nothing was printed",
+            default_intra_op="{cpus}",
+            env_3_after_start_new_intra_op=0,
+        ),
     ),
     "TF_NUM_INTEROP_THREADS": (
         _seen(
@@ -1026,14 +1115,57 @@ _OBSERVED: dict[str, tuple[Observed, ...]] = {
             env_inter_op_3=3,
             env_inter_op_negative="{cpus}",
         ),
+        _seen(
+            "default freezes",
+            "runtime",
+            "unset, the inter-op pool had {default_inter_op} threads; set to 3 after the "
+            "first op, a new session's own inter-op pool had "
+            "{env_3_after_start_new_session_inter_op} threads",
+            default_inter_op="{cpus}",
+            env_3_after_start_new_session_inter_op="{cpus}",
+        ),
     ),
     "TF_ENABLE_ONEDNN_OPTS": (
         _seen(
-            "default",
-            "onednn",
+            "default read_when freezes",
+            "runtime",
             "unset, oneDNN was on: {onednn_on_by_default}; this CPU has one of the "
-            "features the Linux check tests: {cpu_has_onednn_feature}",
+            "features the Linux check tests: {cpu_has_onednn_feature}; changing the "
+            "variable after `import tensorflow` left it as it was "
+            "({onednn_unchanged_by_env_after_import})",
             onednn_on_by_default="{cpu_has_onednn_feature}",
+            onednn_unchanged_by_env_after_import=True,
+        ),
+        Cited(
+            ("default",),
+            "tensorflow/core/util/port.cc",
+            _COMMITS["tensorflow/core/util/port.cc"],
+            why_not_observed="the default on Windows, macOS, Arm and CPUs without these "
+            "features needs those systems",
+        ),
+        _seen(
+            "resolution",
+            "onednn",
+            "started with 1, oneDNN was on ({onednn_on_with_1}) and the import logged "
+            "'oneDNN custom operations are on' ({onednn_on_import_log_with_1})",
+            onednn_on_with_1=True,
+            onednn_on_import_log_with_1=True,
+        ),
+        _seen(
+            "resolution",
+            "data_pipeline",
+            "started with 0, oneDNN was on: {onednn_on_with_0}",
+            onednn_on_with_0=False,
+        ),
+        _seen(
+            "notes",
+            "onednn",
+            "with oneDNN on, a 1000x1000 matmul started an intra-op pool of "
+            "{omp_1_intra_op} threads ({cpus} CPUs), an inter-op pool of {omp_1_inter_op} "
+            "and otherwise only `{onednn_matmul_other_threads}`: no OpenMP pool",
+            omp_1_intra_op="{cpus}",
+            omp_1_inter_op="{cpus}",
+            onednn_matmul_other_threads="tf_graph_runner",
         ),
     ),
     "OMP_NUM_THREADS": (_OPENMP_UNUSED,),
@@ -1053,6 +1185,25 @@ _OBSERVED: dict[str, tuple[Observed, ...]] = {
             private_pool_3=3,
             options_default_private_threadpool_size="None",
         ),
+        _seen(
+            "resolution",
+            "data_pipeline",
+            "a float raised `{non_integer_error}`",
+            non_integer_error=(
+                'TypeError: Property "private_threadpool_size" must be of type '
+                "<class 'int'>, got: 1.5 (type: <class 'float'>)"
+            ),
+        ),
+        _seen(
+            "read_when freezes",
+            "data_pipeline",
+            "`with_options` started {pool_threads_at_with_options} threads and creating "
+            "the iterator {pool_threads_at_iter} more than with -1; options of 3 then 1 "
+            "applied with `with_options` gave a pool of {private_pool_3_then_1}",
+            pool_threads_at_with_options=0,
+            pool_threads_at_iter=3,
+            private_pool_3_then_1=1,
+        ),
     ),
     "tf.data.Options.threading.max_intra_op_parallelism": (
         _seen(
@@ -1066,6 +1217,423 @@ _OBSERVED: dict[str, tuple[Observed, ...]] = {
             ops_split_default=False,
             ops_split_cap_1=False,
             ops_split_cap_2=True,
+        ),
+        _seen(
+            "resolution",
+            "onednn",
+            "with oneDNN on, the matmul split over the intra-op pool with 1 too: "
+            "{onednn_ops_split_cap_1}",
+            onednn_ops_split_cap_1=True,
+        ),
+        _seen(
+            "read_when freezes",
+            "data_pipeline",
+            "each case applied the option with `with_options`: 2 split the matmul "
+            "({ops_split_cap_2}), 1 did not ({ops_split_cap_1})",
+            ops_split_cap_2=True,
+            ops_split_cap_1=False,
+        ),
+        _seen(
+            "notes",
+            "data_pipeline",
+            "with the option at 1, four 0.25 s elements mapped with "
+            "`num_parallel_calls=4` took {parallel_calls_seconds} s",
+            parallel_calls_overlap=True,
+        ),
+    ),
+    "ConfigProto.use_per_session_threads": (
+        _seen(
+            "default resolution read_when",
+            "sessions",
+            "unset it was {default_use_per_session_threads}; a session created with it and "
+            "`inter_op_parallelism_threads=3` after a default session started "
+            "{per_session_new_inter_op} new `tf_Compute` threads and {per_session_new_intra_op} "
+            "intra-op threads, and its step ran on `{per_session_ran_on}`",
+            default_use_per_session_threads=False,
+            per_session_new_inter_op=3,
+            per_session_new_intra_op=0,
+            per_session_ran_on="tf_Compute",
+        ),
+        _AT_SESSION_START,
+        _seen(
+            "notes",
+            "sessions",
+            "the field's descriptor has deprecated = {use_per_session_threads_descriptor_deprecated}",
+            use_per_session_threads_descriptor_deprecated=False,
+        ),
+    ),
+    "ConfigProto.session_inter_op_thread_pool": (
+        _seen(
+            "default resolution",
+            "sessions",
+            "unset the list had {default_session_pools} elements; with two elements of 1 "
+            "and 0 threads a session started {session_pool_1_threads} `tf_Compute0` and "
+            "{session_pool_0_threads} `tf_Compute1` threads, and steps run with pool "
+            "indices 0, 1, -1, 0 ran on `{session_pools_ran_on}`",
+            default_session_pools=0,
+            session_pool_1_threads=1,
+            session_pool_0_threads="{cpus}",
+            session_pools_ran_on="tf_Compute0 tf_Compute1 caller tf_Compute0",
+        ),
+        _AT_SESSION_START,
+        _seen(
+            "notes",
+            "sessions",
+            "with a session pool of one thread, a matmul step still split over the "
+            "intra-op pool: {session_pool_1_ops_split}",
+            session_pool_1_ops_split=True,
+        ),
+    ),
+    "ThreadPoolOptionProto.num_threads": (
+        _seen(
+            "default resolution",
+            "sessions",
+            "unset it was {default_pool_num_threads}; a pool of 0 threads got "
+            "{session_pool_0_threads} threads ({cpus} CPUs), {session_pool_0_config_3} with "
+            "`inter_op_parallelism_threads=3` and {session_pool_0_env_3} with "
+            "`TF_NUM_INTEROP_THREADS=3`",
+            default_pool_num_threads=0,
+            session_pool_0_threads="{cpus}",
+            session_pool_0_config_3=3,
+            session_pool_0_env_3=3,
+        ),
+        _AT_SESSION_START,
+    ),
+    "ThreadPoolOptionProto.global_name": (
+        _seen(
+            "default resolution freezes read_when",
+            "sessions",
+            "unset it was {default_pool_global_name}; the first session naming a pool "
+            "started {global_name_first_threads} threads, a second with the same name and "
+            "size {global_name_second_threads}, and both ran on `{global_name_ran_on}`; "
+            "after both sessions closed, {global_name_left_after_close} of the pool's "
+            "threads were still there",
+            default_pool_global_name="''",
+            global_name_first_threads="{cpus}",
+            global_name_second_threads=0,
+            global_name_ran_on="tf_Compute0 tf_Compute0",
+            global_name_left_after_close="{cpus}",
+        ),
+        _seen(
+            "notes",
+            "sessions",
+            "a session asking for 3 threads under a name already used with 2 raised "
+            "nothing, started {global_name_other_size_new_threads} threads and ran its "
+            "step on `{global_name_other_size_ran_on}`",
+            global_name_other_size_new_threads=0,
+            global_name_other_size_ran_on="caller",
+        ),
+    ),
+    "RunOptions.inter_op_thread_pool": (
+        _seen(
+            "resolution",
+            "sessions",
+            "a step run with index 3 and no session pools failed with "
+            "`{pool_index_past_end_error}`; with -1 a one-device step ran on "
+            "`{caller_thread_single_executor}` and a two-device step on "
+            "`{caller_thread_two_executors}`",
+            pool_index_past_end_error="InvalidArgumentError: Invalid inter_op_thread_pool: 3",
+            caller_thread_single_executor="caller",
+            caller_thread_two_executors="tf_Compute",
+        ),
+        _seen(
+            "default read_when freezes",
+            "sessions",
+            "unset it was {default_run_pool_index}; one session's steps run with indices "
+            "0, 1, -1, 0 ran on `{session_pools_ran_on}`",
+            default_run_pool_index=0,
+            session_pools_ran_on="tf_Compute0 tf_Compute1 caller tf_Compute0",
+        ),
+    ),
+    "ConfigProto.operation_timeout_in_ms": (
+        _seen(
+            "default resolution read_when",
+            "sessions",
+            "unset it was {default_operation_timeout}; a session with 200 waited "
+            "{timeout_seconds} s on an empty queue and failed with `{timeout_error}`; "
+            "`RunOptions(timeout_in_ms=800)` made the same step wait {run_timeout_seconds} s",
+            default_operation_timeout=0,
+            timeout_error="DeadlineExceededError: Timed out waiting for notification",
+            run_timeout_overrides=True,
+        ),
+        _seen(
+            "freezes",
+            "runtime",
+            "setting it on the eager context after the first op raised "
+            "`{operation_timeout_after_start_error}`",
+            operation_timeout_after_start_error=(
+                "RuntimeError: Operation timeout cannot be modified after initialization."
+            ),
+        ),
+    ),
+    "ConfigProto.isolate_session_state": (
+        _seen(
+            "default resolution",
+            "sessions",
+            "unset it was {default_isolate_session_state}; on a local `tf.distribute.Server` "
+            "a second session read a variable the first initialized: `{shared_variable_default}`; "
+            "with it true the read failed: `{shared_variable_isolated}`",
+            default_isolate_session_state=False,
+            shared_variable_default="1.0",
+            shared_variable_isolated="FailedPreconditionError",
+        ),
+        _AT_SESSION_START,
+        _seen(
+            "notes",
+            "sessions",
+            "a first session started {session_new_threads_isolated} threads with it and "
+            "{session_new_threads_default} without",
+            session_new_threads_isolated="{session_new_threads_default}",
+        ),
+    ),
+    "ConfigProto.share_cluster_devices_in_session": (
+        _seen(
+            "default",
+            "sessions",
+            "unset it was {default_share_cluster_devices}",
+            default_share_cluster_devices=False,
+        ),
+    ),
+    "ConfigProto.device_count": (
+        _seen(
+            "default resolution read_when",
+            "sessions",
+            "unset the map was empty and a session had {session_devices_default} CPU "
+            "device; with CPU 4, {session_devices_cpu_4} devices; with GPU 0, "
+            "{session_devices_gpu_0}; with CPU 0 it failed with `{session_cpu_0_error}`",
+            default_device_count=0,
+            session_devices_default=1,
+            session_devices_cpu_4=4,
+            session_devices_gpu_0=1,
+            session_cpu_0_error="NotFoundError: No CPU devices are available in this process",
+        ),
+        _seen(
+            "freezes",
+            "runtime",
+            "after the first op, the TF2 setters raised `{late_virtual_devices_error}` and "
+            "`{late_visible_devices_error}`",
+            late_virtual_devices_error=(
+                "RuntimeError: Virtual devices cannot be modified after being initialized"
+            ),
+            late_visible_devices_error=(
+                "RuntimeError: Visible devices cannot be modified after being initialized"
+            ),
+        ),
+        _seen(
+            "notes",
+            "sessions",
+            "a session with CPU 4 had {session_devices_cpu_4} devices and started one "
+            "intra-op pool of {session_cpu_4_intra_op} threads",
+            session_devices_cpu_4=4,
+            session_cpu_4_intra_op="{cpus}",
+        ),
+        _seen(
+            "notes",
+            "runtime",
+            "a memory limit on the logical CPU raised `{cpu_memory_limit_error}`",
+            cpu_memory_limit_error=(
+                "ValueError: Setting memory limit on CPU virtual devices is currently not supported"
+            ),
+        ),
+    ),
+    "ConfigProto.allow_soft_placement": (
+        _seen(
+            "default resolution read_when notes",
+            "sessions",
+            "unset it was {default_allow_soft_placement} in a ConfigProto; a session "
+            "asked to run an op on `/device:GPU:0` of this CPU-only machine failed with "
+            "`{session_gpu_request_hard}`, and with it true the op {session_gpu_request_soft} "
+            "on the CPU",
+            default_allow_soft_placement=False,
+            session_gpu_request_hard="InvalidArgumentError: Cannot assign a device for operation Sum:",
+            session_gpu_request_soft="ran",
+        ),
+        _seen(
+            "default freezes",
+            "runtime",
+            "in eager mode the getter returned {eager_soft_placement_default} unset; turned "
+            "off after the first op, a GPU request then failed: "
+            "`{soft_placement_off_after_start_error}`",
+            eager_soft_placement_default=True,
+            soft_placement_off_after_start_error=(
+                "InvalidArgumentError: Could not satisfy device specification "
+                "'/job:localhost/replica:0/task:0/device:GPU:0'"
+            ),
+        ),
+    ),
+    "ConfigProto.log_device_placement": (
+        _seen(
+            "default resolution read_when notes",
+            "runtime",
+            "unset no op was logged ({placement_logged_by_default}); set before the "
+            "first op, it logged `{placement_log_line}`",
+            eager_log_device_placement_default=False,
+            placement_logged_by_default=False,
+            placement_log_line=(
+                "Executing op Sum in device /job:localhost/replica:0/task:0/device:CPU:0"
+            ),
+        ),
+        _seen(
+            "freezes",
+            "runtime",
+            "set after the first op, the getter returned "
+            "{log_device_placement_after_start_getter} and nothing was logged "
+            "({placement_logged_after_start})",
+            log_device_placement_after_start_getter=True,
+            log_device_placement_after_start_error="",
+            placement_logged_after_start=False,
+        ),
+        _seen(
+            "default",
+            "sessions",
+            "in a ConfigProto it was {default_log_device_placement} unset",
+            default_log_device_placement=False,
+        ),
+    ),
+    "ConfigProto.placement_period": (
+        _seen(
+            "default resolution read_when freezes notes",
+            "sessions",
+            "unset it was {default_placement_period}; a first session with it at 1 "
+            "started {session_new_threads_placement_period_1} threads, as one without it "
+            "({session_new_threads_default}), and ran its step",
+            default_placement_period=0,
+            session_new_threads_placement_period_1="{session_new_threads_default}",
+        ),
+    ),
+    "ConfigProto.device_filters": (
+        _seen(
+            "default resolution notes",
+            "sessions",
+            "unset the list was empty ({default_device_filters}); a local session with two "
+            "CPU devices filtered to CPU:0 listed {session_filtered_to_cpu0_devices} "
+            "devices and ran an op on CPU:1 (result {session_filtered_ran_on_cpu1})",
+            default_device_filters=0,
+            session_filtered_to_cpu0_devices=2,
+            session_filtered_ran_on_cpu1=4.0,
+        ),
+    ),
+    "ConfigProto.Experimental.use_numa_affinity": (
+        _seen(
+            "default resolution read_when freezes",
+            "sessions",
+            "unset it was {default_use_numa_affinity}; on this machine of {numa_nodes} "
+            "NUMA node a first session with it true started a `tf_numa_0_Eigen` pool of "
+            "{numa_pool_threads} threads instead of the shared one, and after a default "
+            "session it started {numa_pool_threads_after_default_session}",
+            default_use_numa_affinity=False,
+            numa_pool_threads="{cpus}",
+            numa_pool_threads_after_default_session=0,
+        ),
+    ),
+    "ConfigProto.Experimental.disable_thread_spinning": (
+        _seen(
+            "default resolution",
+            "sessions",
+            "unset it was {default_disable_thread_spinning}; over 250 tiny steps the pool "
+            "threads used {spinning_idle_cpu} s of CPU with spinning and "
+            "{no_spinning_idle_cpu} s with it disabled",
+            default_disable_thread_spinning=False,
+            spinning_uses_more_idle_cpu=True,
+        ),
+        _seen(
+            "freezes read_when",
+            "sessions",
+            "disabled in a session created after a default one, the shared pools still "
+            "used {no_spinning_after_default_idle_cpu} s",
+            no_spinning_after_default_spins=True,
+        ),
+    ),
+    "ConfigProto.Experimental.use_tfrt": (
+        _seen(
+            "default resolution read_when",
+            "sessions",
+            "unset it was {default_use_tfrt}; creating a session with it failed with "
+            "`{use_tfrt_session_error}`; registered: `{use_tfrt_registered}`",
+            default_use_tfrt=False,
+            use_tfrt_session_error=(
+                "NotFoundError: No session factory registered for the given session options"
+            ),
+            use_tfrt_registered="{{GRPC_SESSION, DIRECT_SESSION}}",
+        ),
+        _seen(
+            "freezes",
+            "runtime",
+            "the eager flag set after the first op raised `{use_tfrt_after_start_error}`",
+            use_tfrt_after_start_error="ValueError: use_tfrt should be set before being initialized.",
+        ),
+    ),
+    "ConfigProto.Experimental.disable_eager_executor_streaming_enqueue": (
+        _seen(
+            "default read_when freezes notes",
+            "runtime",
+            "`enable_eager_execution(config=...)` alone left the eager config without it "
+            "({streaming_enqueue_via_enable_only}); after `disable_eager_execution()` and "
+            "before the first op it reached the eager config "
+            "({streaming_enqueue_via_disable_then_enable}); after the first op that route "
+            "failed ({streaming_enqueue_after_start_failed})",
+            streaming_enqueue_via_enable_only=False,
+            streaming_enqueue_via_disable_then_enable=True,
+            streaming_enqueue_after_start_failed=True,
+        ),
+        _seen(
+            "default",
+            "sessions",
+            "unset it was {default_disable_streaming_enqueue}",
+            default_disable_streaming_enqueue=False,
+        ),
+    ),
+    "RunOptions.Experimental.use_run_handler_pool": (
+        _seen(
+            "default resolution read_when freezes notes",
+            "sessions",
+            "unset it was {default_use_run_handler_pool}; the first run with it started "
+            "{run_handler_pool_new_threads} unnamed threads, and {run_handler_left_after_close} "
+            "were still there after the session closed",
+            default_use_run_handler_pool=False,
+            run_handler_pool_started_threads=True,
+            run_handler_left_after_close="{run_handler_pool_new_threads}",
+        ),
+    ),
+    "RunOptions.Experimental.run_handler_pool_options": (
+        _seen(
+            "default resolution read_when freezes",
+            "sessions",
+            "unset the priority was {default_run_handler_priority}; a run with priority 3 "
+            "and no run-handler pool started {run_handler_priority_only_new_threads} "
+            "threads, the next run of the same session with the pool "
+            "{run_handler_pool_new_threads}",
+            default_run_handler_priority=0,
+            run_handler_priority_only_new_threads=0,
+            run_handler_pool_started_threads=True,
+        ),
+    ),
+    "TF_OVERRIDE_GLOBAL_THREADPOOL": (
+        _seen(
+            "default resolution read_when",
+            "runtime",
+            "with three logical CPUs and an intra-op size of 2, set in `os.environ` after "
+            "`import tensorflow` it gave {override_3_devices_intra_2} intra-op threads, "
+            "unset {no_override_3_devices_intra_2}",
+            override_3_devices_intra_2=6,
+            no_override_3_devices_intra_2=2,
+        ),
+        _seen(
+            "freezes",
+            "runtime",
+            "set after the first op, a session with three CPU devices started "
+            "{override_after_start_new_intra_op} intra-op threads",
+            override_after_start_new_intra_op=0,
+        ),
+    ),
+    "TF_GPU_THREAD_MODE": (_GPU_ENV_NO_EFFECT,),
+    "TF_GPU_THREAD_COUNT": (_GPU_ENV_NO_EFFECT,),
+    "tf.data.Options.autotune.cpu_budget": (
+        _seen(
+            "default",
+            "data_pipeline",
+            "unset it was `{options_default_cpu_budget}`",
+            options_default_cpu_budget="None",
         ),
     ),
 }

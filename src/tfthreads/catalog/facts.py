@@ -5,7 +5,10 @@ Each :class:`~tfthreads.catalog.Setting` states facts in its prose fields
 entry. An observed fact names a probe of :mod:`tfthreads.catalog.probes` and the values
 the claim implies; :func:`contradiction` compares them with what the probe saw. A cited
 fact names a TensorFlow file at a pinned release tag or commit, for what cannot be seen
-on a CPU machine (GPU, TF Serving, NUMA, other operating systems, build flags).
+on a CPU machine (GPU, TF Serving, NUMA, other operating systems, build flags), and says
+why in ``why_not_observed``: a cited fact without that reason backs nothing
+(:func:`tfthreads.catalog.observe.coverage` reports its field as unbacked), so every
+claim a CPU machine can show is observed.
 
 Examples
 --------
@@ -77,12 +80,16 @@ class Cited:
         branch, whose content changes.
     repo : str
         GitHub ``owner/name``.
+    why_not_observed : str
+        Why no probe on a CPU machine can observe the claim (MyST, a phrase such as
+        ``"needs a GPU"``). Empty means no reason was given: the fact then backs nothing.
     """
 
     fields: tuple[str, ...]
     path: str
     ref: str
     repo: str = "tensorflow/tensorflow"
+    why_not_observed: str = ""
 
     def __post_init__(self) -> None:
         if not _PINNED.match(self.ref):

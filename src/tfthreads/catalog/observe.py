@@ -24,7 +24,7 @@ from tfthreads.catalog.model import Setting
 from tfthreads.isolation import run_function
 from tfthreads.provenance import machine_fingerprint
 
-__all__ = ["contradictions", "coverage", "observe", "probe_key", "probes_used"]
+__all__ = ["contradictions", "coverage", "observe", "probe_key", "probes_used", "unbacked"]
 
 
 def probes_used(settings: Iterable[Setting]) -> list[str]:
@@ -130,16 +130,36 @@ def contradictions(
 def coverage(setting: Setting) -> dict[str, str | None]:
     """How each non-empty fact field of ``setting`` is backed.
 
+    A cited fact counts only when it says why it cannot be observed
+    (``Cited.why_not_observed``): "every fact is backed" then means "every fact a CPU
+    machine can show is observed, and every other one is cited with a reason".
+
     Returns
     -------
     dict
-        Field name to ``"observed"`` (some probe checks it), ``"cited"`` (only a pinned
-        source file backs it) or ``None`` (nothing does).
+        Field name to ``"observed"`` (some probe checks it), ``"cited"`` (only pinned
+        source files, each with a reason, back it) or ``None`` (nothing does, or a
+        citation gives no reason).
     """
     out: dict[str, str | None] = {}
     for field in FACT_FIELDS:
         if not getattr(setting, field):
             continue
-        kinds = {type(f) for f in setting.facts if field in f.fields}
-        out[field] = "observed" if Observed in kinds else "cited" if Cited in kinds else None
+        facts = [f for f in setting.facts if field in f.fields]
+        if any(isinstance(f, Observed) for f in facts):
+            out[field] = "observed"
+        elif facts and all(isinstance(f, Cited) and f.why_not_observed for f in facts):
+            out[field] = "cited"
+        else:
+            out[field] = None
     return out
+
+
+def unbacked(settings: Iterable[Setting]) -> list[str]:
+    """``entry.field`` of every fact field that no probe observes and no reasoned citation backs."""
+    return [
+        f"{setting.name}.{field}"
+        for setting in settings
+        for field, kind in coverage(setting).items()
+        if kind is None
+    ]
