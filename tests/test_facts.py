@@ -54,6 +54,7 @@ def test_only_settings_a_cpu_cannot_show_are_cited() -> None:
         "ConfigProto.device_filters",
         "ConfigProto.Experimental.use_numa_affinity",
         "ConfigProto.Experimental.disable_eager_executor_streaming_enqueue",
+        "ConfigProto.Experimental.disable_thread_spinning",
         "TF_GPU_THREAD_MODE",
         "TF_GPU_THREAD_COUNT",
         "tf.data.Options.autotune.cpu_budget",
