@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from helpers import measured
 
 from tfthreads.compare import Comparison, compare
 from tfthreads.errors import SettingError
 from tfthreads.options import MeasureOptions
-from tfthreads.results import Failure, Measurement, ProcessResult
+from tfthreads.results import Failure
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
 
 ONE, TWO = ThreadSettings(intra_op=1), ThreadSettings(intra_op=2)
 
 
-def _measured(settings, median):
-    times = (median * 0.95, median, median * 1.05)
-    return Measurement(
-        workload=parse_workload("matmul"),
-        settings=settings,
-        env={},
-        unit="matmul",
-        items_per_step=1.0,
-        flops_per_step=0.0,
-        processes=(ProcessResult(times, times, 3, 2),),
-        configured={},
-        observed_pools={},
-        provenance={},
-    )
-
-
 def _comparison(rounds, goal="latency"):
     settings = (ONE, TWO, ThreadSettings(intra_op=3))
     made = Comparison(parse_workload("matmul"), goal, settings)
     for medians in rounds:
-        made.rounds.append([_measured(s, m) for s, m in zip(settings, medians, strict=True)])
+        made.rounds.append([measured(s, m) for s, m in zip(settings, medians, strict=True)])
     return made
 
 

@@ -11,10 +11,11 @@ import textwrap
 import time
 
 import pytest
+from helpers import measured
 
 from tfthreads.errors import SettingError
 from tfthreads.options import MeasureOptions
-from tfthreads.results import Failure, Measurement, ProcessResult
+from tfthreads.results import Failure, Measurement
 from tfthreads.settings import ThreadSettings
 from tfthreads.sweep import SweepResult, grid, sweep
 from tfthreads.workloads import parse_workload
@@ -135,19 +136,7 @@ def test_sigint_leaves_a_valid_resumable_file(tmp_path):
 
 
 def _measured(intra, median):
-    times = (median * 0.9, median, median * 1.1)
-    return Measurement(
-        workload=parse_workload("matmul"),
-        settings=ThreadSettings(intra_op=intra, inter_op=1),
-        env={},
-        unit="matmul",
-        items_per_step=1.0,
-        flops_per_step=0.0,
-        processes=(ProcessResult(times, times, 3, 2),),
-        configured={"intra_op": intra, "inter_op": 1},
-        observed_pools={"intra_op": intra, "inter_op": 1},
-        provenance={},
-    )
+    return measured(ThreadSettings(intra_op=intra, inter_op=1), median, spread=0.1)
 
 
 def test_table_plot_and_dataframe_from_rows():

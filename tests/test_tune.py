@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import measured
 
 from tfthreads._cli_measure import _tune_report
 from tfthreads.compare import Comparison
 from tfthreads.errors import SettingError
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import recommend
-from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
 from tfthreads.sweep import SweepResult
 from tfthreads.tune import TuneResult, tune
@@ -20,27 +20,11 @@ from tfthreads.workloads import parse_workload
 DEFAULTS, ONE, TWO = ThreadSettings(), ThreadSettings(1, 1), ThreadSettings(2, 1)
 
 
-def _measured(settings, median):
-    times = (median * 0.95, median, median * 1.05)
-    return Measurement(
-        workload=parse_workload("matmul"),
-        settings=settings,
-        env={},
-        unit="matmul",
-        items_per_step=1.0,
-        flops_per_step=0.0,
-        processes=(ProcessResult(times, times, 3, 2),),
-        configured={},
-        observed_pools={},
-        provenance={},
-    )
-
-
 def _result(medians_by_round, best):
     settings = (DEFAULTS, ONE, TWO)
     comparison = Comparison(parse_workload("matmul"), "latency", settings)
     for medians in medians_by_round:
-        comparison.rounds.append([_measured(s, m) for s, m in zip(settings, medians, strict=True)])
+        comparison.rounds.append([measured(s, m) for s, m in zip(settings, medians, strict=True)])
     rows = [m for row in comparison.rounds for m in row]
     return TuneResult(best, "latency", recommend("latency"), SweepResult(rows=rows), comparison)
 
