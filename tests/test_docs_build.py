@@ -95,7 +95,17 @@ def _make_site(root: Path, examples: dict[str, str]) -> Path:
 def _build(
     docs: Path, env: dict[str, str] | None = None, extra: list[str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going"]
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "--no-color",
+        "-b",
+        "html",
+        "-n",
+        "-W",
+        "--keep-going",
+    ]
     return subprocess.run(
         [*command, *(extra or []), str(docs), str(docs / "_build" / "html")],
         capture_output=True,
