@@ -72,9 +72,11 @@ if tuned.tried.failed:
     raise RuntimeError(f"a tune measurement failed: {tuned.tried.failed[0].error}")
 print(tuned.comparison.table())
 gain = tuned.speedup
-verdict = "no measurement" if gain is None else gain.describe()
-tie = gain is not None and gain.includes_one
-print(f"tune chose {tuned.best.describe()}: {verdict} the defaults" + (" (a tie)" if tie else ""))
+if gain is None:
+    print("tune kept TensorFlow's defaults: no other finalist measured better")
+else:
+    tie = " (a tie: keeping the defaults is as good)" if gain.includes_one else ""
+    print(f"tune chose {tuned.best.describe()}: {gain.describe()} the defaults{tie}")
 
 # %%
 # The rules of thumb, measured in the same run
@@ -113,7 +115,7 @@ names = {s: ", ".join(name for name, rule in rules.items() if rule == s) for s i
 order = sorted(measured, key=lambda s: measured[s].wall.median)
 resolved = tuned.recommendation.tensorflow_default
 same = [name for name, rule in rules.items() if rule == resolved]
-print(f"settings measured in all: {len(measured)} (one fresh process each)")
+print(f"settings measured in all: {len(measured)} (each measurement in fresh processes)")
 print(f"the defaults (0/0) start {resolved.intra_op}/{resolved.inter_op} pool threads here")
 if same:
     print(f"  the same pools as: {', '.join(same)}; a difference between those rows is noise")

@@ -90,3 +90,12 @@ def test_tune_screens_then_compares_within_its_budget():
     else:
         assert interval is not None
         assert interval.low <= interval.ratio <= interval.high
+
+
+def test_when_the_defaults_win_there_is_no_self_ratio_and_nothing_to_set():
+    found = _result([(0.010, 0.019, 0.030), (0.012, 0.021, 0.031), (0.011, 0.020, 0.029)], DEFAULTS)
+    assert found.speedup is None
+    assert found.speedup_over_default is None
+    report = _tune_report(found)
+    assert "TensorFlow's defaults: nothing to set" in report
+    assert "TF Serving" not in report

@@ -82,9 +82,13 @@ class TuneResult:
 
     @property
     def speedup(self) -> RatioInterval | None:
-        """How many times better the best is than the defaults, with its 95 % interval."""
-        settings = self.comparison.settings
-        return self.comparison.interval(settings.index(self.best), 0)
+        """How many times better the best is than the defaults, with its 95 % interval.
+
+        ``None`` when the defaults are the best (a ratio of a setting to itself says
+        nothing) or when they could not be compared.
+        """
+        best = self.comparison.settings.index(self.best)
+        return None if best == 0 else self.comparison.interval(best, 0)
 
     @property
     def speedup_over_default(self) -> float | None:
