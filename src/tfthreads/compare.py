@@ -14,25 +14,24 @@ or the most rounds is reached.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfthreads._checks import Choice, Seconds, WholeNumber
+from tfthreads._checks import Seconds, WholeNumber
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
 from tfthreads.measure import check_workloads, measure
 from tfthreads.options import MeasureOptions
+from tfthreads.recommend import GOAL
 from tfthreads.results import Failure, Measurement
 from tfthreads.settings import ThreadSettings
-from tfthreads.stats import RatioInterval, ratio_interval
+from tfthreads.stats import RatioInterval, geometric_mean, ratio_interval
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["Comparison", "compare", "score"]
+__all__ = ["GOAL", "Comparison", "compare", "score"]
 
-GOAL = Choice(("latency", "throughput"))
 ROUNDS = WholeNumber(2, 1000)
 PRECISION = Seconds(high=1.0, unit="a fraction")  # 0.05 is ±5 %
 BUDGET_SECONDS = Seconds()
@@ -107,7 +106,7 @@ class Comparison:
         candidates = [i for i in range(len(self.settings)) if not self.failed(i)]
         if not candidates or not self.rounds:
             raise SettingError("compare: every setting failed; nothing to rank")
-        return max(candidates, key=lambda i: _geometric_mean(self.scores(i)))
+        return max(candidates, key=lambda i: geometric_mean(self.scores(i)))
 
     def indistinguishable_from_best(self) -> list[int]:
         """Indexes of the settings whose interval against the best includes 1 (the best too)."""
@@ -144,8 +143,8 @@ class Comparison:
                     "inter_op": settings.inter_op,
                     "rounds": len(measured),
                     # Geometric means over rounds: the statistic the ranking uses.
-                    "step_ms": _geometric_mean([m.wall.median * 1e3 for m in measured]) or None,
-                    "throughput": _geometric_mean([m.throughput for m in measured]) or None,
+                    "step_ms": geometric_mean([m.wall.median * 1e3 for m in measured]) or None,
+                    "throughput": geometric_mean([m.throughput for m in measured]) or None,
                     "ratio": None if interval is None else interval.ratio,
                     "low": None if interval is None else interval.low,
                     "high": None if interval is None else interval.high,
@@ -183,10 +182,6 @@ class Comparison:
             else None,
             "rounds": [[result.as_dict() for result in row] for row in self.rounds],
         }
-
-
-def _geometric_mean(values: Sequence[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else 0.0
 
 
 def compare(

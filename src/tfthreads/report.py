@@ -33,6 +33,7 @@ from typing import Any
 
 from tfthreads.errors import SettingError
 from tfthreads.provenance import describe_machine
+from tfthreads.recommend import GOALS
 from tfthreads.results import Failure, Measurement
 from tfthreads.results_file import read_results
 from tfthreads.settings import ThreadSettings
@@ -40,7 +41,6 @@ from tfthreads.stats import percentile, ratio_interval
 
 __all__ = ["VERDICTS", "Report", "ReportRow", "Source", "load_report", "table_cells"]
 
-GOALS = ("latency", "throughput")
 
 #: The verdicts of a row against its baseline.
 VERDICTS = (

@@ -10,7 +10,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["RatioInterval", "Summary", "percentile", "ratio_interval", "summarize"]
+__all__ = [
+    "RatioInterval",
+    "Summary",
+    "geometric_mean",
+    "percentile",
+    "ratio_interval",
+    "summarize",
+]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -209,3 +216,18 @@ def ratio_interval(baseline: Sequence[float], candidate: Sequence[float]) -> Rat
     return RatioInterval(
         ratio=math.exp(mean), low=math.exp(mean - margin), high=math.exp(mean + margin), rounds=n
     )
+
+
+def geometric_mean(values: Sequence[float]) -> float:
+    """Return the geometric mean of positive values; 0 when there are none or one is not positive.
+
+    Examples
+    --------
+    >>> geometric_mean([1.0, 4.0])
+    2.0
+    >>> geometric_mean([])
+    0.0
+    """
+    if not values or min(values) <= 0:
+        return 0.0
+    return math.exp(sum(math.log(v) for v in values) / len(values))

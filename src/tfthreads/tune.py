@@ -34,7 +34,7 @@ from tfthreads.recommend import Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings
-from tfthreads.stats import RatioInterval
+from tfthreads.stats import RatioInterval, geometric_mean
 from tfthreads.sweep import SweepResult, result_key
 from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
@@ -284,21 +284,15 @@ def _screen(
             result = measured(settings, f"screen {step + 1}")
             spent += 1
             scores[settings].append(score(result, goal) if isinstance(result, Measurement) else 0.0)
-        ranked = sorted(alive, key=lambda s: _geometric_mean(scores[s]), reverse=True)
+        ranked = sorted(alive, key=lambda s: geometric_mean(scores[s]), reverse=True)
         if progress:
             _say(
                 f"screening step {step + 1}: {len(alive)} settings, leading {ranked[0].describe()}"
             )
         keep = max(FINALISTS, math.ceil(len(alive) / 2))
         if len(alive) <= FINALISTS or spent + keep > budget:
-            return [s for s in ranked[:FINALISTS] if _geometric_mean(scores[s]) > 0]
+            return [s for s in ranked[:FINALISTS] if geometric_mean(scores[s]) > 0]
         alive, step = ranked[:keep], step + 1
-
-
-def _geometric_mean(values: list[float]) -> float:
-    if not values or min(values) <= 0:
-        return 0.0
-    return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
 def _say(line: str) -> None:
