@@ -33,8 +33,8 @@ the plan (the scenarios, their goals and baselines); then one JSON line per meas
 (the measurement's fields plus ``scenario``, ``round``, ``position``, ``label``,
 ``started_s`` and ``call_s``), written and flushed as soon as it is taken, so a run
 stopped by a time limit keeps what it measured; other records are ``{"event": ...}``
-lines. ``convert_many_core.py`` converts a file of the first version of this script. A Markdown report (medians per setting, ratios against
-each scenario's baseline with a 95 % percentile-bootstrap interval over rounds) is
+lines. ``convert_many_core.py`` converts a file of the first version of this script. A Markdown report (per setting, its ratio to the
+scenario's baseline with the 95 % interval that ``tfthreads report`` and the site give) is
 generated from that file alone.
 
 Run it with the project importable (``PYTHONPATH=src`` or an installed tfthreads)::
@@ -55,7 +55,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -68,13 +67,13 @@ from typing import Any, TextIO
 from tfthreads.measure import measure_many
 from tfthreads.provenance import describe_machine, provenance
 from tfthreads.recommend import recommend
+from tfthreads.report import load_report, table_cells
 from tfthreads.results_file import FORMAT, FORMAT_VERSION
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
 RESULTS = Path(__file__).parent / "results"
 DOCS_RESULTS = Path(__file__).parents[1] / "docs" / "results"
-BOOTSTRAP_RESAMPLES = 4000
 #: The fields a measurement line holds beside the measurement's own.
 ROW_FIELDS = (
     "scenario",
@@ -511,51 +510,6 @@ def _run_scenario(
 # ---------------------------------------------------------------- the report
 
 
-def _stat(row: dict[str, Any], goal: str) -> float:
-    if goal == "latency":
-        return float(row["median_ms"])
-    return float(row["throughput"])
-
-
-def _ratio_ci(
-    values: dict[int, float], base: dict[int, float], rng: random.Random
-) -> tuple[float, float | None, float | None, int]:
-    """Ratio of medians over rounds, with a paired percentile-bootstrap 95 % interval."""
-    rounds = sorted(set(values) & set(base))
-    if not rounds:
-        return float("nan"), None, None, 0
-    xs = [values[r] for r in rounds]
-    bs = [base[r] for r in rounds]
-    point = statistics.median(xs) / statistics.median(bs)
-    if len(rounds) < 2:
-        return point, None, None, len(rounds)
-    ratios = []
-    for _ in range(BOOTSTRAP_RESAMPLES):
-        pick = [rng.randrange(len(rounds)) for _ in rounds]
-        ratios.append(
-            statistics.median(xs[i] for i in pick) / statistics.median(bs[i] for i in pick)
-        )
-    ratios.sort()
-    low = ratios[int(0.025 * (len(ratios) - 1))]
-    high = ratios[int(0.975 * (len(ratios) - 1))]
-    return point, low, high, len(rounds)
-
-
-def _verdict(low: float | None, high: float | None, goal: str) -> str:
-    if low is None or high is None:
-        return "one round: no interval"
-    if low <= 1.0 <= high:
-        return "indistinguishable"
-    better = high < 1.0 if goal == "latency" else low > 1.0
-    return "better" if better else "worse"
-
-
-def _fmt_ci(point: float, low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return f"{point:.3f}"
-    return f"{point:.3f} [{low:.3f}, {high:.3f}]"
-
-
 def load(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """Read a results file: the header, the rows and the other records.
 
@@ -589,86 +543,23 @@ def _table(lines: list[str], head: Sequence[str], body: Sequence[Sequence[str]])
     lines.append("")
 
 
-def _section(
-    lines: list[str], spec: dict[str, Any], rows: list[dict[str, Any]], rng: random.Random
-) -> None:
-    labels = [entry[0] for entry in spec["settings"]]
-    lines.append(f"## {spec['key']}: {spec['title']}")
-    lines.append("")
-    lines.append(
-        f"{spec['processes']} process(es) per measurement, {spec['repeats']} timed iterations "
-        f"after {spec['warmup']} warm-up ones, per process."
-    )
-    lines.append("")
-    for workload in spec["workloads"]:
-        name = workload["target"]
-        params = ", ".join(f"{k}={v}" for k, v in workload["params"].items())
-        goal = spec["goals"][name]
-        mine = [
-            r for r in rows if r["scenario"] == spec["key"] and r["measurement"]["spec"] == workload
-        ]
-        if not mine:
-            continue
-        per: dict[str, dict[int, dict[str, Any]]] = {}
-        for r in mine:
-            per.setdefault(r["label"], {})[r["round"]] = r["measurement"]
-        stats = {lab: {rnd: _stat(m, goal) for rnd, m in by.items()} for lab, by in per.items()}
-        present = [lab for lab in labels if lab in stats]
-        if spec["baseline"] == "best":
-            pick = min if goal == "latency" else max
-            base = pick(present, key=lambda lab: statistics.median(stats[lab].values()))
-        else:
-            base = present[0]
-        unit = (
-            "median ms per step"
-            if goal == "latency"
-            else next(iter(per[present[0]].values()))["unit"]
-        )
+def _sections(lines: list[str], path: Path) -> None:
+    """One table per scenario and workload, as ``tfthreads report`` and the site show them."""
+    loaded = load_report([path])
+    for rows in loaded.groups().values():
+        first = rows[0]
+        quantity = "median step time" if first.goal == "latency" else "throughput"
+        lines.append(f"## {first.scenario}: {first.title}")
+        lines.append("")
         lines.append(
-            f"**{name}** ({params}); goal {goal}: per round, "
-            + (
-                "the median of the process's per-step wall times"
-                if goal == "latency"
-                else "the throughput of all processes together"
-            )
-            + f"; baseline **{base}**"
-            + (" (the best median of the grid)" if spec["baseline"] == "best" else "")
-            + ". Ratio = setting / baseline, "
-            + ("below 1 is faster." if goal == "latency" else "above 1 is more throughput.")
+            f"**{first.workload}**, {first.processes} process(es), goal {first.goal}: ratio = "
+            f"{quantity} / that of **{first.baseline}**"
+            + (" (the best median)" if first.best_is_baseline else "")
+            + "."
         )
         lines.append("")
-        body = []
-        for lab in present:
-            point, low, high, n = _ratio_ci(stats[lab], stats[base], rng)
-            ms = list(per[lab].values())
-            cpw = [m["cpu_per_wall"] for m in ms if m["cpu_per_wall"] is not None]
-            body.append(
-                [
-                    lab,
-                    str(len(stats[lab])),
-                    f"{statistics.median(stats[lab].values()):.4g}",
-                    f"{statistics.median(m['p99_ms'] for m in ms):.4g}",
-                    "baseline" if lab == base else _fmt_ci(point, low, high),
-                    "" if lab == base else _verdict(low, high, goal),
-                    f"{statistics.median(cpw):.2f}" if cpw else "",
-                    str(max(m["threads_active"] for m in ms)),
-                ]
-            )
-            del n
-        _table(
-            lines,
-            [
-                "setting",
-                "rounds",
-                unit,
-                "p99 ms",
-                "ratio [95 % CI]",
-                "reading",
-                "cpu/wall",
-                "threads active",
-            ],
-            body,
-        )
+        head, body = table_cells(rows)
+        _table(lines, head, body)
 
 
 def _cpu_section(lines: list[str], header: dict[str, Any], rows: list[dict[str, Any]]) -> None:
@@ -728,7 +619,6 @@ def _cpu_section(lines: list[str], header: dict[str, Any], rows: list[dict[str, 
 def report(path: Path) -> str:
     """Build the Markdown report from a results file alone."""
     header, rows, other = load(path)
-    rng = random.Random(13)
     record = header["provenance"]
     facts = header["machine"]
     lines = [
@@ -771,22 +661,18 @@ def report(path: Path) -> str:
         (
             "Method: within a scenario every setting is measured once per round, in an order "
             "rotated by one each round, each time in fresh worker processes "
-            "(`tfthreads.measure.measure_many`). Ratios are medians over rounds; the interval "
-            f"is a paired percentile bootstrap ({BOOTSTRAP_RESAMPLES} resamples of the rounds, "
-            "95 %). With 2 to 5 rounds the interval is coarse (it can only span the rounds' "
-            'own spread); "indistinguishable" means it contains 1. In the grid the baseline '
+            "(`tfthreads.measure.measure_many`). The tables are those of `tfthreads report` "
+            "and of the site: the ratio to the baseline is the geometric mean of the per-round "
+            "ratios, and its 95 % interval is Student's t on their logarithms "
+            "(`tfthreads.stats.ratio_interval`), which stays honest with few rounds; "
+            '"indistinguishable" means it contains 1. In the grid the baseline '
             "is chosen as the best median, so the others' ratios are biased slightly upwards "
             "(the winner's curse). Scenarios `latency` and `grid` time two workloads in each "
             "child, the second after the first."
         ),
         "",
     ]
-    for spec in header["scenarios"]:
-        if not any(r["scenario"] == spec["key"] for r in rows):
-            lines.append(f"## {spec['key']}: not measured (time budget)")
-            lines.append("")
-            continue
-        _section(lines, spec, rows, rng)
+    _sections(lines, path)
     _cpu_section(lines, header, rows)
     errors = [o for o in other if o["type"] == "error"]
     skipped = [o for o in other if o["type"] == "skipped"]

@@ -9,11 +9,18 @@ next to the examples.
 from __future__ import annotations
 
 import html
+import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from tfthreads.provenance import describe_machine
+from tfthreads.report import load_report, table_cells
+
+#: Results files committed from other machines (rendered on the site's results page too).
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
 
 __all__ = [
     "Table",
@@ -139,6 +146,44 @@ def show(table: Table) -> Table | None:
         return table
     print(table)
     return None
+
+
+def observe_all(observe: Callable[[Any], Any], cases: Iterable[Any]) -> list[Any]:
+    """Run ``observe(case)`` for every case, two at a time where the machine has two CPUs.
+
+    Only for observations that time nothing (which threads start, what a call raises):
+    each case still runs in its own fresh process, and running two at once only overlaps
+    their TensorFlow imports. Timed measurements always run one at a time.
+    """
+    workers = max(1, min(2, len(os.sched_getaffinity(0))))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(observe, cases))
+
+
+def committed(scenario: str, file: str = "many_core.jsonl") -> list[Table]:
+    """Tables of one scenario of a results file committed from another machine.
+
+    Nothing runs: the rows are read from ``docs/results/<file>`` with the statistics of
+    ``tfthreads report``, and each table's note names the machine, the date and the
+    TensorFlow release they were measured with, so they are never read as this machine's.
+    """
+    report = load_report([RESULTS / file])
+    source = report.sources[0]
+    tables = []
+    for (_, key, workload, goal), rows in report.groups().items():
+        if key != scenario:
+            continue
+        head, body = table_cells(rows)
+        quantity = "median step time" if goal == "latency" else "throughput, all processes"
+        note = (
+            f"Not this machine: {source.machine}; measured {source.date}.\n"
+            f"{rows[0].title}: {workload}, {rows[0].processes} process(es); ratio = "
+            f"{quantity} / that of {rows[0].baseline}, 95 % interval over interleaved rounds."
+        )
+        tables.append(Table(head, body, note=note))
+    if not tables:
+        raise ValueError(f"{file}: no scenario {scenario!r}")
+    return tables
 
 
 def machine() -> Table:

@@ -11,7 +11,7 @@ This example starts TensorFlow in fresh processes, once with the defaults and on
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-tf-num-intraop-threads`.
 """
 
-from _helpers import Table, machine, pair, pool_bars, show
+from _helpers import Table, machine, observe_all, pair, pool_bars, show
 
 show(machine())
 
@@ -21,6 +21,7 @@ show(machine())
 # Each process applies the settings with ``tf.config.threading``, runs one matmul to start the runtime, and lists ``/proc/self/task``.
 # Inter-op threads are named ``tf_Compute``; intra-op threads keep the name of the thread that created them, so they are counted as the unnamed threads that appeared when the runtime started.
 # The expected sizes follow TensorFlow's precedence (:func:`tfthreads.settings.resolve_pools`): the configured value, else the ``TF_NUM_*`` environment variable, else the CPUs in the affinity mask.
+# Processes run two at a time (they only count threads; nothing is timed).
 
 from tfthreads.probe import observe_pools
 from tfthreads.settings import ThreadSettings, resolve_pools
@@ -37,8 +38,10 @@ if topo.affinity_cpus > 1:
     configurations["affinity: 1 CPU (taskset)"] = (ThreadSettings(), {}, [topo.affinity[0]])
 
 observed, expected, named = [], [], []  # pools as (intra-op, inter-op) threads
-for settings, env, cpus in configurations.values():
-    seen = observe_pools(settings, env=env, cpus=cpus)
+seen_all = observe_all(
+    lambda case: observe_pools(case[0], env=case[1], cpus=case[2]), configurations.values()
+)
+for (settings, env, _), seen in zip(configurations.values(), seen_all, strict=True):
     exp = resolve_pools(settings, affinity_cpus=len(seen.affinity), environ=env)
     observed.append((seen.observed_intra_op, seen.observed_inter_op))
     expected.append((exp.intra_op, exp.inter_op))

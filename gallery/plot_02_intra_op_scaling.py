@@ -13,7 +13,7 @@ Measured on a 16-CPU machine as well (small-model latency against intra-op threa
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`.
 """
 
-from _helpers import Table, compare, machine, show, spread, timing
+from _helpers import Table, committed, compare, machine, show, spread, timing
 
 show(machine())
 
@@ -86,3 +86,18 @@ for name in workloads.values():
     efficiency = one.wall.median / full.wall.median / cpus
     print(f"{name}: best intra-op here: {best}; {cpus} threads: {efficiency:.0%} of ideal scaling")
     print(f"  {sizes[-1]} threads (more than the CPUs) is {compare(over, full)} {cpus} threads")
+
+# %%
+# The same question on a 16-CPU machine
+# --------------------------------------
+# A results file committed from another machine (:ref:`results-many-core`) measured a small Keras MLP, one call at a time, with 1 to 16 intra-op threads, in interleaved rounds of fresh processes.
+# Nothing below ran on the machine that built this page: the tables are read from that file, and their notes name the machine.
+# At batch 1 each call is mostly Python and Keras dispatch on one thread, so more intra-op threads cannot shorten it much.
+
+small_model = committed("latency")
+show(small_model[0])
+
+# %%
+# The same model at batch 32 has more arithmetic per call, and still no intra-op size was measurably faster than one thread here: a model this small does not split into enough work.
+
+show(small_model[1])

@@ -10,7 +10,7 @@ This example sets every combination of the first two in fresh processes, reads b
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-tf-num-intraop-threads`, :ref:`setting-tf-num-interop-threads`.
 """
 
-from _helpers import Table, machine, pair, show
+from _helpers import Table, machine, observe_all, pair, show
 
 show(machine())
 
@@ -19,6 +19,7 @@ show(machine())
 # --------------------------------------
 # The environment variables and the API get different values, both different from the default (the CPUs in the affinity mask), so the thread count alone says which one won.
 # Both pools get the same value from the same source.
+# Processes run two at a time (they only count threads; nothing is timed).
 # ``configured`` is what ``tf.config.threading.get_intra_op_parallelism_threads()`` and ``get_inter_op_parallelism_threads()`` return after the settings are applied; ``observed`` counts the threads that appeared when the runtime ran its first matmul (counted as in :ref:`gallery-default-pools`); ``predicted`` is :func:`tfthreads.settings.resolve_pools`, the precedence written down as code.
 
 from tfthreads.probe import observe_pools
@@ -40,16 +41,22 @@ def source(threads):
     return {api_value: "API", env_value: "env var", cpus: "default"}.get(threads, "other")
 
 
+cases = [(e, a) for e in env_cases for a in api_cases]
+seen_all = observe_all(
+    lambda case: observe_pools(
+        api_cases[case[1]], env={**dict.fromkeys(names), **env_cases[case[0]]}
+    ),
+    cases,
+)
 cells = {}  # (env label, api label) -> {what: (intra-op, inter-op) threads}
-for env_label, env in env_cases.items():
-    for api_label, settings in api_cases.items():
-        seen = observe_pools(settings, env={**dict.fromkeys(names), **env})
-        predicted = resolve_pools(settings, affinity_cpus=len(seen.affinity), environ=env)
-        cells[env_label, api_label] = {
-            "configured": (seen.configured_intra_op, seen.configured_inter_op),
-            "observed": (seen.observed_intra_op, seen.observed_inter_op),
-            "predicted": (predicted.intra_op, predicted.inter_op),
-        }
+for (env_label, api_label), seen in zip(cases, seen_all, strict=True):
+    settings, env = api_cases[api_label], env_cases[env_label]
+    predicted = resolve_pools(settings, affinity_cpus=len(seen.affinity), environ=env)
+    cells[env_label, api_label] = {
+        "configured": (seen.configured_intra_op, seen.configured_inter_op),
+        "observed": (seen.observed_intra_op, seen.observed_inter_op),
+        "predicted": (predicted.intra_op, predicted.inter_op),
+    }
 
 rows = [
     {"TF_NUM_*": e, "API": a, **{what: pair(*pools) for what, pools in cell.items()}}

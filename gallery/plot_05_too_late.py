@@ -11,7 +11,7 @@ This example starts one fresh process per *first call*, makes that call, then tr
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, machine, pair, show
+from _helpers import Table, machine, observe_all, pair, show
 
 show(machine())
 
@@ -20,9 +20,7 @@ show(machine())
 # --------------------------
 # ``set_pools_after`` imports TensorFlow, makes the call, calls both setters with ``1``, reads the values back with ``get_*``, runs a matmul and counts the pool threads that appeared since the import (:func:`tfthreads.inventory.pool_counts`).
 # The row ``import only`` makes no call at all: it is the control.
-# Processes run two at a time (they only count threads, nothing is timed).
-
-from concurrent.futures import ThreadPoolExecutor
+# Processes run two at a time (they only count threads; nothing is timed).
 
 from tfthreads.isolation import run_function
 from tfthreads.topology import topology
@@ -73,9 +71,8 @@ FIRST_CALLS = [
     "tf.function traced",
 ]
 cpus = topology().affinity_cpus
-with ThreadPoolExecutor(max_workers=min(2, cpus)) as pool:
-    runs = pool.map(lambda call: run_function(set_pools_after, {"first_call": call}), FIRST_CALLS)
-    cells = dict(zip(FIRST_CALLS, runs, strict=True))
+runs = observe_all(lambda call: run_function(set_pools_after, {"first_call": call}), FIRST_CALLS)
+cells = dict(zip(FIRST_CALLS, runs, strict=True))
 for c in cells.values():
     c["verdict"] = "raises" if c["errors"] else "works" if c["threads"] == [1, 1] else "ignored"
     setters = "RuntimeError" if c["errors"] else "ok"

@@ -11,7 +11,7 @@ This example opens a series of sessions in one process and counts the threads ea
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-configproto-use-per-session-threads`, :ref:`setting-configproto-session-inter-op-thread-pool`, :ref:`setting-threadpooloptionproto-num-threads`, :ref:`setting-threadpooloptionproto-global-name`, :ref:`setting-runoptions-inter-op-thread-pool`.
 """
 
-from _helpers import Table, machine, pool_bars, show
+from _helpers import Table, machine, observe_all, pool_bars, show
 
 show(machine())
 
@@ -22,6 +22,7 @@ show(machine())
 # Then it opens sessions one after another.
 # For each it runs the matmuls, records the pool threads that appeared while it was open, and which thread ran the ``py_func`` for each ``inter_op_thread_pool`` asked.
 # It runs twice: once with a first session of intra=inter=1 and a second of 2, once the other way round, so it is the *first* session that wins, not the larger one.
+# Processes run two at a time (they only count threads; nothing is timed).
 
 from tfthreads.isolation import run_function
 
@@ -91,8 +92,10 @@ def open_sessions(first: int, second: int, full: bool) -> list[dict]:
     return out
 
 
-main = run_function(open_sessions, {"first": 1, "second": 2, "full": True})
-reverse = run_function(open_sessions, {"first": 2, "second": 1, "full": False})
+main, reverse = observe_all(
+    lambda arguments: run_function(open_sessions, arguments),
+    [{"first": 1, "second": 2, "full": True}, {"first": 2, "second": 1, "full": False}],
+)
 
 
 def inter(entry: dict, key: str = "new") -> str:

@@ -81,7 +81,7 @@ else:
 # %%
 # The rules of thumb, measured in the same run
 # --------------------------------------------
-# Each rule gives a setting for this machine; a setting that ``tune`` already measured is not measured again.
+# Each rule gives a setting for this machine; a setting that starts the same pools as one ``tune`` already measured is not measured again.
 # "Cores" below are the physical cores the affinity mask allows.
 # *inter=2 rule* is intra-op = cores with inter-op = 2, *inter=1 rule* the same with inter-op = 1, and *Intel rule* is intra-op = physical cores per socket with inter-op = sockets.
 
@@ -104,28 +104,34 @@ else:
     print("Intel's rule: the physical cores or sockets are unknown here, so it is skipped")
 
 
-measured = {m.settings: m for m in tuned.tried.ok}
-missing = [s for s in dict.fromkeys(rules.values()) if s not in measured]
+cpus = topo.affinity_cpus
+
+
+def pools_of(settings: ThreadSettings) -> tuple[int, int]:
+    """Return the pool sizes a setting starts here (2/2 and the defaults are one on 2 CPUs)."""
+    return settings.intra_op or cpus, settings.inter_op or cpus
+
+
+measured = {pools_of(m.settings): m for m in tuned.tried.ok}
+missing = list({pools_of(s): s for s in rules.values() if pools_of(s) not in measured}.values())
 if missing:
     extra = sweep(spec, missing, options=MeasureOptions(repeats=15))
     if extra.failed:
         raise RuntimeError(f"measuring the rules failed: {extra.failed[0].error}")
-    measured.update({m.settings: m for m in extra.ok})
-names = {s: ", ".join(name for name, rule in rules.items() if rule == s) for s in measured}
-order = sorted(measured, key=lambda s: measured[s].wall.median)
+    measured.update({pools_of(m.settings): m for m in extra.ok})
+names = {p: ", ".join(n for n, rule in rules.items() if pools_of(rule) == p) for p in measured}
+order = sorted(measured, key=lambda p: measured[p].wall.median)
 resolved = tuned.recommendation.tensorflow_default
-same = [name for name, rule in rules.items() if rule == resolved]
-print(f"settings measured in all: {len(measured)} (each measurement in fresh processes)")
-print(f"the defaults (0/0) start {resolved.intra_op}/{resolved.inter_op} pool threads here")
-if same:
-    print(f"  the same pools as: {', '.join(same)}; a difference between those rows is noise")
+print(f"pool sizes measured in all: {len(measured)} (each measurement in fresh processes)")
+print(f"the defaults (0/0) start {resolved.intra_op}/{resolved.inter_op} pool threads here;")
+print("rules that start the same pools share a row: measuring them again would time the same")
 
-best = measured[tuned.best]
+best, defaults = measured[pools_of(tuned.best)], measured[pools_of(ThreadSettings())]
 rows = [
-    {"intra": s.intra_op, "inter": s.inter_op, **timing(measured[s], measured[ThreadSettings()])}
-    | {"rules": names[s] or "(tune neighbour)"}
-    | {"vs tune() best": "tune()'s choice" if s == tuned.best else compare(measured[s], best)}
-    for s in order
+    {"intra": p[0], "inter": p[1], **timing(measured[p], defaults)}
+    | {"rules": names[p] or "(tune neighbour)"}
+    | {"vs tune() best": "tune()'s choice" if measured[p] is best else compare(measured[p], best)}
+    for p in order
 ]
 note = "speedup: median time with the defaults / median time here (above 1 is faster);\n"
 note += "vs tune() best: where the noise allows a verdict, faster or slower than tune()'s choice"
@@ -137,10 +143,10 @@ show(Table.of(rows, note=note))
 import matplotlib.pyplot as plt
 
 fig, ax = plt.subplots(figsize=(8, 0.6 * len(order) + 1.5), layout="constrained")
-medians, xerr = spread(measured[s] for s in order)
-colors = ["tab:green" if s == tuned.best else "tab:blue" for s in order]
+medians, xerr = spread(measured[p] for p in order)
+colors = ["tab:green" if measured[p] is best else "tab:blue" for p in order]
 ax.barh(range(len(order)), medians, xerr=xerr, color=colors, capsize=4)
-labels = [f"{s.intra_op}/{s.inter_op}: {names[s] or 'tune neighbour'}" for s in order]
+labels = [f"{p[0]}/{p[1]}: {names[p] or 'tune neighbour'}" for p in order]
 ax.set_yticks(range(len(order)), labels)
 ax.invert_yaxis()
 ax.set_xlabel("ms per call, batch of 8 (median, IQR bars)")

@@ -15,7 +15,7 @@ from tfthreads.recommend import recommend
 from tfthreads.settings import ThreadSettings
 from tfthreads.sweep import SweepResult
 from tfthreads.topology import topology
-from tfthreads.tune import TuneResult, tune
+from tfthreads.tune import TuneResult, distinct_pools, tune
 from tfthreads.workloads import parse_workload
 
 DEFAULTS, ONE, TWO = ThreadSettings(), ThreadSettings(1, 1), ThreadSettings(2, 1)
@@ -67,6 +67,34 @@ def test_tune_checks_its_arguments_first():
         tune("matmul", budget=2.5)
     with pytest.raises(SettingError, match="goal: got 'fast'"):
         tune("matmul", "fast")
+    with pytest.raises(SettingError, match="grid: expected one or more ThreadSettings"):
+        tune("matmul", grid=[])
+    with pytest.raises(SettingError, match="grid: expected one or more ThreadSettings"):
+        tune("matmul", grid=[(1, 1)])
+
+
+def test_a_given_grid_keeps_the_defaults_first_and_counts_same_pools_once():
+    settings = [ThreadSettings(), ThreadSettings(2, 2), ThreadSettings(4, 1), ThreadSettings(4, 1)]
+    assert distinct_pools(settings, max_threads=2) == [ThreadSettings(), ThreadSettings(4, 1)]
+    assert distinct_pools(settings, max_threads=4) == [
+        ThreadSettings(),
+        ThreadSettings(2, 2),
+        ThreadSettings(4, 1),
+    ]
+
+
+@pytest.mark.slow
+def test_tune_searches_the_grid_it_is_given(capsys):
+    from tfthreads.cli import main
+
+    arguments = "tune matmul --intra-op 1,3 --inter-op 1 --budget 8 --json --repeats 3 --warmup 1"
+    code = main(arguments.split())
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    tried = {(row["intra_op"], row["inter_op"]) for row in data["tried"]}
+    # The defaults always take part; nothing outside the grid is measured.
+    assert tried <= {(0, 0), (1, 1), (3, 1)}
+    assert {(0, 0), (3, 1)} <= tried or {(0, 0), (1, 1)} <= tried
 
 
 @pytest.mark.slow

@@ -123,6 +123,18 @@ def add_commands(commands: Any) -> None:
         metavar="N",
         help="most measurements, each a fresh process (default 40)",
     )
+    tune.add_argument(
+        "--intra-op",
+        type=thread_list(1),
+        metavar="LIST",
+        help="intra-op sizes to search (with --inter-op; default: a coarse grid for this machine)",
+    )
+    tune.add_argument(
+        "--inter-op",
+        type=thread_list(1),
+        metavar="LIST",
+        help="inter-op sizes to search (with --intra-op)",
+    )
     _add_common(tune)
     _add_measuring(tune)
 
@@ -229,6 +241,10 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_FAILURE
         return EXIT_OK
     spec = parse_workload(args.workload, **_workload_params(args))
+    searched = None
+    if args.intra_op or args.inter_op:
+        # One list alone searches it against the other pool's default size.
+        searched = grid(args.intra_op or [0], args.inter_op or [0])
     found = tune(
         spec,
         args.goal,
@@ -236,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
         options=options,
         results=args.output,
         progress=sys.stderr.isatty(),
+        grid=searched,
     )
     _emit(args, found.as_dict(), _tune_report(found))
     if found.tried.failed:

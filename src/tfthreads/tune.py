@@ -21,12 +21,13 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tfthreads._checks import WholeNumber
 from tfthreads.compare import GOAL, Comparison, compare, score
+from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
 from tfthreads.measure import check_workloads, measure
 from tfthreads.options import MeasureOptions
@@ -39,7 +40,7 @@ from tfthreads.sweep import SweepResult, result_key
 from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["BUDGET", "TuneResult", "candidates", "tune"]
+__all__ = ["BUDGET", "TuneResult", "candidates", "distinct_pools", "tune"]
 
 #: How many measurements (fresh processes) :func:`tune` may make in all.
 BUDGET = WholeNumber(4, 10_000)
@@ -155,12 +156,25 @@ def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]
         )
 
     grid = sorted((ThreadSettings(a, b) for a in intra for b in inter), key=distance)
-    # Two settings that start the same pools (2/2 and the defaults on 2 CPUs) are one
-    # candidate: measuring both would compare a setting with itself.
+    return distinct_pools([ThreadSettings(), advice.settings, *grid], max_threads)
+
+
+def distinct_pools(settings: Sequence[ThreadSettings], max_threads: int) -> list[ThreadSettings]:
+    """Keep the first of the settings that start the same pools, in order.
+
+    Two settings that start the same pools (2/2 and the defaults on 2 CPUs) are one
+    candidate: measuring both would compare a setting with itself.
+
+    Examples
+    --------
+    >>> [s.describe() for s in distinct_pools([ThreadSettings(), ThreadSettings(2, 2),
+    ...                                        ThreadSettings(1, 2)], max_threads=2)]
+    ['intra_op=0, inter_op=0', 'intra_op=1, inter_op=2']
+    """
     unique: dict[tuple[int, int], ThreadSettings] = {}
-    for settings in [ThreadSettings(), advice.settings, *grid]:
-        pools = (settings.intra_op or max_threads, settings.inter_op or max_threads)
-        unique.setdefault(pools, settings)
+    for one in settings:
+        pools = (one.intra_op or max_threads, one.inter_op or max_threads)
+        unique.setdefault(pools, one)
     return list(unique.values())
 
 
@@ -173,6 +187,7 @@ def tune(
     precision: float = 0.05,
     results: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    grid: Sequence[ThreadSettings] | None = None,
 ) -> TuneResult:
     """Find good thread settings for a workload: screen candidates, compare the finalists.
 
@@ -197,6 +212,9 @@ def tune(
         :class:`tfthreads.results_file.ResultsFile`); a tune always measures afresh.
     progress : bool, optional
         Print a line per screening step and final round on stderr.
+    grid : sequence of ThreadSettings, optional
+        The settings to screen instead of :func:`candidates` (TensorFlow's defaults
+        always take part, first; settings that start the same pools count once).
 
     Returns
     -------
@@ -215,6 +233,10 @@ def tune(
     GOAL.check("goal", goal)
     BUDGET.check("budget", budget)
     options = MeasureOptions() if options is None else options
+    if grid is not None and (
+        len(grid) < 1 or not all(isinstance(one, ThreadSettings) for one in grid)
+    ):
+        raise SettingError("grid: expected one or more ThreadSettings to screen")
     advice = recommend(goal, processes=options.processes, topology=None)
     check_workloads([spec], options)
     tried: list[Result] = []
@@ -233,7 +255,12 @@ def tune(
         # screening gets at most half the budget, and never that reserve.
         reserve = 2 * (FINALISTS + 1)
         screening = min(budget // 2, max(0, budget - reserve))
-        pool = candidates(topology().affinity_cpus, advice)
+        cpus = topology().affinity_cpus
+        pool = (
+            candidates(cpus, advice)
+            if grid is None
+            else distinct_pools([ThreadSettings(), *grid], cpus)
+        )
         if screening >= 2:
             finalists = _screen(pool[:screening], goal, screening, measured, progress)
         else:  # too small to screen: the defaults against the nearest other candidate
