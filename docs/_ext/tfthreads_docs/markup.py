@@ -9,7 +9,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from tfthreads import catalog
 
-__all__ = ["catalog_files", "note_catalog_dependency", "render_inline"]
+__all__ = ["catalog_files", "note_catalog_dependency", "render_inline", "table"]
 
 
 def catalog_files() -> list[Path]:
@@ -32,3 +32,30 @@ def render_inline(directive: SphinxDirective, text: str) -> list[nodes.Node]:
     """
     parsed, messages = directive.parse_inline(text, lineno=directive.lineno)
     return [*parsed, *messages]
+
+
+def table(
+    head: list[str], body: list[list[str]], kind: str, *, literal_from: int | None = None
+) -> nodes.table:
+    """Build a table of plain-text cells with a header row, of class ``<kind>-table``.
+
+    Body cells from column ``literal_from`` on are code (values, not prose: no smart quotes).
+    """
+    out = nodes.table(classes=[f"{kind}-table"])
+    group = nodes.tgroup(cols=len(head))
+    out += group
+    group.extend(nodes.colspec(colwidth=1) for _ in head)
+    thead, tbody = nodes.thead(), nodes.tbody()
+    group += thead
+    group += tbody
+    for cells, parent in [(head, thead), *((cells, tbody) for cells in body)]:
+        row = nodes.row()
+        for index, cell in enumerate(cells):
+            entry = nodes.entry()
+            code = parent is tbody and literal_from is not None and index >= literal_from
+            entry += nodes.paragraph(
+                "", "", nodes.literal(cell, cell) if code else nodes.Text(cell)
+            )
+            row += entry
+        parent.append(row)
+    return out
