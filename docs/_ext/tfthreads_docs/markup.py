@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from docutils import nodes
@@ -35,11 +36,16 @@ def render_inline(directive: SphinxDirective, text: str) -> list[nodes.Node]:
 
 
 def table(
-    head: list[str], body: list[list[str]], kind: str, *, literal_from: int | None = None
+    head: list[str],
+    body: Sequence[Sequence[str | list[nodes.Node]]],
+    kind: str,
+    *,
+    literal_from: int | None = None,
 ) -> nodes.table:
-    """Build a table of plain-text cells with a header row, of class ``<kind>-table``.
+    """Build a table with a header row, of class ``<kind>-table``.
 
-    Body cells from column ``literal_from`` on are code (values, not prose: no smart quotes).
+    A cell is plain text, or inline nodes (rendered MyST). Text cells of the body from
+    column ``literal_from`` on are code (values, not prose: no smart quotes).
     """
     out = nodes.table(classes=[f"{kind}-table"])
     group = nodes.tgroup(cols=len(head))
@@ -48,14 +54,18 @@ def table(
     thead, tbody = nodes.thead(), nodes.tbody()
     group += thead
     group += tbody
-    for cells, parent in [(head, thead), *((cells, tbody) for cells in body)]:
+    rows: list[tuple[Sequence[str | list[nodes.Node]], nodes.Element]] = [(head, thead)]
+    rows += [(cells, tbody) for cells in body]
+    for cells, parent in rows:
         row = nodes.row()
         for index, cell in enumerate(cells):
-            entry = nodes.entry()
             code = parent is tbody and literal_from is not None and index >= literal_from
-            entry += nodes.paragraph(
-                "", "", nodes.literal(cell, cell) if code else nodes.Text(cell)
-            )
+            if isinstance(cell, list):
+                inline = cell
+            else:
+                inline = [nodes.literal(cell, cell) if code else nodes.Text(cell)]
+            entry = nodes.entry()
+            entry += nodes.paragraph("", "", *inline)
             row += entry
         parent.append(row)
     return out

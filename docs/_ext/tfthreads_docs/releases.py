@@ -112,6 +112,28 @@ def _versions(outcomes: list[FactOutcome]) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
 
 
+def _parts(outcomes: list[FactOutcome]) -> list[str]:
+    """MyST phrases, one per group of releases that showed the same for a fact."""
+    values_differ = changed(outcomes)
+    groups: dict[tuple[str, str, str], list[FactOutcome]] = {}
+    for outcome in outcomes:
+        seen = "" if outcome.status == "holds" and not values_differ else outcome.seen
+        groups.setdefault((outcome.status, seen, outcome.expected), []).append(outcome)
+    parts = []
+    for (status, seen, expected), group in groups.items():
+        versions = _versions(group)
+        if status == "holds":
+            parts.append(f"holds on TensorFlow {versions}" + (f" (`{seen}`)" if seen else ""))
+        elif status == "differs":
+            parts.append(f"on {versions} observed `{seen}` (the claim implies `{expected}`)")
+        elif status == "unavailable":
+            reason = seen.replace("`", "'")
+            parts.append(f"not available on {versions} (`{reason}`)")
+        else:
+            parts.append(f"not recorded on {versions} (the file predates this fact)")
+    return parts
+
+
 def release_line(fact: Observed) -> str | None:
     """Return the MyST line saying what each committed release showed for ``fact``.
 
@@ -121,24 +143,8 @@ def release_line(fact: Observed) -> str | None:
     outcomes = fact_outcomes(fact, _RELEASES)
     if not outcomes:
         return None
-    groups: dict[tuple[str, str, str], list[FactOutcome]] = {}
-    for outcome in outcomes:
-        seen = "" if outcome.status == "holds" else outcome.seen
-        groups.setdefault((outcome.status, seen, outcome.expected), []).append(outcome)
-    parts = []
-    for (status, seen, expected), group in groups.items():
-        versions = _versions(group)
-        if status == "holds":
-            parts.append(f"holds on TensorFlow {versions}")
-        elif status == "differs":
-            parts.append(f"on {versions} observed `{seen}` (the claim implies `{expected}`)")
-        elif status == "unavailable":
-            reason = seen.replace("`", "'")
-            parts.append(f"not available on {versions} (`{reason}`)")
-        else:
-            parts.append(f"not recorded on {versions} (the file predates this fact)")
     verdict = "; behaviour changed between releases" if changed(outcomes) else ""
-    return f"{{doc}}`Release matrix <{SUMMARY_PAGE}>`: {'; '.join(parts)}{verdict}."
+    return f"{{doc}}`Release matrix <{SUMMARY_PAGE}>`: {'; '.join(_parts(outcomes))}{verdict}."
 
 
 class ReleaseMatrix(SphinxDirective):
@@ -176,7 +182,7 @@ class ReleaseMatrix(SphinxDirective):
         return out
 
     def _facts(self) -> list[nodes.Node]:
-        rows = []
+        rows: list[list[str | list[nodes.Node]]] = []
         steady = 0
         for setting in catalog.CATALOG:
             for fact in setting.facts:
@@ -186,17 +192,24 @@ class ReleaseMatrix(SphinxDirective):
                 if not (changed(outcomes) or any(o.status != "holds" for o in outcomes)):
                     steady += 1
                     continue
-                cells = [f"{setting.name} ({fact.fields[0]})"]
-                cells += [_cell(o) for o in outcomes]
-                rows.append(cells)
-        head = ["Entry (field)", *(r.version for r in _RELEASES)]
+                # A break opportunity after each dot: entry names are long and unbroken.
+                name = setting.name.replace(".", ".\u200b")
+                shown = "; ".join(_parts(outcomes))
+                rows.append(
+                    [
+                        f"{name} ({fact.fields[0]})",
+                        render_inline(self, shown[:1].upper() + shown[1:] + "."),
+                    ]
+                )
         intro = (
             f"{steady} observed facts hold, with the same observation, on every release; "
-            f"{len(rows)} do not (each row: what each release showed)."
+            f"{len(rows)} do not:"
         )
-        body: list[nodes.Node] = [nodes.paragraph("", "", *render_inline(self, intro))]
+        body: list[nodes.Node] = [nodes.paragraph(text=intro)]
         if rows:
-            body.append(table(head, rows, "release-matrix", literal_from=1))
+            body.append(
+                table(["Entry (field)", "What the releases showed"], rows, "release-matrix")
+            )
         return body
 
     def _outputs(self) -> list[nodes.Node]:
@@ -290,16 +303,6 @@ def _highlights() -> list[list[str]]:
             cells.append(", ".join(_short(data.get(key, "(not recorded)")) for key in keys))
         rows.append(cells)
     return rows
-
-
-def _cell(outcome: FactOutcome) -> str:
-    if outcome.status == "holds":
-        return f"holds: {outcome.seen}"
-    if outcome.status == "differs":
-        return f"differs: {outcome.seen} (claim: {outcome.expected})"
-    if outcome.status == "unavailable":
-        return f"not available: {outcome.seen}"
-    return "not recorded"
 
 
 def _short(value: Any, limit: int = 120) -> str:
