@@ -155,3 +155,15 @@ def test_record_writes_a_file_that_reads_back_for_the_installed_release(tmp_path
     assert release.errors == {}
     assert release.data["onednn"]["onednn_on_with_1"] is True
     assert release.provenance["tensorflow_version"] == release.version
+
+
+def test_a_probe_that_cannot_run_is_recorded_as_unavailable_not_fatal(tmp_path):
+    """A release that lacks an API, or hangs, costs its probe's facts, not the run."""
+    path = record(tmp_path / "slow.jsonl", names=["onednn"], timeout=0.5)
+    release = read_release(path)
+    assert release.data == {}
+    assert "timed out after 0.5 s" in release.errors["onednn"]
+    fact = next(f for _, f in OBSERVED if f.probe == "onednn")
+    [outcome] = fact_outcomes(fact, [release])
+    assert outcome.status == "unavailable"
+    assert outcome.seen == release.errors["onednn"]
