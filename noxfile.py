@@ -157,6 +157,25 @@ def browser(session: nox.Session) -> None:
     session.log(f"Screenshots are in {shots}")
 
 
+#: The TensorFlow releases ``compat`` verifies: the oldest that pyproject.toml claims, one
+#: in the middle and the newest, as ``tensorflow-cpu`` (no CUDA libraries: smaller and
+#: faster to install, and the probes observe CPU behaviour only).
+COMPAT_RELEASES = ("2.16.2", "2.19.1", "2.20.0", "2.21.0")
+COMPAT_RESULTS = DOCS / "results" / "compat"
+
+
+@nox.session(default=False)
+@nox.parametrize("release", COMPAT_RELEASES)
+def compat(session: nox.Session, release: str) -> None:
+    """Run the catalog's probes on one TensorFlow release; write docs/results/compat/<release>."""
+    # Plain install, not the tensorflow extra: the release must be exactly this one.
+    session.install("-e", ".", f"tensorflow-cpu=={release}")
+    # The driver runs in this session's interpreter, so every probe process it starts
+    # (tfthreads.isolation uses sys.executable) imports this release.
+    output = COMPAT_RESULTS / f"tensorflow-cpu-{release}.jsonl"
+    session.run("python", "-m", "tfthreads.catalog.compat", str(output), *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Lint with ruff and type-check the library with mypy (strict)."""

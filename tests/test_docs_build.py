@@ -330,3 +330,21 @@ def test_results_file_on_no_page_and_a_wrong_cpu_count_fail_the_build(tmp_path):
     assert "results/other.jsonl is on no page" in output
     assert "results/good.jsonl is on no page" not in output  # shown, with an error
     assert "good.jsonl was measured on 8 logical CPUs, not the 16 that :cpus: says" in output
+
+
+@pytest.mark.slow
+def test_malformed_release_matrix_file_fails_the_build_in_one_line(tmp_path):
+    docs = _make_site(tmp_path, {})
+    folder = docs / "results" / "compat"
+    folder.mkdir(parents=True)
+    (folder / "bad.jsonl").write_text('{"format": "tfthreads-results", "version": 1}\n')
+    result = _build(docs, extra=["-D", "plot_gallery=0"])
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert [line for line in output.splitlines() if "bad.jsonl" in line] == [
+        (
+            "ERROR: Release matrix error: compat: 'docs/results/compat/bad.jsonl' is a results "
+            "file of kind None; expected 'release-matrix' [tfthreads.releases]"
+        )
+    ]
+    assert "Traceback" not in output

@@ -64,7 +64,7 @@ def _installed_tensorflow() -> str:
         raise TensorFlowUnavailableError(
             "TensorFlow is not installed in this Python environment; tfthreads does not "
             "install one itself: python -m pip install 'tfthreads[tensorflow]' (or "
-            "'tfthreads[tensorflow-cpu]', or any TensorFlow 2.16+ distribution)"
+            "'tfthreads[tensorflow-cpu]', or any TensorFlow 2.21+ distribution)"
         )
     return installed_tensorflow_version() or "unknown"
 

@@ -10,6 +10,9 @@ module per job:
 ``facts``
     Running the catalog's probes, failing on a contradicted claim, and the
     ``fact-coverage`` counts.
+``releases``
+    The release matrix: what each committed TensorFlow release showed per fact, and
+    the ``release-matrix`` summary.
 ``setting_facts``
     The ``setting-facts`` directive: one part of a catalog entry as a field list.
 ``crosswalk``
@@ -40,6 +43,7 @@ __all__ = ["setup"]
 
 _MODULES = (
     "layout",
+    "releases",
     "facts",
     "setting_facts",
     "crosswalk",

@@ -30,6 +30,7 @@ from tfthreads import catalog
 from tfthreads.catalog.facts import Cited, Observed, contradiction
 from tfthreads.catalog.model import Setting
 from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used, unbacked
+from tfthreads_docs.releases import release_line
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -81,8 +82,9 @@ def _outdated(
 def fact_lines(setting: Setting, field: str) -> list[tuple[str, str]]:
     """Return ``(kind, MyST text)`` for each fact backing ``field`` of ``setting``.
 
-    ``kind`` is ``"observed"``, ``"unobserved"`` (a probe that did not run in this build)
-    or ``"cited"``; a contradicted observation is shown as what was seen.
+    ``kind`` is ``"observed"``, ``"unobserved"`` (a probe that did not run in this build),
+    ``"releases"`` (what each release of the committed release matrix showed, after the
+    observation) or ``"cited"``; a contradicted observation is shown as what was seen.
     """
     lines = []
     for fact in setting.facts:
@@ -94,14 +96,17 @@ def fact_lines(setting: Setting, field: str) -> list[tuple[str, str]]:
             data = _OBSERVATIONS.get(fact.probe)
             if data is None:
                 lines.append(("unobserved", "Checked by a probe when the HTML site is built."))
-                continue
-            where = (
-                f"Observed on TensorFlow {data.get('tensorflow_version', _version())}, "
-                f"the machine that built this page ({data['cpus']} CPUs)"
-            )
-            broken = contradiction(setting.name, field, "", fact, data)
-            mark = " (contradicts the claim above)" if broken else ""
-            lines.append(("observed", f"{where}: {fact.shows.format(**data)}{mark}."))
+            else:
+                where = (
+                    f"Observed on TensorFlow {data.get('tensorflow_version', _version())}, "
+                    f"the machine that built this page ({data['cpus']} CPUs)"
+                )
+                broken = contradiction(setting.name, field, "", fact, data)
+                mark = " (contradicts the claim above)" if broken else ""
+                lines.append(("observed", f"{where}: {fact.shows.format(**data)}{mark}."))
+            across = release_line(fact)
+            if across is not None:
+                lines.append(("releases", across))
         elif isinstance(fact, Cited):
             why = f" (not observed here: {fact.why_not_observed})" if fact.why_not_observed else ""
             link = f"[`{fact.path}` at {fact.short_ref}]({fact.url})"

@@ -27,6 +27,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from tfthreads.errors import SettingError
 from tfthreads.report import Report, ReportRow, load_report, table_cells
+from tfthreads_docs.markup import table
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -173,28 +174,9 @@ def _group(rows: list[ReportRow], report: Report) -> list[nodes.Node]:
             "95 % interval over the paired rounds."
         )
     )
-    out: list[nodes.Node] = [rubric, intro, _table(*table_cells(rows))]
+    out: list[nodes.Node] = [rubric, intro, table(*table_cells(rows), "results")]
     out.append(_figure(report, first.group))
     return out
-
-
-def _table(head: list[str], body: list[list[str]]) -> nodes.table:
-    table = nodes.table(classes=["results-table"])
-    group = nodes.tgroup(cols=len(head))
-    table += group
-    group.extend(nodes.colspec(colwidth=1) for _ in head)
-    thead = nodes.thead()
-    group += thead
-    tbody = nodes.tbody()
-    group += tbody
-    for cells, parent in [(head, thead), *((cells, tbody) for cells in body)]:
-        row = nodes.row()
-        for cell in cells:
-            entry = nodes.entry()
-            entry += nodes.paragraph(text=cell)
-            row += entry
-        parent.append(row)
-    return table
 
 
 def _figure(report: Report, group: tuple[str, str, str, str]) -> nodes.Node:

@@ -1552,7 +1552,7 @@ _FACTS: dict[str, tuple[Fact, ...]] = {
             use_tfrt_session_error=(
                 "NotFoundError: No session factory registered for the given session options"
             ),
-            use_tfrt_registered="{{GRPC_SESSION, DIRECT_SESSION}}",
+            use_tfrt_registered="{{DIRECT_SESSION, GRPC_SESSION}}",
         ),
         _seen(
             "freezes",

@@ -80,6 +80,18 @@ def _error_line(error: str) -> str:
     return error.strip()
 
 
+def _factories(error: str) -> str:
+    """Return the registered factories an error lists, sorted: TensorFlow prints them in hash order.
+
+    Examples
+    --------
+    >>> _factories("... Registered factories are {GRPC_SESSION, DIRECT_SESSION}.")
+    '{DIRECT_SESSION, GRPC_SESSION}'
+    """
+    names = error.rpartition("Registered factories are ")[2].rstrip(".").strip("{}")
+    return "{" + ", ".join(sorted(name.strip() for name in names.split(","))) + "}"
+
+
 def _cpus() -> int:
     return len(os.sched_getaffinity(0))
 
@@ -845,9 +857,7 @@ def sessions() -> dict[str, Any]:
         "unknown_executor_run_error": executor_when["ran"],
         "executor_changed_after_creation_ran": executor_when["changed_after_creation"],
         "use_tfrt_session_error": _error_line(tfrt_session["error"]).split(": {")[0],
-        "use_tfrt_registered": tfrt_session["error"]
-        .rpartition("Registered factories are ")[2]
-        .rstrip("."),
+        "use_tfrt_registered": _factories(tfrt_session["error"]),
         "run_handler_priority_only_new_threads": handler["priority_only"],
         "run_handler_pool_new_threads": handler["pool"],
         "run_handler_pool_started_threads": handler["pool"] > 0,
