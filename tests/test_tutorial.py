@@ -9,6 +9,7 @@ argument parser), so they run in milliseconds, without Sphinx or TensorFlow.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from pathlib import Path
@@ -33,16 +34,14 @@ def tutorial_pages() -> list[Path]:
 def steps(text: str) -> list[tuple[str, str]]:
     """Return ``(heading, body)`` for each ``## Step`` section of a page."""
     starts = [m.start() for m in SECTION.finditer(text)] + [len(text)]
-    sections = [text[a:b] for a, b in zip(starts, starts[1:], strict=False)]
-    return [
-        (section.splitlines()[0], section) for section in sections if STEP.match(section)
-    ]
+    sections = [text[a:b] for a, b in itertools.pairwise(starts)]
+    return [(section.splitlines()[0], section) for section in sections if STEP.match(section)]
 
 
 def has_observed_output(body: list[str]) -> bool:
     """Whether a doctest block has an example with expected output (not only statements)."""
     lines = [line for line in body if not line.startswith(":")]
-    for previous, line in zip(lines, lines[1:], strict=False):
+    for previous, line in itertools.pairwise(lines):
         if previous.startswith((">>> ", "... ")) and line and not line.startswith((">>>", "...")):
             return True
     return False
