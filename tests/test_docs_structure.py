@@ -20,9 +20,16 @@ GALLERY = ROOT / "gallery"
 HOW_TO = DOCS / "how-to"
 EXPLANATION = DOCS / "explanation"
 
-# The four Diátaxis sections, in the order the navigation shows them: tutorials are the
-# measured gallery, then how-to guides, reference and explanation.
-SECTIONS = ("gallery/index", "how-to/index", "reference/index", "explanation/index")
+# The sections, in the order the navigation shows them: the tutorial, the measured
+# gallery, then how-to guides, reference and explanation (Diátaxis, with the gallery's
+# measured examples between learning and doing).
+SECTIONS = (
+    "tutorial/index",
+    "gallery/index",
+    "how-to/index",
+    "reference/index",
+    "explanation/index",
+)
 
 FENCE = re.compile(r"^(?P<fence>`{3,})\s*(?P<info>\S*)")
 GALLERY_LABEL = re.compile(r"^\.\. _(?P<label>gallery-[A-Za-z0-9_-]+):", re.MULTILINE)

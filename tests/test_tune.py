@@ -98,6 +98,14 @@ def test_tune_searches_the_grid_it_is_given(capsys):
 
 
 @pytest.mark.slow
+def test_tune_on_one_cpu_still_has_a_setting_to_compare_with_the_defaults():
+    options = MeasureOptions(repeats=3, warmup=1, cpus=[0])
+    found = tune(parse_workload("matmul", n=64), "latency", budget=4, options=options)
+    assert found.comparison.settings[0] == DEFAULTS
+    assert ThreadSettings(1, 2) in found.comparison.settings
+
+
+@pytest.mark.slow
 def test_tune_screens_then_compares_within_its_budget():
     options = MeasureOptions(repeats=3, warmup=1)
     found = tune(parse_workload("matmul", n=64), "latency", budget=12, options=options)

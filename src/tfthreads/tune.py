@@ -18,6 +18,7 @@ Three steps, each measurement in a fresh process:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import sys
@@ -143,9 +144,15 @@ def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]
     ['intra_op=0, inter_op=0', 'intra_op=8, inter_op=4', 'intra_op=8, inter_op=2']
     >>> len(candidates(8, advice))
     13
+    >>> one = Topology(logical_cpus=1, affinity=(0,), physical_cores=1, sockets=1,
+    ...                numa_nodes=1, smt=False, cpuset=None, quota=None)
+    >>> [s.describe() for s in candidates(1, recommend("latency", topology=one))]
+    ['intra_op=0, inter_op=0', 'intra_op=1, inter_op=2']
     """
     intra = sorted({1, max_threads} | {2**k for k in range(1, 16) if 2**k < max_threads})
-    inter = sorted({size for size in (1, 2, max_threads) if size <= max_threads})
+    # Two inter-op threads even on one CPU: two independent ops can then be in flight,
+    # and the defaults there (1/1) have another candidate to be compared with.
+    inter = sorted({1, 2, max_threads})
     # Keeping the defaults is the first candidate anyway: look near the pools they resolve to.
     target = advice.tensorflow_default if advice.keeps_defaults else advice.settings
 
@@ -237,7 +244,10 @@ def tune(
         len(grid) < 1 or not all(isinstance(one, ThreadSettings) for one in grid)
     ):
         raise SettingError("grid: expected one or more ThreadSettings to screen")
-    advice = recommend(goal, processes=options.processes, topology=None)
+    here = topology()
+    if options.cpus is not None:  # the children run on these CPUs: size the search to them
+        here = dataclasses.replace(here, affinity=tuple(sorted(set(options.cpus))))
+    advice = recommend(goal, processes=options.processes, topology=here)
     check_workloads([spec], options)
     tried: list[Result] = []
     with _log(results, spec, goal, options) as record:
@@ -255,7 +265,7 @@ def tune(
         # screening gets at most half the budget, and never that reserve.
         reserve = 2 * (FINALISTS + 1)
         screening = min(budget // 2, max(0, budget - reserve))
-        cpus = topology().affinity_cpus
+        cpus = here.affinity_cpus
         pool = (
             candidates(cpus, advice)
             if grid is None
