@@ -10,7 +10,7 @@ Examples
 --------
 >>> proto_path("ConfigProto.Experimental.disable_thread_spinning")
 ('experimental', 'disable_thread_spinning')
->>> c_array(b"\\x10\\x02(\\x01")
+>>> c_array(bytes([0x10, 0x02, 0x28, 0x01]))
 '{0x10, 0x02, 0x28, 0x01}'
 """
 
@@ -121,9 +121,9 @@ def field_numbers(data: bytes) -> tuple[int, ...]:
 
     Examples
     --------
-    >>> field_numbers(b"\\x10\\x02")
+    >>> field_numbers(bytes([0x10, 0x02]))
     (2,)
-    >>> field_numbers(bytes.fromhex("82010248 01".replace(" ", "")))
+    >>> field_numbers(bytes([0x82, 0x01, 0x02, 0x48, 0x01]))
     (16, 9)
     """
     numbers: list[int] = []
@@ -142,7 +142,7 @@ def c_array(data: bytes) -> str:
 
     Examples
     --------
-    >>> c_array(b"\\x08\\x01")
+    >>> c_array(bytes([0x08, 0x01]))
     '{0x08, 0x01}'
     """
     return "{" + ", ".join(f"0x{byte:02x}" for byte in data) + "}"

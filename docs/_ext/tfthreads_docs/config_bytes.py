@@ -67,7 +67,7 @@ class ConfigBytes(SphinxDirective):
             except json.JSONDecodeError:
                 raise self.error(
                     f"config-bytes: value of {name}: got {raw!r}; expected JSON "
-                    "(2, true, [{\"num_threads\": 2}], {\"CPU\": 1})"
+                    '(2, true, [{"num_threads": 2}], {"CPU": 1})'
                 ) from None
         return rows
 
