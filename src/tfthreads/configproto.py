@@ -1,7 +1,7 @@
 """Serialized ``ConfigProto`` bytes for the C API (``TF_SetConfig``) and its bindings.
 
-The C API takes the thread settings as the bytes of a serialized ``tensorflow.ConfigProto``;
-C++, Go, Java, Rust and TensorFlow.NET pass such bytes through. :func:`config_bytes`
+The C API takes the thread settings as the bytes of a serialized ``tensorflow.ConfigProto``,
+and bindings built on it pass such bytes through. :func:`config_bytes`
 asks TensorFlow's own serializer for them, in a fresh process (the calling process never
 imports TensorFlow), and names each field by its catalog entry, so a field that the
 catalog does not list as a ``ConfigProto`` field is refused with a one-line error.
