@@ -113,6 +113,26 @@ def test_search_finds_inter_op_parallelism_threads(page: Any) -> None:
     assert "pools" in page.locator("#search-results").inner_text().lower()
 
 
+#: Words users search for, and the stem of the page name that answers each.
+SEARCH_ANSWERS = {
+    "fork": "fork-safely",
+    "deadlock": "inter-op-deadlock",
+    "py_function": "other-thread-libraries",
+    "TF_SetConfig": "c-api",
+    "AUTOTUNE": "see-autotune",
+}
+
+
+@pytest.mark.parametrize(("word", "stem"), SEARCH_ANSWERS.items())
+def test_search_finds_the_page_that_answers(page: Any, word: str, stem: str) -> None:
+    page.goto(f"/search.html?q={word}")
+    results = page.locator("#search-results li")
+    results.first.wait_for(timeout=15_000)
+    links = results.locator("a").evaluate_all("links => links.map(a => a.href)")
+    pages = [link.split("#")[0].rsplit("/", 1)[-1].removesuffix(".html") for link in links]
+    assert stem in pages, f"searching {word!r} found {pages}, not {stem}.html"
+
+
 def test_copy_button_copies_the_code(page: Any) -> None:
     page.goto("/reference/pools.html")
     block = page.locator("div.highlight").first

@@ -168,7 +168,8 @@ CATALOG_MODULES = {
 
 
 def test_catalog_modules_are_model_entries_queries() -> None:
-    # facts/probes/observe: what backs each claim, the probes, and running them.
+    # facts/probes/observe: what backs each claim, the probes, and running them;
+    # compat: the same probes on other TensorFlow releases.
     assert set(CATALOG_MODULES) == {
         "tfthreads.catalog",
         "tfthreads.catalog.facts",
@@ -177,6 +178,7 @@ def test_catalog_modules_are_model_entries_queries() -> None:
         "tfthreads.catalog.queries",
         "tfthreads.catalog.probes",
         "tfthreads.catalog.observe",
+        "tfthreads.catalog.compat",
     }
 
 

@@ -19,6 +19,9 @@ module per job:
     The ``crosswalk`` directive: one table row per setting and its counterparts.
 ``evidence``
     Which gallery examples cite a setting (the "Measured in" links).
+``config_bytes``
+    The ``config-bytes`` directive: serialized ``ConfigProto`` bytes for the C API,
+    made by TensorFlow in a child process.
 ``checked_against``
     The ``checked-against`` directive: the TensorFlow version the page was checked with.
 ``results``
@@ -47,6 +50,7 @@ _MODULES = (
     "facts",
     "setting_facts",
     "crosswalk",
+    "config_bytes",
     "checked_against",
     "results",
     "gallery_support",
