@@ -74,7 +74,7 @@ class Plan:
     compare_rounds: int
 
 
-FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 8, 1500.0, 6)
+FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 6, 1200.0, 6)
 QUICK = Plan(MeasureOptions(repeats=3, warmup=1), (1, 2), (1, 2), 2, 2, 60.0, 2)
 
 
