@@ -313,13 +313,16 @@ def test_run_forked_together_overlaps_the_copies():
     )
     assert first["exit"] == second["exit"] == 0
     (start_a, end_a), (start_b, end_b) = first["value"], second["value"]
-    assert start_b < end_a and start_a < end_b  # one after the other would not overlap
+    # One after the other, the copies would not overlap.
+    assert start_b < end_a
+    assert start_a < end_b
 
 
 def test_run_forked_together_kills_a_copy_past_the_deadline_and_keeps_the_others():
     stuck, done, failed = run_forked_together(
         [functools.partial(time.sleep, 60), lambda: 42, lambda: 1 / 0], timeout=2
     )
-    assert stuck["exit"] is None and stuck["value"] is None
+    assert stuck["exit"] is None
+    assert stuck["value"] is None
     assert (done["exit"], done["value"]) == (0, 42)
     assert failed["error"] == "ZeroDivisionError: division by zero"

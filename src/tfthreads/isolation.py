@@ -670,9 +670,9 @@ def run_forked_together(
     with contextlib.ExitStack() as files:
         copies: list[tuple[int, IO[bytes], IO[bytes]]] = []
         for case in cases:
-            value_file = files.enter_context(tempfile.TemporaryFile())
-            err_file = files.enter_context(tempfile.TemporaryFile())
-            copies.append((_fork_case(case, value_file, err_file), value_file, err_file))
+            value_out = files.enter_context(tempfile.TemporaryFile())
+            err_out = files.enter_context(tempfile.TemporaryFile())
+            copies.append((_fork_case(case, value_out, err_out), value_out, err_out))
         reports = []
         for index, (pid, value_file, err_file) in enumerate(copies):
             try:
