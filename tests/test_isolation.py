@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from tfthreads.isolation import (
     WorkerError,
     child_environment,
     filter_startup_noise,
+    run_forked_together,
     run_function,
     run_snippet,
     run_worker,
@@ -297,3 +299,30 @@ def test_run_function_refuses_a_main_function_it_cannot_send(tmp_path):
         run_function(namespace["outer"]())
     with pytest.raises(ValueError, match="not a plain top-level function"):
         run_function(namespace["square"], {"x": 2})
+
+
+def _timed_sleep(seconds: float) -> list[float]:
+    start = time.monotonic()
+    time.sleep(seconds)
+    return [start, time.monotonic()]
+
+
+def test_run_forked_together_overlaps_the_copies():
+    first, second = run_forked_together(
+        [functools.partial(_timed_sleep, 0.5), functools.partial(_timed_sleep, 0.5)], timeout=30
+    )
+    assert first["exit"] == second["exit"] == 0
+    (start_a, end_a), (start_b, end_b) = first["value"], second["value"]
+    # One after the other, the copies would not overlap.
+    assert start_b < end_a
+    assert start_a < end_b
+
+
+def test_run_forked_together_kills_a_copy_past_the_deadline_and_keeps_the_others():
+    stuck, done, failed = run_forked_together(
+        [functools.partial(time.sleep, 60), lambda: 42, lambda: 1 / 0], timeout=2
+    )
+    assert stuck["exit"] is None
+    assert stuck["value"] is None
+    assert (done["exit"], done["value"]) == (0, 42)
+    assert failed["error"] == "ZeroDivisionError: division by zero"

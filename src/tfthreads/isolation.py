@@ -15,7 +15,8 @@ Three entry points share that one protocol:
   and, if the snippet assigned one, its ``result`` (JSON data).
 
 Inside such a child, :func:`run_forked` runs one case in a forked copy of it: a probe
-that imported TensorFlow once (seconds) can then observe many fresh runtimes cheaply.
+that imported TensorFlow once (seconds) can then observe many fresh runtimes cheaply;
+:func:`run_forked_together` runs several copies at the same time.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "filter_startup_noise",
     "one_line",
     "run_forked",
+    "run_forked_together",
     "run_function",
     "run_snippet",
     "run_worker",
@@ -631,36 +633,92 @@ def run_forked(case: Callable[[], Any], *, timeout: float = 60.0) -> dict[str, A
     >>> run_forked(lambda: 1 / 0)["error"]
     'ZeroDivisionError: division by zero'
     """
-    with tempfile.TemporaryFile() as value_file, tempfile.TemporaryFile() as err_file:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the copy: report through the files, never return into the caller
-            os.dup2(err_file.fileno(), 1)
-            os.dup2(err_file.fileno(), 2)
-            outcome: dict[str, Any] = {"value": None, "error": ""}
-            try:
-                outcome["value"] = case()
-            except Exception as error:  # noqa: BLE001 - the error text is the observation
-                outcome["error"] = f"{type(error).__name__}: {error}".strip()
-            os.write(value_file.fileno(), json.dumps(outcome).encode())
-            os._exit(0)
-        exit_code = _wait_or_kill(pid, timeout)
-        value_file.seek(0)
-        err_file.seek(0)
-        result: dict[str, Any] = json.loads(value_file.read() or b'{"value": null, "error": ""}')
-        result["exit"] = exit_code
-        result["stderr"] = err_file.read().decode(errors="replace")[-4000:]
-    return result
+    return run_forked_together([case], timeout=timeout)[0]
 
 
-def _wait_or_kill(pid: int, timeout: float) -> int | None:
-    """Wait for a forked copy; kill it after ``timeout`` seconds (then ``None``)."""
+def run_forked_together(
+    cases: Sequence[Callable[[], Any]], *, timeout: float = 60.0
+) -> list[dict[str, Any]]:
+    """Run each case in its own forked copy of this process, all copies at the same time.
+
+    As :func:`run_forked`, for cases that must overlap in time: several worker
+    processes of a server that share the CPUs, each with a runtime of its own.
+    The copies are forked one after the other and then waited for together; a copy
+    that should start its timed work with the others waits at a barrier it shares with
+    them (for example a ``multiprocessing.get_context("fork").Barrier``).
+
+    Parameters
+    ----------
+    cases : sequence of callable
+        One case per copy, each called with no arguments; each returns JSON data.
+    timeout : float
+        Seconds, counted from the first fork, before the copies still running are killed.
+
+    Returns
+    -------
+    list of dict
+        One report per case, in order, as :func:`run_forked` describes.
+
+    Examples
+    --------
+    >>> import os
+    >>> reports = run_forked_together([os.getpid, os.getpid])
+    >>> len({report["value"] for report in reports} | {os.getpid()})
+    3
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    with contextlib.ExitStack() as files:
+        copies: list[tuple[int, IO[bytes], IO[bytes]]] = []
+        for case in cases:
+            value_out = files.enter_context(tempfile.TemporaryFile())
+            err_out = files.enter_context(tempfile.TemporaryFile())
+            copies.append((_fork_case(case, value_out, err_out), value_out, err_out))
+        reports = []
+        for index, (pid, value_file, err_file) in enumerate(copies):
+            try:
+                exit_code = _wait_or_kill(pid, deadline)
+            except BaseException:
+                # Ctrl-C while waiting: end the copies not waited for yet as well.
+                for later, _, _ in copies[index + 1 :]:
+                    _wait_or_kill(later, 0.0)
+                raise
+            value_file.seek(0)
+            err_file.seek(0)
+            report: dict[str, Any] = json.loads(
+                value_file.read() or b'{"value": null, "error": ""}'
+            )
+            report["exit"] = exit_code
+            report["stderr"] = err_file.read().decode(errors="replace")[-4000:]
+            reports.append(report)
+    return reports
+
+
+def _fork_case(case: Callable[[], Any], value_file: IO[bytes], err_file: IO[bytes]) -> int:
+    """Fork a copy that runs ``case``, reports through the files and never returns."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(err_file.fileno(), 1)
+        os.dup2(err_file.fileno(), 2)
+        outcome: dict[str, Any] = {"value": None, "error": ""}
+        try:
+            outcome["value"] = case()
+        except Exception as error:  # noqa: BLE001 - the error text is the observation
+            outcome["error"] = f"{type(error).__name__}: {error}".strip()
+        os.write(value_file.fileno(), json.dumps(outcome).encode())
+        os._exit(0)
+    return pid
+
+
+def _wait_or_kill(pid: int, deadline: float) -> int | None:
+    """Wait for a forked copy until ``deadline`` (monotonic); then kill it (``None``)."""
+    while True:  # look once even past the deadline: a copy may have ended meanwhile
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= deadline:
+            break
         time.sleep(0.01)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
