@@ -34,7 +34,7 @@ _CONFIG_PY = "tensorflow/python/framework/config.py (v2.21.0)"
 _DATA_OPTIONS = "tensorflow/python/data/ops/options.py (v2.21.0)"
 _SERVING = "tensorflow_serving/model_servers/server.cc (TF Serving 2.20.0)"
 #: The tensorflow/serving commit the Serving flags were read at.
-_SERVING_COMMIT = "9d981c5c2708d23c5407c7c1e30309e6f9798874"
+_SERVING_COMMIT = "bc7e9d2b9a419294c4526e293c2df8727b0d3116"  # the 2.20.0 tag
 
 
 #: Commits at which C++ files were read (the content at that commit, not a branch).
