@@ -72,10 +72,11 @@ class Plan:
     max_rounds: int
     grid_seconds: float
     compare_rounds: int
+    self_rounds: int
 
 
-FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 6, 1200.0, 6)
-QUICK = Plan(MeasureOptions(repeats=3, warmup=1), (1, 2), (1, 2), 2, 2, 60.0, 2)
+FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 6, 1200.0, 6, 20)
+QUICK = Plan(MeasureOptions(repeats=3, warmup=1), (1, 2), (1, 2), 2, 2, 60.0, 2, 2)
 
 
 def _goal(name: str) -> str:
@@ -244,6 +245,40 @@ def _compare_report(comparison: Comparison, labels: dict[int, str]) -> dict[str,
     return {"stopped": comparison.stopped, "best": rows[best]["label"], "rows": rows}
 
 
+def self_comparison(plan: Plan) -> list[dict[str, Any]]:
+    """Compare TensorFlow's defaults with themselves, next to each other in every round (b).
+
+    With two settings the rounds run A B, B A, A B ..., so the two measurements of a
+    round are taken one after the other: the precision a comparison can reach when the
+    settings compared are measured close in time.
+    """
+    report = []
+    for name in ("matmul", "mlp_throughput"):
+        comparison = compare(
+            name,
+            [DEFAULTS, DEFAULTS],
+            goal=_goal(name),
+            options=plan.options,
+            min_rounds=min(4, plan.compare_rounds),
+            max_rounds=plan.self_rounds,
+            precision=0.05,
+        )
+        interval = comparison.interval(1, 0)
+        report.append(
+            {
+                "workload": name,
+                "goal": comparison.goal,
+                "rounds": len(comparison.rounds),
+                "stopped": comparison.stopped,
+                "self": _interval(interval),
+                "within_5_percent": interval is not None
+                and interval.low >= 0.95
+                and interval.high <= 1.05,
+            }
+        )
+    return report
+
+
 def several_processes(plan: Plan, processes: int = 2) -> dict[str, Any]:
     """Throughput of two worker processes sharing the CPUs: defaults, advice, a grid (e)."""
     cpus = topology().affinity_cpus
@@ -307,6 +342,10 @@ def _ci(data: dict[str, Any] | None) -> str:
     return f"{data['ratio']:.3f} [{data['low']:.3f}, {data['high']:.3f}]"
 
 
+def _vs_best(label: str, row: dict[str, Any], key: str) -> str:
+    return "the best itself" if label == row["best"] else _ci(row[key])
+
+
 def _yes(flag: bool) -> str:
     return "yes" if flag else "**no**"
 
@@ -329,17 +368,31 @@ def _markdown(data: dict[str, Any]) -> str:
         "|---|---|",
         *(f"| {key} | {value:.3f} |" for key, value in o.items()),
         "",
-        f"## (b, c) The grid: {data['grid_points']} settings, every built-in workload",
+        "## (b) TensorFlow's defaults against themselves, measured one after the other",
+        "",
+        "Target: the interval within ±5 %.",
+        "",
+        "| workload | goal | rounds | defaults / defaults | within ±5 % |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r['workload']} | {r['goal']} | {r['rounds']} | {_ci(r['self'])} | "
+            f"{_yes(r['within_5_percent'])} |"
+            for r in data.get("self_comparison", [])
+        ),
+        "",
+        f"## (c) The grid: {data['grid_points']} settings, every built-in workload",
         "",
         (
             f"{data['grid_rounds']} rounds in {data['grid_seconds']:.0f} s; each round is one "
-            "fresh process per setting running all six workloads. `self` is TensorFlow's "
-            "defaults against themselves (measured twice per round; target within ±5 %). "
-            "Settings are written intra/inter."
+            "fresh process per setting running all six workloads, in an order reversed every "
+            "other round. `ends` is TensorFlow's defaults measured a second time in the last "
+            "place of each round, against the first: the two are a round's length apart "
+            "(about two minutes), so it shows how far the machine drifts within a round, "
+            "the noise every ratio below carries. Settings are written intra/inter."
         ),
         "",
         (
-            "| workload | goal | self | best of grid | tied with best | recommend | "
+            "| workload | goal | ends | best of grid | tied with best | recommend | "
             "recommend / best | within noise | says tune | defaults / best |"
         ),
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -348,9 +401,9 @@ def _markdown(data: dict[str, Any]) -> str:
         lines.append(
             f"| {r['workload']} | {r['goal']} | {_ci(r['self'])} | {r['best']} | "
             f"{', '.join(r['tied_with_best']) or '-'} | {r['recommend']} "
-            f"({r['recommend_confidence']}) | {_ci(r['recommend_vs_best'])} | "
+            f"({r['recommend_confidence']}) | {_vs_best(r['recommend'], r, 'recommend_vs_best')} | "
             f"{_yes(r['recommend_tied_or_best'])} | {'yes' if r['recommend_says_tune'] else 'no'} "
-            f"| {_ci(r['defaults_vs_best'])} |"
+            f"| {_vs_best('defaults', r, 'defaults_vs_best')} |"
         )
     lines += [
         "",
@@ -366,7 +419,8 @@ def _markdown(data: dict[str, Any]) -> str:
         lines.append(
             f"| {r['workload']} | {r['goal']} | {r['grid_points']} | {r['grid_runs']} | "
             f"{r['tune_runs']} | {r['tune_pick']} | {r['grid_best']} | "
-            f"{_ci(r['pick_vs_best'])} | {_yes(r['within_noise_of_best'])} |"
+            f"{'the best itself' if r['tune_pick'] == r['grid_best'] else _ci(r['pick_vs_best'])} "
+            f"| {_yes(r['within_noise_of_best'])} |"
         )
     d = data["several_processes"]
     lines += [
@@ -388,6 +442,15 @@ def _markdown(data: dict[str, Any]) -> str:
             f"the noise of the best: {_yes(d['recommend_tied_or_best'])}."
         ),
     ]
+    if d.get("recommend_now", d["recommend"]) != d["recommend"]:
+        lines += [
+            "",
+            (
+                f"The rule changed after this run, because of this table: `tfthreads "
+                f"recommend --goal throughput --processes {d['processes']}` now gives "
+                f"{d['recommend_now']} here."
+            ),
+        ]
     q = data["quota"]
     if "skipped" in q:
         lines += ["", f"## (f) CPU quota: not measured here ({q['skipped']})"]
@@ -407,6 +470,16 @@ def main(argv: list[str] | None = None) -> None:
     """Run every part and write the results next to this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="check the script; no results")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="write engine.md again from engine.json, with what recommend says now",
+    )
+    parser.add_argument(
+        "--only-self",
+        action="store_true",
+        help="measure part (b) alone and add it to the existing results",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     quick_file = Path(tempfile.gettempdir()) / "engine-quick.json"
@@ -419,6 +492,21 @@ def main(argv: list[str] | None = None) -> None:
         target.parent.mkdir(exist_ok=True)
         target.write_text(json.dumps(data, indent=2) + "\n")
 
+    if args.render:
+        data = json.loads(target.read_text())
+        several = data["several_processes"]
+        now = recommend("throughput", processes=several["processes"]).settings
+        several["recommend_now"] = (
+            "defaults" if now == DEFAULTS else f"{now.intra_op}/{now.inter_op}"
+        )
+        save()
+        _write(data, args.quick)
+        return
+    if args.only_self:
+        data = json.loads(target.read_text())
+        save(self_comparison=self_comparison(plan), self_comparison_date=provenance()["date"])
+        _write(data, args.quick)
+        return
     comparisons, points, seconds = grid_rounds(plan)
     save(
         grid_points=points,
@@ -438,8 +526,13 @@ def main(argv: list[str] | None = None) -> None:
     save(several_processes=several_processes(plan))
     save(quota=under_quota(plan))
     save(overhead=overhead(plan))
+    save(self_comparison=self_comparison(plan))
+    _write(data, args.quick)
+
+
+def _write(data: dict[str, Any], quick: bool) -> None:
     text = _markdown(data)
-    if not args.quick:
+    if not quick:
         (RESULTS / "engine.md").write_text(text)
     print(text)
 

@@ -99,7 +99,7 @@ plt.show()
 # At a larger batch the matmuls take a bigger share of each request.
 # Workers that all keep the default pools put more pool threads on the CPUs than there are CPUs; where that costs, it shows as a higher 99th percentile and more CPU time per request than the recommended settings, and the last table says whether it did here.
 # With only a few CPUs the two settings differ by a few threads, so the difference can be within the noise of a shared machine.
-# For *P* workers and the latency goal, or under a CPU quota, the recommendation is ``intra_op`` = the CPUs in the budget divided by *P* (at least 1); for throughput without a quota it keeps TensorFlow's defaults, because the other workers' threads fill each worker's serial gaps (the lines below print both).
+# For *P* workers and the latency goal, or under a CPU quota, the recommendation is ``intra_op`` = the CPUs in the budget divided by *P* (at least 1); for throughput without a quota it keeps TensorFlow's defaults when each worker has 2 CPUs or more, because the other workers' threads fill each worker's serial gaps, and divides the CPUs when a worker has less, where little gap is left to fill (the lines below print both).
 # On a machine with more CPUs each default worker starts more threads; four workers on 16 CPUs are measured on :ref:`results-many-core`.
 
 for goal in ("latency", "throughput"):

@@ -3,7 +3,8 @@
 Each rule rests on a measurement, named in its reason with the page of the site that
 shows it (``results-many-core``: 16 CPUs, interleaved rounds of fresh processes;
 ``gallery-containers`` and ``gallery-workers``: gallery examples, measured on the machine
-that builds the site; "the engine benchmark": 2 CPUs, single measurements). Each
+that builds the site; "the engine benchmark": 2 CPUs, 6 interleaved rounds of fresh
+processes, ``benchmarks/results/engine.md``). Each
 :class:`Recommendation` states how far its rule can be trusted (``confidence``) and, where
 the rule cannot know the answer, which ``tfthreads tune`` command measures it instead.
 
@@ -14,14 +15,19 @@ the rule cannot know the answer, which ``tfthreads tune`` command measures it in
    and ``tf.data`` threads. More processes than whole CPUs get ``1/1`` each.
 2. **Under a CPU quota, never oversubscribe** (the quota is below the affinity count):
    ``intra_op * processes <= floor(B)``, ``inter_op = 1`` if ``c <= 2`` else ``2``. Busy
-   threads beyond the quota spend it early in each period and then all wait: a p99 8.5x
-   that of ``1/1`` under a 1-CPU quota (engine benchmark; ``gallery-containers``).
+   threads beyond the quota spend it early in each period and then all wait: under a
+   1-CPU quota the defaults' p99 was 5.1x that of ``1/1``, [2.6, 9.9] (engine benchmark;
+   ``gallery-containers``).
    Confidence high for latency, medium for throughput (measured on the tail only).
-3. **Several processes, no quota, throughput: keep TensorFlow's defaults** (``0/0``). Four
-   processes on 16 CPUs gave the most total throughput with the defaults; dividing the
-   CPUs was at best indistinguishable, smaller pools were worse (``results-many-core``):
-   each step has serial gaps that the other processes' threads fill. Confidence medium
-   (one model, two machines).
+3. **Several processes, no quota, throughput: keep TensorFlow's defaults** (``0/0``) when
+   each process has 2 CPUs or more. Four processes on 16 CPUs gave the most total
+   throughput with the defaults; dividing the CPUs was at best indistinguishable, smaller
+   pools were worse (``results-many-core``): each step has serial gaps that the other
+   processes' threads fill. With less than 2 CPUs per process, divide them
+   (``intra_op = c``, ``inter_op = 1``): two processes on 2 CPUs at ``1/1`` gave 1.34x the
+   defaults' throughput (engine benchmark; ``gallery-workers``), one CPU leaving no gap to
+   fill. Confidence medium at the measured points (4 CPUs per process, 1 per process),
+   low between them.
 4. **One process, no quota, throughput:** ``intra_op = c``, ``inter_op = 2`` when
    ``c >= 2``: on 16 CPUs every 16-thread setting was within 3 % of the defaults and
    fewer intra-op threads lost (``results-many-core``). Confidence medium.
@@ -66,7 +72,7 @@ EVIDENCE = {
     "gallery-workers": "the workers example: several worker processes on one CPU budget",
 }
 _MANY_CORE, _CONTAINERS, _WORKERS = EVIDENCE
-_ENGINE = "the engine benchmark on 2 CPUs, single measurements"
+_ENGINE = "the engine benchmark on 2 CPUs, 6 interleaved rounds"
 _NO_INTEL = (
     "Intel's rule (intra_op = physical cores per socket, inter_op = sockets) cannot be "
     "applied: the physical cores or sockets are unknown here."
@@ -377,8 +383,10 @@ def recommend(
         verdict = _too_many(topo, processes, quota, reasons)
     elif quota:
         verdict = _under_quota(goal, topo, processes, per_process, reasons)
+    elif goal == "throughput" and processes > 1 and per_process < 2:
+        verdict = _divide(per_process, reasons)
     elif goal == "throughput" and processes > 1:
-        verdict = _keep_defaults(topo, processes, reasons)
+        verdict = _keep_defaults(topo, processes, per_process, reasons)
     elif goal == "throughput":
         verdict = _throughput(per_process, reasons)
     else:
@@ -413,8 +421,9 @@ def recommend(
 
 _QUOTA_TAIL = (
     "busy threads beyond a quota spend it early in each 100 ms period and then all wait "
-    "for the next one: under a 1-CPU quota TensorFlow's defaults had a p99 8.5x that of "
-    "1/1, although their median was lower (2.32 ms against 4.89 ms)"
+    "for the next one: under a 1-CPU quota, 1/1 had a p99 step 5.1x shorter than "
+    "TensorFlow's defaults (2/2 on 2 CPUs), [2.6, 9.9], while their medians were "
+    "indistinguishable (6 interleaved rounds)"
 )
 
 
@@ -516,18 +525,47 @@ def _under_quota(
     )
 
 
-def _keep_defaults(topo: Topology, processes: int, reasons: list[str]) -> _Verdict:
-    """Rule 3: several processes, no quota, throughput: TensorFlow's defaults."""
+_TWO_ON_TWO = (
+    "2 processes on 2 CPUs (a batch-1024 MLP) gave the most total throughput at 1/1 each: "
+    "1.34x the defaults' (2/2 each), [1.14, 1.56], with 1/2 indistinguishable from 1/1 "
+    "(95 % intervals from 6 interleaved rounds)"
+)
+
+
+def _divide(per_process: float, reasons: list[str]) -> _Verdict:
+    """Rule 3, less than 2 CPUs per process: divide them; no gap is left for others to fill."""
+    whole = _share(per_process, reasons)
+    reasons += [
+        f"Throughput with several processes, no quota, and less than 2 CPUs per process: "
+        f"divide the CPUs, intra_op={whole}, inter_op=1. " + _TWO_ON_TWO + _seen(_ENGINE, _WORKERS),
+        "With 4 CPUs per process it went the other way: 4 processes on 16 CPUs gave the "
+        "most throughput with TensorFlow's defaults, whose extra threads fill each "
+        "process's serial gaps (Python dispatch, small ops); one CPU per process leaves "
+        "little such gap" + _seen("the 16-CPU results", _MANY_CORE),
+    ]
+    return _Verdict(
+        ThreadSettings(whole, 1),
+        "medium",
+        "measured on one model (a batch-1024 MLP) with 2 processes on 2 CPUs; a model with "
+        "longer serial gaps in each step may favour the defaults.",
+        (_WORKERS, _MANY_CORE),
+    )
+
+
+def _keep_defaults(
+    topo: Topology, processes: int, per_process: float, reasons: list[str]
+) -> _Verdict:
+    """Rule 3, 2 CPUs or more per process: TensorFlow's defaults."""
     size = min(MAX_THREADS, topo.tensorflow_default_threads)
     reasons += [
-        "Throughput with several processes and no quota: keep TensorFlow's defaults (leave "
-        f"both pools unset; here {size}/{size} per process). With 4 processes on 16 CPUs the "
+        "Throughput with several processes, no quota, and 2 CPUs or more per process: keep "
+        f"TensorFlow's defaults (leave both pools unset; here {size}/{size} per process). "
+        "With 4 processes on 16 CPUs the "
         "defaults gave the most total throughput; dividing the CPUs as 4/2 or 4/1 each was "
         "indistinguishable from them, 0.904 [0.773, 1.057] and 0.825 [0.634, 1.075], and "
         "2/2 and 1/1 were worse, 0.779 [0.657, 0.922] and 0.624 [0.592, 0.657] (95 % "
-        "intervals from 4 interleaved rounds); on 2 CPUs, 2 processes at 1/1 reached 0.90 "
-        "of the defaults' throughput (one run)"
-        + _seen(f"the 16-CPU results; {_ENGINE}", _MANY_CORE),
+        "intervals from 4 interleaved rounds). With 1 CPU per process it went the other "
+        "way: " + _TWO_ON_TWO + _seen(f"the 16-CPU results; {_ENGINE}", _MANY_CORE),
         "Why oversubscribing pays here: each step has serial gaps (Python dispatch, the "
         ".numpy() copy, small ops). One process at the defaults kept only 2.6 CPUs busy "
         "(CPU time / wall time 2.62); 4 at the defaults kept 9.0 of 16 busy, 4 at 4/2 only "
@@ -538,11 +576,15 @@ def _keep_defaults(topo: Topology, processes: int, reasons: list[str]) -> _Verdi
         "this load is not measured. If it matters, divide the CPUs as for the latency goal "
         "and measure both" + _seen("the 16-CPU results", _MANY_CORE, _WORKERS),
     ]
+    measured = per_process >= 4
     return _Verdict(
         ThreadSettings(),
-        "medium",
-        "measured on one model (a batch-256 MLP) on 16 and 2 CPUs; a model with fewer "
-        "serial gaps in each step may favour dividing the CPUs.",
+        "medium" if measured else "low",
+        "measured on one model (a batch-256 MLP) with 4 CPUs per process; a model with "
+        "fewer serial gaps in each step may favour dividing the CPUs."
+        if measured
+        else f"{_cpus(per_process)} per process lies between the measured cases (1 CPU per "
+        "process: dividing won; 4: the defaults won).",
         (_MANY_CORE, _WORKERS),
     )
 
@@ -581,22 +623,23 @@ def _latency(topo: Topology, processes: int, per_process: float, reasons: list[s
     whole = _share(per_process, reasons)
     intra = _smt_cap(topo, processes, whole, reasons)
     reasons.append(
-        f"Latency goal: intra_op={intra} lets a large op split across the CPUs (on 2 CPUs, "
-        "2/1 was the best of the grid for matmul and conv2d), but small models gain nothing: "
+        f"Latency goal: intra_op={intra} lets a large op split across the CPUs, but small "
+        "models gain nothing: "
         "for a batch-1 and a batch-32 MLP on 16 CPUs one thread was active at every "
         "intra-op size from 1 to 16 and no size was faster than 1 beyond its interval (at "
         "batch 1, 16 threads were 1.219x slower, [1.169, 1.272], 2 rounds)"
-        + _seen(f"{_ENGINE}; the 16-CPU results", _MANY_CORE)
+        + _seen("the 16-CPU results", _MANY_CORE)
     )
     inter = 1 if whole == 1 else min(whole, 4)
     reasons.append(
         "inter_op=1: with one CPU, a second op in flight would only compete for it."
         if inter == 1
         else f"inter_op={inter}: independent branches of ops run at once only with inter_op "
-        "of 2 or more. The branches workload (8 independent chains) was 1.9x slower than "
-        "the best with inter_op=1 on 2 CPUs, and on 16 CPUs 2.6x to 2.8x slower at "
+        "of 2 or more. The branches workload (8 independent chains) was on 16 CPUs "
+        "2.6x to 2.8x slower at "
         "inter_op=1 against 1.05x to 1.28x at inter_op=4 with intra_op of 4 or more "
-        "(single round); a chain of ops keeps one thread busy, so the others sleep"
+        "(single round); a chain of ops keeps one thread busy, so the others sleep. On 2 "
+        "CPUs the grid could not tell inter_op 1, 2 and 4 apart for it (6 rounds)"
         + _seen(f"{_ENGINE}; the 16-CPU results", _MANY_CORE)
     )
     evidence: tuple[str, ...] = (_MANY_CORE,)
