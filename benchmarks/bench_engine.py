@@ -47,7 +47,7 @@ from tfthreads.provenance import describe_machine, provenance
 from tfthreads.quota import cpu_quota
 from tfthreads.recommend import recommend
 from tfthreads.results import Measurement
-from tfthreads.settings import ThreadSettings
+from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import RatioInterval, ratio_interval
 from tfthreads.sweep import grid
 from tfthreads.topology import CgroupQuota, topology
@@ -178,10 +178,14 @@ def strategies(comparisons: dict[str, Comparison]) -> list[dict[str, Any]]:
         comparison = _without_again(full)
         best = comparison.best
         advice = recommend(comparison.goal)
+        # The grid holds one setting per pair of pool sizes: find the one advice starts.
         cpus = topology().affinity_cpus
-        pools = [(s.intra_op or cpus, s.inter_op or cpus) for s in comparison.settings]
-        chosen = advice.settings
-        advised = pools.index((chosen.intra_op or cpus, chosen.inter_op or cpus))
+        resolved = [
+            resolve_pools(s, affinity_cpus=cpus, environ={})
+            for s in (advice.settings, *comparison.settings)
+        ]
+        sizes = [(r.intra_op, r.inter_op) for r in resolved]
+        advised = sizes[1:].index(sizes[0])
         ties = comparison.indistinguishable_from_best()
         report.append(
             {

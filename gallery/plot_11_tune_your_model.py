@@ -85,7 +85,7 @@ else:
 # "Cores" below are the physical cores the affinity mask allows.
 # *inter=2 rule* is intra-op = cores with inter-op = 2, *inter=1 rule* the same with inter-op = 1, and *Intel rule* is intra-op = physical cores per socket with inter-op = sockets.
 
-from tfthreads.settings import ThreadSettings
+from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.sweep import sweep
 from tfthreads.topology import topology
 
@@ -109,7 +109,8 @@ cpus = topo.affinity_cpus
 
 def pools_of(settings: ThreadSettings) -> tuple[int, int]:
     """Return the pool sizes a setting starts here (2/2 and the defaults are one on 2 CPUs)."""
-    return settings.intra_op or cpus, settings.inter_op or cpus
+    pools = resolve_pools(settings, affinity_cpus=cpus, environ={})
+    return pools.intra_op, pools.inter_op
 
 
 measured = {pools_of(m.settings): m for m in tuned.tried.ok}

@@ -35,7 +35,7 @@ from tfthreads.options import MeasureOptions
 from tfthreads.recommend import Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result
 from tfthreads.results_file import ResultsFile
-from tfthreads.settings import ThreadSettings
+from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import RatioInterval, geometric_mean
 from tfthreads.sweep import SweepResult, result_key
 from tfthreads.topology import topology
@@ -180,8 +180,9 @@ def distinct_pools(settings: Sequence[ThreadSettings], max_threads: int) -> list
     """
     unique: dict[tuple[int, int], ThreadSettings] = {}
     for one in settings:
-        pools = (one.intra_op or max_threads, one.inter_op or max_threads)
-        unique.setdefault(pools, one)
+        # No environment: the settings alone decide, as they do in the measuring children.
+        pools = resolve_pools(one, affinity_cpus=max_threads, environ={})
+        unique.setdefault((pools.intra_op, pools.inter_op), one)
     return list(unique.values())
 
 

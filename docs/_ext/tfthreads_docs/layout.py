@@ -19,6 +19,7 @@ from sphinx.util import logging
 
 from tfthreads import catalog
 from tfthreads.catalog import Setting
+from tfthreads_docs.markup import PageRecords
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -29,8 +30,8 @@ __all__ = ["note_documented", "setting_label", "setting_reference", "undocumente
 
 logger = logging.getLogger(__name__)
 
-#: Attribute of the build environment: catalog name -> docname of its facts block.
-_ENV_KEY = "tfthreads_documented"
+#: Kept on the build environment: catalog name -> docname of its facts block.
+_DOCUMENTED = PageRecords("tfthreads_documented")
 
 
 def setting_label(name: str) -> str:
@@ -62,16 +63,9 @@ def setting_reference(fromdocname: str, setting: Setting) -> addnodes.pending_xr
     return ref
 
 
-def _documented(env: BuildEnvironment) -> dict[str, str]:
-    if not hasattr(env, _ENV_KEY):
-        setattr(env, _ENV_KEY, {})
-    found: dict[str, str] = getattr(env, _ENV_KEY)
-    return found
-
-
 def note_documented(env: BuildEnvironment, name: str, location: Any) -> None:
     """Record that the page being read documents ``name``; warn if another page does."""
-    documented = _documented(env)
+    documented = _DOCUMENTED.of(env)
     other = documented.get(name)
     if other is not None and other != env.docname:
         logger.warning(
@@ -99,19 +93,8 @@ def undocumented(documented: Mapping[str, str], entries: Iterable[Setting]) -> l
     return [s.name for s in entries if s.name not in documented]
 
 
-def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    documented = _documented(env)
-    for name in [n for n, page in documented.items() if page == docname]:
-        del documented[name]
-
-
-def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
-    theirs = _documented(other)
-    _documented(env).update({n: page for n, page in theirs.items() if page in docnames})
-
-
 def _check(app: Sphinx, env: BuildEnvironment) -> None:
-    for name in undocumented(_documented(env), catalog.CATALOG):
+    for name in undocumented(_DOCUMENTED.of(env), catalog.CATALOG):
         logger.warning(
             "catalog entry %s has no setting-facts section on any page "
             "(add ```{setting-facts} %s``` under a (%s)= section)",
@@ -123,7 +106,6 @@ def _check(app: Sphinx, env: BuildEnvironment) -> None:
 
 def setup(app: Sphinx) -> ExtensionMetadata:
     """Track which page documents each entry, and check the whole catalog is covered."""
-    app.connect("env-purge-doc", _purge)
-    app.connect("env-merge-info", _merge)
+    _DOCUMENTED.connect(app)
     app.connect("env-check-consistency", _check)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

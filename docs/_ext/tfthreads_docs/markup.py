@@ -1,16 +1,21 @@
-"""What every catalog directive needs: MyST rendering and rebuild dependencies."""
+"""What every catalog directive needs: MyST rendering, rebuild dependencies, page records."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 from tfthreads import catalog
 
-__all__ = ["catalog_files", "note_catalog_dependency", "render_inline", "table"]
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+__all__ = ["PageRecords", "catalog_files", "note_catalog_dependency", "render_inline", "table"]
 
 
 def catalog_files() -> list[Path]:
@@ -69,3 +74,37 @@ def table(
             row += entry
         parent.append(row)
     return out
+
+
+class PageRecords:
+    """Names recorded by the page that mentions them, kept on the build environment.
+
+    The record survives incremental builds (the environment is pickled), forgets a page
+    that is read again, and merges the records of parallel readers.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def of(self, env: BuildEnvironment) -> dict[str, str]:
+        """Return the record: name -> the page that recorded it."""
+        if not hasattr(env, self.key):
+            setattr(env, self.key, {})
+        record: dict[str, str] = getattr(env, self.key)
+        return record
+
+    def connect(self, app: Sphinx) -> None:
+        """Forget a page when it is read again; merge what parallel readers recorded."""
+        app.connect("env-purge-doc", self._purge)
+        app.connect("env-merge-info", self._merge)
+
+    def _purge(self, app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+        record = self.of(env)
+        for name in [n for n, page in record.items() if page == docname]:
+            del record[name]
+
+    def _merge(
+        self, app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
+    ) -> None:
+        theirs = self.of(other)
+        self.of(env).update({n: page for n, page in theirs.items() if page in docnames})

@@ -27,7 +27,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from tfthreads.errors import SettingError
 from tfthreads.report import Report, ReportRow, load_report, table_cells
-from tfthreads_docs.markup import table
+from tfthreads_docs.markup import PageRecords, table
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 #: The folder of committed results files, relative to the documentation's source.
 RESULTS_FOLDER = "results"
-_ENV_KEY = "tfthreads_results_shown"
+_SHOWN = PageRecords("tfthreads_results_shown")
 
 
 def check_results_folder(srcdir: str | os.PathLike[str]) -> tuple[list[Path], list[str]]:
@@ -74,25 +74,8 @@ def _check_folder(app: Sphinx) -> None:
         app.statuscode = 1
 
 
-def _shown(env: BuildEnvironment) -> dict[str, str]:
-    if not hasattr(env, _ENV_KEY):
-        setattr(env, _ENV_KEY, {})
-    shown: dict[str, str] = getattr(env, _ENV_KEY)
-    return shown
-
-
-def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    shown = _shown(env)
-    for path in [p for p, page in shown.items() if page == docname]:
-        del shown[path]
-
-
-def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
-    _shown(env).update({p: page for p, page in _shown(other).items() if page in docnames})
-
-
 def _check_shown(app: Sphinx, env: BuildEnvironment) -> None:
-    shown = _shown(env)
+    shown = _SHOWN.of(env)
     for path in check_results_folder(app.srcdir)[0]:
         if str(path.resolve()) not in shown:
             logger.warning(
@@ -123,7 +106,7 @@ class ResultsFile(SphinxDirective):
         except SettingError as error:
             raise self.error(f"results-file: {error}") from None
         source = report.sources[0]
-        _shown(self.env)[str(Path(absolute).resolve())] = self.env.docname
+        _SHOWN.of(self.env)[str(Path(absolute).resolve())] = self.env.docname
         expected = self.options.get("cpus")
         if expected is not None and source.logical_cpus != expected:
             raise self.error(
@@ -200,7 +183,6 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     """Register ``results-file`` and the checks of ``results/``."""
     app.add_directive("results-file", ResultsFile)
     app.connect("builder-inited", _check_folder)
-    app.connect("env-purge-doc", _purge)
-    app.connect("env-merge-info", _merge)
+    _SHOWN.connect(app)
     app.connect("env-check-consistency", _check_shown)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
