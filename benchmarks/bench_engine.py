@@ -48,7 +48,7 @@ from tfthreads.quota import cpu_quota
 from tfthreads.recommend import recommend
 from tfthreads.results import Measurement
 from tfthreads.settings import ThreadSettings, resolve_pools
-from tfthreads.stats import RatioInterval, ratio_interval
+from tfthreads.stats import ROBUST_ROUNDS, RatioInterval, ratio_interval
 from tfthreads.sweep import grid
 from tfthreads.topology import CgroupQuota, topology
 from tfthreads.tune import distinct_pools, tune
@@ -75,7 +75,7 @@ class Plan:
     self_rounds: int
 
 
-FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 6, 1200.0, 6, 20)
+FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 6, 1200.0, 6, 40)
 QUICK = Plan(MeasureOptions(repeats=3, warmup=1), (1, 2), (1, 2), 2, 2, 60.0, 2, 2)
 
 
@@ -263,7 +263,7 @@ def self_comparison(plan: Plan) -> list[dict[str, Any]]:
             [DEFAULTS, DEFAULTS],
             goal=_goal(name),
             options=plan.options,
-            min_rounds=min(4, plan.compare_rounds),
+            min_rounds=min(ROBUST_ROUNDS, plan.self_rounds),
             max_rounds=plan.self_rounds,
             precision=0.05,
         )
@@ -278,6 +278,7 @@ def self_comparison(plan: Plan) -> list[dict[str, Any]]:
                 "within_5_percent": interval is not None
                 and interval.low >= 0.95
                 and interval.high <= 1.05,
+                "scores": [comparison.scores(0), comparison.scores(1)],
             }
         )
     return report
@@ -364,7 +365,10 @@ def _markdown(data: dict[str, Any]) -> str:
         "",
         "Every ratio is *how many times better* (above 1 is better: faster steps for latency,",
         "more items per second for throughput), with its 95 % interval over interleaved rounds",
-        "of fresh processes; an interval that contains 1 is a tie.",
+        "of fresh processes; an interval that contains 1 is a tie. From 6 rounds on the ratio",
+        "is the Hodges-Lehmann estimate of the per-round ratios and the interval Wilcoxon's",
+        "signed-rank interval; below, the geometric mean and Student's t, both on logarithms",
+        "(`tfthreads.stats.ratio_interval`).",
         "",
         "## (a) Cost of one isolated measurement (matmul 512)",
         "",
@@ -374,7 +378,11 @@ def _markdown(data: dict[str, Any]) -> str:
         "",
         "## (b) TensorFlow's defaults against themselves, measured one after the other",
         "",
-        "Target: the interval within ±5 %.",
+        (
+            f"Target: the interval within ±5 %. Rounds stop once it is, after "
+            f"{min(ROBUST_ROUNDS, FULL.self_rounds)} rounds at least and {FULL.self_rounds} "
+            "at most."
+        ),
         "",
         "| workload | goal | rounds | defaults / defaults | within ±5 % |",
         "|---|---|---|---|---|",

@@ -233,7 +233,7 @@ def test_recommend_json_quota_is_high_confidence():
     assert advice["inter_op_parallelism_threads"] == 1
     assert advice["confidence"] == "high"
     assert advice["measure_instead"] is None
-    assert advice["evidence"] == ["gallery-containers"]
+    assert advice["evidence"] == ["engine-benchmark", "gallery-containers"]
 
 
 def test_recommend_json_latency_says_to_measure():

@@ -83,7 +83,7 @@ def test_latency_is_low_confidence_and_says_to_measure() -> None:
     assert "--processes" not in rec.measure_instead
     assert "one thread was active" in reasons(rec)
     assert "1.219x slower, [1.169, 1.272]" in reasons(rec)
-    assert rec.evidence == ("results-many-core",)
+    assert rec.evidence == ("results-many-core", "engine-benchmark")
 
 
 def test_latency_inter_op_grows_to_four_only() -> None:
@@ -100,7 +100,7 @@ def test_latency_several_processes_divide_with_low_confidence() -> None:
     assert rec.measure_instead is not None
     assert "--goal latency --processes 4" in rec.measure_instead
     assert "not measured for latency" in reasons(rec)
-    assert rec.evidence == ("results-many-core", "gallery-workers")
+    assert rec.evidence == ("results-many-core", "engine-benchmark", "gallery-workers")
 
 
 def test_smt_prefers_physical_cores_for_latency() -> None:
@@ -141,7 +141,7 @@ def test_quota_of_two_on_64_cpus() -> None:
     assert rec.intel_rule == ThreadSettings(16, 2)
     assert rec.confidence == "high"
     assert rec.measure_instead is None
-    assert rec.evidence == ("gallery-containers",)
+    assert rec.evidence == ("engine-benchmark", "gallery-containers")
     assert "quota" in rec.reasons[0]
     assert "2 CPUs" in rec.reasons[0]
     assert "64 CPUs" in rec.reasons[0]
@@ -206,7 +206,7 @@ def test_sixteen_cpus_four_processes_keep_the_defaults() -> None:
     said += ("serial gaps", "p99", "not measured", "results-many-core")
     assert [phrase for phrase in said if phrase not in reasons(rec)] == []
     assert "no oversubscription" not in reasons(rec)
-    assert rec.evidence == ("results-many-core", "gallery-workers")
+    assert rec.evidence == ("results-many-core", "engine-benchmark", "gallery-workers")
     # 16 threads per pool in each of 4 processes: 64 for 16 CPUs, and it keeps them.
     assert "64 intra-op threads" in rec.comparison[0]
     assert "4x the budget" in rec.comparison[0]
@@ -309,7 +309,7 @@ def test_as_dict_and_json_round_trip() -> None:
     assert json.loads(json.dumps(data)) == data
     assert data["intra_op_parallelism_threads"] == 3
     assert data["confidence"] == "medium"
-    assert data["evidence"] == ["gallery-containers"]
+    assert data["evidence"] == ["engine-benchmark", "gallery-containers"]
     assert data["tensorflow_default"] == {
         "intra_op_parallelism_threads": 8,
         "inter_op_parallelism_threads": 8,

@@ -72,3 +72,62 @@ def test_ratio_interval_separates_a_clear_difference_and_ties_noise():
     tie = ratio_interval([10.0, 11.0, 9.0, 10.5], [10.5, 9.5, 10.0, 10.0])
     assert tie.includes_one
     assert tie.as_dict()["indistinguishable"] is True
+
+
+def test_signed_rank_cut_matches_counting_every_sign_pattern():
+    import itertools
+
+    from tfthreads.stats import _signed_rank_cut
+
+    for n in range(6, 13):
+        sums = [
+            sum(rank for rank, sign in zip(range(1, n + 1), signs, strict=True) if sign)
+            for signs in itertools.product((0, 1), repeat=n)
+        ]
+        k = _signed_rank_cut(n)
+        # k - 1 is the largest statistic whose lower tail stays within 2.5 %.
+        assert sum(s <= k - 1 for s in sums) / 2**n <= 0.025 < sum(s <= k for s in sums) / 2**n
+
+
+def test_signed_rank_interval_covers_the_true_ratio_about_95_percent_of_the_time():
+    import random
+
+    from tfthreads.stats import ROBUST_ROUNDS, ratio_interval
+
+    rng = random.Random(11)
+    hits = 0
+    trials = 400
+    for _ in range(trials):
+        drift = [rng.lognormvariate(0, 0.3) for _ in range(12)]
+        base = [d * rng.lognormvariate(0, 0.1) for d in drift]
+        cand = [1.2 * d * rng.lognormvariate(0, 0.1) for d in drift]
+        interval = ratio_interval(base, cand)
+        hits += interval.low <= 1.2 <= interval.high
+    assert len(drift) >= ROBUST_ROUNDS
+    assert 0.91 <= hits / trials <= 0.99
+
+
+def test_one_slow_process_does_not_widen_a_long_comparison():
+    from tfthreads.stats import ratio_interval
+
+    base = [10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 10.3, 10.0, 10.1, 9.9, 10.2, 10.0]
+    same = [10.1, 10.1, 10.0, 10.0, 10.0, 9.9, 10.2, 10.1, 10.0, 10.0, 10.1, 10.1]
+    clean = ratio_interval(base, same)
+    slowed = ratio_interval(base, [14.0, *same[1:]])  # one process ran 40 % slower
+    assert clean.half_width < 0.02
+    assert slowed.half_width < 0.02
+    assert slowed.includes_one
+
+
+def test_few_rounds_use_students_t_on_the_log_ratios():
+    import math
+    import statistics
+
+    from tfthreads.stats import ratio_interval
+
+    base, cand = [10.0, 11.0, 9.5, 10.2, 10.8], [5.2, 5.4, 5.0, 5.3, 5.1]
+    logs = [math.log(c / b) for b, c in zip(base, cand, strict=True)]
+    margin = 2.776 * statistics.stdev(logs) / math.sqrt(5)
+    interval = ratio_interval(base, cand)
+    assert interval.ratio == pytest.approx(math.exp(statistics.mean(logs)))
+    assert interval.low == pytest.approx(math.exp(statistics.mean(logs) - margin))

@@ -102,11 +102,19 @@ class Comparison:
 
     @property
     def best(self) -> int:
-        """Index of the setting with the best geometric-mean score."""
+        """Index of the setting with the best score.
+
+        Ranked by each setting's paired ratio to the first setting that did not fail, the
+        same estimate as :meth:`interval`, so the best is never reported worse than
+        another setting; with one round, by the score itself.
+        """
         candidates = [i for i in range(len(self.settings)) if not self.failed(i)]
         if not candidates or not self.rounds:
             raise SettingError("compare: every setting failed; nothing to rank")
-        return max(candidates, key=lambda i: geometric_mean(self.scores(i)))
+        if len(self.rounds) < 2:
+            return max(candidates, key=lambda i: geometric_mean(self.scores(i)))
+        reference = self.scores(candidates[0])
+        return max(candidates, key=lambda i: ratio_interval(reference, self.scores(i)).ratio)
 
     def indistinguishable_from_best(self) -> list[int]:
         """Indexes of the settings whose interval against the best includes 1 (the best too)."""
@@ -142,7 +150,7 @@ class Comparison:
                     "intra_op": settings.intra_op,
                     "inter_op": settings.inter_op,
                     "rounds": len(measured),
-                    # Geometric means over rounds: the statistic the ranking uses.
+                    # Geometric means over rounds, to describe; ranks come from ratios.
                     "step_ms": geometric_mean([m.wall.median * 1e3 for m in measured]) or None,
                     "throughput": geometric_mean([m.throughput for m in measured]) or None,
                     "ratio": None if interval is None else interval.ratio,

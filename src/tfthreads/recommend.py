@@ -3,7 +3,7 @@
 Each rule rests on a measurement, named in its reason with the page of the site that
 shows it (``results-many-core``: 16 CPUs, interleaved rounds of fresh processes;
 ``gallery-containers`` and ``gallery-workers``: gallery examples, measured on the machine
-that builds the site; "the engine benchmark": 2 CPUs, 6 interleaved rounds of fresh
+that builds the site; ``engine-benchmark``: 2 CPUs, 6 interleaved rounds of fresh
 processes, ``benchmarks/results/engine.md``). Each
 :class:`Recommendation` states how far its rule can be trusted (``confidence``) and, where
 the rule cannot know the answer, which ``tfthreads tune`` command measures it instead.
@@ -70,9 +70,10 @@ EVIDENCE = {
     "results-many-core": "the 16-CPU results: interleaved rounds of fresh processes",
     "gallery-containers": "the containers example: a 1-CPU quota against a 1-CPU mask",
     "gallery-workers": "the workers example: several worker processes on one CPU budget",
+    "engine-benchmark": "the engine benchmark: 2 CPUs, interleaved rounds of fresh processes",
 }
-_MANY_CORE, _CONTAINERS, _WORKERS = EVIDENCE
-_ENGINE = "the engine benchmark on 2 CPUs, 6 interleaved rounds"
+_MANY_CORE, _CONTAINERS, _WORKERS, _ENGINE = EVIDENCE
+_ENGINE_WORDS = "the engine benchmark on 2 CPUs, 6 interleaved rounds"
 _NO_INTEL = (
     "Intel's rule (intra_op = physical cores per socket, inter_op = sockets) cannot be "
     "applied: the physical cores or sockets are unknown here."
@@ -439,12 +440,14 @@ def _too_many(topo: Topology, processes: int, quota: bool, reasons: list[str]) -
         f"inter_op=1; run at most {_procs(max(1, whole))} to stop them competing."
     )
     if quota:
-        reasons.append("Under a CPU quota, " + _QUOTA_TAIL + _seen(_ENGINE, _CONTAINERS))
+        reasons.append(
+            "Under a CPU quota, " + _QUOTA_TAIL + _seen(_ENGINE_WORDS, _ENGINE, _CONTAINERS)
+        )
         return _Verdict(
             ThreadSettings(1, 1),
             "high",
             "threads beyond a CPU quota cost a long tail wherever it was measured.",
-            (_CONTAINERS,),
+            (_ENGINE, _CONTAINERS),
         )
     return _Verdict(
         ThreadSettings(1, 1),
@@ -490,7 +493,7 @@ def _under_quota(
     whole = _share(per_process, reasons)
     reasons.append(
         "Under a CPU quota, never oversubscribe: intra_op x processes stays within the whole "
-        "CPUs of the budget, because " + _QUOTA_TAIL + _seen(_ENGINE, _CONTAINERS)
+        "CPUs of the budget, because " + _QUOTA_TAIL + _seen(_ENGINE_WORDS, _ENGINE, _CONTAINERS)
     )
     intra = whole if goal == "throughput" else _smt_cap(topo, processes, whole, reasons)
     if goal == "throughput":
@@ -508,7 +511,7 @@ def _under_quota(
             "medium",
             "a quota's cost was measured on tail latency; its effect on throughput is "
             "shown only by gallery-containers, on the machine that builds the site.",
-            (_CONTAINERS,),
+            (_ENGINE, _CONTAINERS),
         )
     inter = 1 if whole <= 2 else 2
     reasons.append(
@@ -521,7 +524,7 @@ def _under_quota(
         ThreadSettings(intra, inter),
         "high",
         "threads beyond a CPU quota cost a long tail wherever it was measured.",
-        (_CONTAINERS,),
+        (_ENGINE, _CONTAINERS),
     )
 
 
@@ -537,7 +540,9 @@ def _divide(per_process: float, reasons: list[str]) -> _Verdict:
     whole = _share(per_process, reasons)
     reasons += [
         f"Throughput with several processes, no quota, and less than 2 CPUs per process: "
-        f"divide the CPUs, intra_op={whole}, inter_op=1. " + _TWO_ON_TWO + _seen(_ENGINE, _WORKERS),
+        f"divide the CPUs, intra_op={whole}, inter_op=1. "
+        + _TWO_ON_TWO
+        + _seen(_ENGINE_WORDS, _ENGINE, _WORKERS),
         "With 4 CPUs per process it went the other way: 4 processes on 16 CPUs gave the "
         "most throughput with TensorFlow's defaults, whose extra threads fill each "
         "process's serial gaps (Python dispatch, small ops); one CPU per process leaves "
@@ -548,7 +553,7 @@ def _divide(per_process: float, reasons: list[str]) -> _Verdict:
         "medium",
         "measured on one model (a batch-1024 MLP) with 2 processes on 2 CPUs; a model with "
         "longer serial gaps in each step may favour the defaults.",
-        (_WORKERS, _MANY_CORE),
+        (_ENGINE, _WORKERS, _MANY_CORE),
     )
 
 
@@ -565,7 +570,7 @@ def _keep_defaults(
         "indistinguishable from them, 0.904 [0.773, 1.057] and 0.825 [0.634, 1.075], and "
         "2/2 and 1/1 were worse, 0.779 [0.657, 0.922] and 0.624 [0.592, 0.657] (95 % "
         "intervals from 4 interleaved rounds). With 1 CPU per process it went the other "
-        "way: " + _TWO_ON_TWO + _seen(f"the 16-CPU results; {_ENGINE}", _MANY_CORE),
+        "way: " + _TWO_ON_TWO + _seen(f"the 16-CPU results; {_ENGINE_WORDS}", _MANY_CORE, _ENGINE),
         "Why oversubscribing pays here: each step has serial gaps (Python dispatch, the "
         ".numpy() copy, small ops). One process at the defaults kept only 2.6 CPUs busy "
         "(CPU time / wall time 2.62); 4 at the defaults kept 9.0 of 16 busy, 4 at 4/2 only "
@@ -585,7 +590,7 @@ def _keep_defaults(
         if measured
         else f"{_cpus(per_process)} per process lies between the measured cases (1 CPU per "
         "process: dividing won; 4: the defaults won).",
-        (_MANY_CORE, _WORKERS),
+        (_MANY_CORE, _ENGINE, _WORKERS),
     )
 
 
@@ -640,9 +645,9 @@ def _latency(topo: Topology, processes: int, per_process: float, reasons: list[s
         "inter_op=1 against 1.05x to 1.28x at inter_op=4 with intra_op of 4 or more "
         "(single round); a chain of ops keeps one thread busy, so the others sleep. On 2 "
         "CPUs the grid could not tell inter_op 1, 2 and 4 apart for it (6 rounds)"
-        + _seen(f"{_ENGINE}; the 16-CPU results", _MANY_CORE)
+        + _seen(f"{_ENGINE_WORDS}; the 16-CPU results", _ENGINE, _MANY_CORE)
     )
-    evidence: tuple[str, ...] = (_MANY_CORE,)
+    evidence: tuple[str, ...] = (_MANY_CORE,) if inter == 1 else (_MANY_CORE, _ENGINE)
     if processes > 1:
         reasons.append(
             f"Several processes: each keeps to its share of {_cpus(whole)}, a precaution "
