@@ -662,9 +662,10 @@ def report(path: Path) -> str:
             "Method: within a scenario every setting is measured once per round, in an order "
             "rotated by one each round, each time in fresh worker processes "
             "(`tfthreads.measure.measure_many`). The tables are those of `tfthreads report` "
-            "and of the site: the ratio to the baseline is the geometric mean of the per-round "
-            "ratios, and its 95 % interval is Student's t on their logarithms "
-            "(`tfthreads.stats.ratio_interval`), which stays honest with few rounds; "
+            "and of the site (`tfthreads.stats.ratio_interval`): with fewer than six rounds, "
+            "as in every scenario here, the ratio to the baseline is the geometric mean of the "
+            "per-round ratios and its 95 % interval is Student's t on their logarithms, "
+            "which stays honest with few rounds; "
             '"indistinguishable" means it contains 1. In the grid the baseline '
             "is chosen as the best median, so the others' ratios are biased slightly upwards "
             "(the winner's curse). Scenarios `latency` and `grid` time two workloads in each "

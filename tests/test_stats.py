@@ -131,3 +131,24 @@ def test_few_rounds_use_students_t_on_the_log_ratios():
     interval = ratio_interval(base, cand)
     assert interval.ratio == pytest.approx(math.exp(statistics.mean(logs)))
     assert interval.low == pytest.approx(math.exp(statistics.mean(logs) - margin))
+
+
+def test_signed_rank_cut_above_fifty_rounds_stays_close_to_the_exact_count():
+    from tfthreads.stats import _signed_rank_cut
+
+    def exact(n: int) -> int:
+        # Counts of rank subsets by their sum, one rank at a time (no shortcut taken).
+        counts = {0: 1}
+        for rank in range(1, n + 1):
+            grown = dict(counts)
+            for total, ways in counts.items():
+                grown[total + rank] = grown.get(total + rank, 0) + ways
+            counts = grown
+        tail, k = 0, 0
+        while (tail + counts.get(k, 0)) / 2**n <= 0.025:
+            tail += counts.get(k, 0)
+            k += 1
+        return k
+
+    for n in (51, 60, 80):
+        assert abs(_signed_rank_cut(n) - exact(n)) <= 1

@@ -16,15 +16,15 @@ the rule cannot know the answer, which ``tfthreads tune`` command measures it in
 2. **Under a CPU quota, never oversubscribe** (the quota is below the affinity count):
    ``intra_op * processes <= floor(B)``, ``inter_op = 1`` if ``c <= 2`` else ``2``. Busy
    threads beyond the quota spend it early in each period and then all wait: under a
-   1-CPU quota the defaults' p99 was 5.1x that of ``1/1``, [2.6, 9.9] (engine benchmark;
-   ``gallery-containers``).
-   Confidence high for latency, medium for throughput (measured on the tail only).
+   1-CPU quota the defaults' p99 was 12.9x that of ``1/1``, [9.9, 15.6], at the same
+   throughput within the noise (``engine-benchmark``; ``gallery-containers``).
+   Confidence high for latency, medium for throughput (a tie there, on one workload).
 3. **Several processes, no quota, throughput: keep TensorFlow's defaults** (``0/0``) when
    each process has 2 CPUs or more. Four processes on 16 CPUs gave the most total
    throughput with the defaults; dividing the CPUs was at best indistinguishable, smaller
    pools were worse (``results-many-core``): each step has serial gaps that the other
    processes' threads fill. With less than 2 CPUs per process, divide them
-   (``intra_op = c``, ``inter_op = 1``): two processes on 2 CPUs at ``1/1`` gave 1.34x the
+   (``intra_op = c``, ``inter_op = 1``): two processes on 2 CPUs at ``1/1`` gave 1.15x the
    defaults' throughput (engine benchmark; ``gallery-workers``), one CPU leaving no gap to
    fill. Confidence medium at the measured points (4 CPUs per process, 1 per process),
    low between them.
@@ -422,9 +422,11 @@ def recommend(
 
 _QUOTA_TAIL = (
     "busy threads beyond a quota spend it early in each 100 ms period and then all wait "
-    "for the next one: under a 1-CPU quota, 1/1 had a p99 step 5.1x shorter than "
-    "TensorFlow's defaults (2/2 on 2 CPUs), [2.6, 9.9], while their medians were "
-    "indistinguishable (6 interleaved rounds)"
+    "for the next one: under a 1-CPU quota, 1/1 had a p99 step 12.9x shorter than "
+    "TensorFlow's defaults (2/2 on 2 CPUs), [9.9, 15.6], with the same throughput within "
+    "the noise, 1.04 [0.93, 1.37]; its median step was slower, 0.63 of the defaults' speed "
+    "[0.56, 1.03], because the defaults' two threads run fast until the quota is spent "
+    "(6 interleaved rounds)"
 )
 
 
@@ -509,8 +511,8 @@ def _under_quota(
         return _Verdict(
             ThreadSettings(intra, inter),
             "medium",
-            "a quota's cost was measured on tail latency; its effect on throughput is "
-            "shown only by gallery-containers, on the machine that builds the site.",
+            "under a 1-CPU quota throughput was the same within the noise with 1/1 and "
+            "with the defaults (one workload, 2 CPUs); what a quota costs is the tail.",
             (_ENGINE, _CONTAINERS),
         )
     inter = 1 if whole <= 2 else 2
@@ -530,7 +532,7 @@ def _under_quota(
 
 _TWO_ON_TWO = (
     "2 processes on 2 CPUs (a batch-1024 MLP) gave the most total throughput at 1/1 each: "
-    "1.34x the defaults' (2/2 each), [1.14, 1.56], with 1/2 indistinguishable from 1/1 "
+    "1.15x the defaults' (2/2 each), [1.07, 1.23], with 1/2 indistinguishable from 1/1 "
     "(95 % intervals from 6 interleaved rounds)"
 )
 

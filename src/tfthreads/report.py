@@ -125,8 +125,9 @@ class ReportRow:
         Whether the baseline was chosen as the best median (then the others' ratios lean
         slightly against them: the winner's curse).
     ratio, low, high : float or None
-        The goal's quantity, this setting over the baseline: the geometric mean of the
-        per-round ratios and its 95 % interval (``None`` for the baseline itself, and
+        The goal's quantity, this setting over the baseline, from the per-round ratios,
+        and its 95 % interval (:func:`tfthreads.stats.ratio_interval`; ``None`` for the
+        baseline itself, and
         ``low``/``high`` ``None`` with a single paired round).
     paired : int
         Rounds in which both this setting and the baseline were measured.
