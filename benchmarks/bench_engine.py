@@ -14,8 +14,9 @@ What it measures:
 
 a. the cost of one isolated measurement against a bare ``python -c`` that imports
    TensorFlow and does the same work;
-b. TensorFlow's defaults against themselves, measured twice in every round (target: the
-   interval within ±5 %);
+b. TensorFlow's defaults against themselves, measured twice in every round, with whole
+   processes one after the other and with live processes taking turns chunk by chunk
+   (target: the interval within ±5 %);
 c. every built-in workload on a grid of at least 12 settings (intra-op 1, 2, 3, 4 by
    inter-op 1, 2, 4 on 2 CPUs), with the defaults and ``recommend``'s advice: the best of
    the grid, and ``recommend`` and the defaults against it;
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import statistics
 import subprocess
@@ -57,6 +59,8 @@ from tfthreads.workloads import BUILTIN_WORKLOADS, parse_workload
 RESULTS = Path(__file__).parent / "results"
 LATENCY_WORKLOADS = {"matmul", "branches", "mlp_latency", "conv2d"}
 DEFAULTS = ThreadSettings()
+#: Turns per setting in the self-comparison's chunk-by-chunk rounds (part b).
+SELF_CHUNKS = 6
 #: Workloads that ``tune`` is run on, against the grid's ground truth.
 TUNED = ("branches", "mlp_throughput")
 
@@ -257,7 +261,7 @@ def self_comparison(plan: Plan) -> list[dict[str, Any]]:
     settings compared are measured close in time.
     """
     report = []
-    for name in ("matmul", "mlp_throughput"):
+    for name, chunks in itertools.product(("matmul", "mlp_throughput"), (1, SELF_CHUNKS)):
         comparison = compare(
             name,
             [DEFAULTS, DEFAULTS],
@@ -267,11 +271,13 @@ def self_comparison(plan: Plan) -> list[dict[str, Any]]:
             # would favour the rounds that happened to agree.
             min_rounds=plan.self_rounds,
             max_rounds=plan.self_rounds,
+            chunks=min(chunks, plan.options.repeats),
         )
         interval = comparison.interval(1, 0)
         report.append(
             {
                 "workload": name,
+                "chunks": chunks,
                 "goal": comparison.goal,
                 "rounds": len(comparison.rounds),
                 "stopped": comparison.stopped,
@@ -358,6 +364,10 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "**no**"
 
 
+def _interleaved(chunks: int) -> str:
+    return "processes" if chunks == 1 else f"chunks ({chunks} turns each)"
+
+
 def _remeasured(data: dict[str, Any], key: str) -> list[str]:
     """Say when a part was measured again on its own (``--only``), after the rest."""
     date = data.get(f"{key}_date")
@@ -385,16 +395,22 @@ def _markdown(data: dict[str, Any]) -> str:
         "|---|---|",
         *(f"| {key} | {value:.3f} |" for key, value in o.items()),
         "",
-        "## (b) TensorFlow's defaults against themselves, measured one after the other",
+        "## (b) TensorFlow's defaults against themselves",
         "",
         *_remeasured(data, "self_comparison"),
         ("Target: the interval within ±5 % of 1, after a fixed number of rounds (no early stop)."),
         "",
-        "| workload | goal | rounds | defaults / defaults | within ±5 % |",
-        "|---|---|---|---|---|",
+        (
+            "`interleaved`: *processes*, each setting's fresh process one after the other; "
+            "*chunks*, both settings' processes alive at once, taking turns to run chunks of "
+            "their timed loops (`compare(..., chunks=N)`)."
+        ),
+        "",
+        "| workload | goal | interleaved | rounds | defaults / defaults | within ±5 % |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| {r['workload']} | {r['goal']} | {r['rounds']} | {_ci(r['self'])} | "
-            f"{_yes(r['within_5_percent'])} |"
+            f"| {r['workload']} | {r['goal']} | {_interleaved(r.get('chunks', 1))} | "
+            f"{r['rounds']} | {_ci(r['self'])} | {_yes(r['within_5_percent'])} |"
             for r in data.get("self_comparison", [])
         ),
         "",

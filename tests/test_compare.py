@@ -59,6 +59,28 @@ def test_bad_arguments_are_refused_before_measuring():
         compare("matmul", [ONE, TWO], precision=2)
     with pytest.raises(TypeError, match="max_rounds"):
         compare("matmul", [ONE, TWO], max_rounds=2.5)
+    with pytest.raises(SettingError, match="chunks: got 4; expected at most the repeats"):
+        compare("matmul", [ONE, TWO], chunks=4, options=MeasureOptions(repeats=3))
+    with pytest.raises(SettingError, match="chunks: got a measure_one as well"):
+        compare("matmul", [ONE, TWO], chunks=2, measure_one=lambda settings: None)
+
+
+@pytest.mark.slow
+def test_rounds_in_turns_measure_every_setting_in_its_own_processes():
+    made = compare(
+        parse_workload("matmul", n=64),
+        [ONE, TWO],
+        options=MeasureOptions(repeats=4, warmup=1),
+        min_rounds=2,
+        max_rounds=2,
+        chunks=2,
+    )
+    assert made.stopped == "rounds"
+    assert len(made.rounds) == 2
+    for row in made.rounds:
+        assert [m.observed_pools["intra_op"] for m in row] == [1, 2]
+        assert all(len(m.processes[0].wall_seconds) == 4 for m in row)
+    assert made.interval(1) is not None
 
 
 @pytest.mark.slow

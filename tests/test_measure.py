@@ -11,8 +11,9 @@ import pytest
 
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError, run_snippet
-from tfthreads.measure import measure, measure_many
+from tfthreads.measure import measure, measure_in_turns, measure_many
 from tfthreads.options import MeasureOptions
+from tfthreads.results import Measurement
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
 
@@ -59,6 +60,27 @@ def stamps():
         time.sleep(0.02)
 
     return step
+
+def turn_stamps():
+    # Each step records the wall-clock time and this process's intra-op setting.
+    import tensorflow as tf
+
+    intra = tf.config.threading.get_intra_op_parallelism_threads()
+    out = os.path.join(os.environ["STAMPS"], str(os.getpid()))
+
+    def step():
+        with open(out, "a") as f:
+            f.write(f"{time.time()} {intra}\\n")
+        time.sleep(0.01)
+
+    return step
+
+def fails_with_one_thread():
+    import tensorflow as tf
+
+    if tf.config.threading.get_intra_op_parallelism_threads() == 1:
+        raise ValueError("boom with one thread")
+    return lambda: time.sleep(0.001)
 """
 
 
@@ -227,3 +249,43 @@ def test_no_workloads():
 def test_worker_is_this_interpreter():
     # The children must run the same Python (and so the same TensorFlow) as the caller.
     assert run_snippet("import sys; print(sys.executable)").stdout.strip() == sys.executable
+
+
+@pytest.mark.slow
+def test_settings_take_turns_chunk_by_chunk(tmp_path, bad_steps):
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    options = MeasureOptions(repeats=6, warmup=0, env={**bad_steps, "STAMPS": str(stamps)})
+    one, two = ThreadSettings(intra_op=1), ThreadSettings(intra_op=2)
+    results = measure_in_turns("bad_steps:turn_stamps", [one, two], options=options, chunks=3)
+    assert [r.settings for r in results] == [one, two]
+    assert all(len(r.processes[0].wall_seconds) == 6 for r in results)
+    steps = sorted(
+        (float(when), intra)
+        for path in stamps.iterdir()
+        for when, intra in (line.split() for line in path.read_text().splitlines())
+    )
+    # Chunk 1: setting 1 then 2; chunk 2: 2 then 1; chunk 3: 1 then 2; two steps each.
+    assert "".join(intra for _, intra in steps) == "112222111122"
+
+
+@pytest.mark.slow
+def test_a_setting_that_fails_in_turns_leaves_the_others_measured(bad_steps):
+    options = MeasureOptions(repeats=4, warmup=1, env=bad_steps)
+    one, two = ThreadSettings(intra_op=1), ThreadSettings(intra_op=2)
+    failed, measured = measure_in_turns(
+        "bad_steps:fails_with_one_thread", [one, two], options=options, chunks=2
+    )
+    assert isinstance(failed, WorkerError)
+    assert "boom with one thread" in str(failed)
+    assert isinstance(measured, Measurement)
+    assert len(measured.processes[0].wall_seconds) == 4
+
+
+def test_turns_are_checked_before_any_child_starts():
+    with pytest.raises(SettingError, match="chunks: got 5; expected at most the repeats"):
+        measure_in_turns("matmul", [ThreadSettings()], options=MeasureOptions(repeats=4), chunks=5)
+    with pytest.raises(SettingError, match="chunks"):
+        measure_in_turns("matmul", [ThreadSettings()], chunks=0)
+    with pytest.raises(SettingError, match="settings: got none"):
+        measure_in_turns("matmul", [])

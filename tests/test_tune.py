@@ -71,6 +71,8 @@ def test_tune_checks_its_arguments_first():
         tune("matmul", grid=[])
     with pytest.raises(SettingError, match="grid: expected one or more ThreadSettings"):
         tune("matmul", grid=[(1, 1)])
+    with pytest.raises(SettingError, match="chunks: got 9; expected at most the repeats"):
+        tune("matmul", chunks=9, options=MeasureOptions(repeats=8))
 
 
 def test_a_given_grid_keeps_the_defaults_first_and_counts_same_pools_once():
@@ -135,3 +137,26 @@ def test_when_the_defaults_win_there_is_no_self_ratio_and_nothing_to_set():
     report = _tune_report(found)
     assert "TensorFlow's defaults: nothing to set" in report
     assert "TF Serving" not in report
+
+
+@pytest.mark.slow
+def test_tune_in_turns_records_every_final_measurement_once(tmp_path):
+    from tfthreads.results_file import read_results
+
+    output = tmp_path / "tune.jsonl"
+    options = MeasureOptions(repeats=4, warmup=1)
+    grid = [ThreadSettings(1, 1)]
+    found = tune(
+        parse_workload("matmul", n=64),
+        budget=8,
+        options=options,
+        grid=grid,
+        chunks=2,
+        results=output,
+    )
+    final = [result for row in found.comparison.rounds for result in row]
+    assert len(found.comparison.rounds) >= 2
+    # Every final measurement is in the results and the file, once.
+    assert all(sum(r is m for r in found.tried.rows) == 1 for m in final)
+    _, rows = read_results(output)
+    assert len(rows) == len(found.tried.rows)

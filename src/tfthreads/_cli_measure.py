@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from tfthreads._cli_types import EXIT_FAILURE, EXIT_OK, argument, thread_list
+from tfthreads.measure import CHUNKS
 from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
 from tfthreads.settings import ThreadSettings
 from tfthreads.tune import BUDGET
@@ -135,6 +136,14 @@ def add_commands(commands: Any) -> None:
         metavar="LIST",
         help="inter-op sizes to search (with --intra-op)",
     )
+    tune.add_argument(
+        "--chunks",
+        type=argument(CHUNKS, "chunks"),
+        default=1,
+        metavar="N",
+        help="final rounds: run the finalists at once, taking N turns each (default 1: "
+        "one after the other); steadier on a shared machine",
+    )
     _add_common(tune)
     _add_measuring(tune)
 
@@ -253,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
         results=args.output,
         progress=sys.stderr.isatty(),
         grid=searched,
+        chunks=args.chunks,
     )
     _emit(args, found.as_dict(), _tune_report(found))
     if found.tried.failed:

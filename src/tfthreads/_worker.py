@@ -18,12 +18,12 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tfthreads.inventory import ThreadInventory, diff, inventory
-from tfthreads.isolation import PROTOCOL_VERSION
+from tfthreads.isolation import PROTOCOL_VERSION, SIBLING_FAILED
 from tfthreads.quota import join_cgroup
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
@@ -63,19 +63,53 @@ def _observe_pools(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _wait_for(folder: Path, pattern: str, count: int, timeout: float, what: str) -> None:
+    """Wait until ``count`` files match ``pattern`` in ``folder`` (siblings' signals)."""
+    deadline = time.monotonic() + timeout
+    while len(list(folder.glob(pattern))) < count:
+        if (folder / "abort").exists():
+            raise RuntimeError(f"{what}: {SIBLING_FAILED}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: sibling workers did not get there within {timeout:g} s")
+        time.sleep(0.001)
+
+
 def _wait_at_barrier(barrier: dict[str, Any] | None, index: int) -> None:
     """Wait until every sibling worker is ready, so their timed loops overlap."""
     if not barrier:
         return
     folder = Path(barrier["dir"])
     (folder / f"ready-{index}-{os.getpid()}").touch()
-    deadline = time.monotonic() + float(barrier.get("timeout", 120))
-    while len(list(folder.glob(f"ready-{index}-*"))) < int(barrier["count"]):
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"barrier: sibling workers did not get ready within {barrier.get('timeout', 120)} s"
-            )
-        time.sleep(0.005)
+    _wait_for(
+        folder,
+        f"ready-{index}-*",
+        int(barrier["count"]),
+        float(barrier.get("timeout", 120)),
+        "barrier",
+    )
+
+
+def _chunks(turns: dict[str, Any] | None, index: int, repeats: int) -> Iterator[int]:
+    """Yield the sizes of this worker's chunks of the timed loop, each when it is its turn.
+
+    Without ``turns``, the whole loop at once. With it, the workers of several settings
+    take turns: chunk ``c`` runs slot 0, 1, ... in order, chunk ``c + 1`` in reverse, so a
+    machine that speeds up and slows down within seconds hits every setting alike. The
+    ``group`` workers of a slot (processes measured together) run each chunk at once.
+    """
+    if not turns:
+        yield repeats
+        return
+    folder, slot, slots = Path(turns["dir"]), int(turns["slot"]), int(turns["count"])
+    chunks, group = int(turns["chunks"]), int(turns.get("group", 1))
+    timeout = float(turns.get("timeout", 120))
+    for chunk in range(chunks):
+        position = slot if chunk % 2 == 0 else slots - 1 - slot
+        turn = chunk * slots + position
+        if turn:
+            _wait_for(folder, f"done-{index}-{turn - 1}-*", group, timeout, "turns")
+        yield repeats // chunks + (1 if chunk < repeats % chunks else 0)
+        (folder / f"done-{index}-{turn}-{os.getpid()}").touch()
 
 
 def _cpu_by_thread(snapshot: ThreadInventory) -> dict[int, float]:
@@ -83,7 +117,20 @@ def _cpu_by_thread(snapshot: ThreadInventory) -> dict[int, float]:
 
 
 def _measure(payload: dict[str, Any]) -> dict[str, Any]:
-    """Time each workload's step under one set of thread settings."""
+    """Time each workload's step under one set of thread settings.
+
+    A failure tells the siblings that take turns with this worker (``abort``), so that
+    they stop instead of waiting for a turn that will not come.
+    """
+    try:
+        return _measure_steps(payload)
+    except BaseException:
+        if payload.get("turns"):
+            (Path(payload["turns"]["dir"]) / "abort").touch()
+        raise
+
+
+def _measure_steps(payload: dict[str, Any]) -> dict[str, Any]:
     from tfthreads._workloads_tf import build_step
     from tfthreads.workloads import WorkloadSpec
 
@@ -105,11 +152,12 @@ def _measure(payload: dict[str, Any]) -> dict[str, Any]:
         _wait_at_barrier(payload.get("barrier"), index)
         start = inventory()
         wall, cpu = [], []
-        for _ in range(repeats):
-            wall_0, cpu_0 = time.perf_counter(), time.process_time()
-            step.run()
-            wall.append(time.perf_counter() - wall_0)
-            cpu.append(time.process_time() - cpu_0)
+        for size in _chunks(payload.get("turns"), index, repeats):
+            for _ in range(size):
+                wall_0, cpu_0 = time.perf_counter(), time.process_time()
+                step.run()
+                wall.append(time.perf_counter() - wall_0)
+                cpu.append(time.process_time() - cpu_0)
         end = inventory()
         used_before = _cpu_by_thread(start)
         active = sum(

@@ -9,7 +9,9 @@ two settings is estimated from their per-round ratios with a 95 % interval
 *indistinguishable*, and the result says so instead of naming a winner.
 
 Rounds continue until every interval is within the precision target, or the time budget
-or the most rounds is reached.
+or the most rounds is reached. With ``chunks`` above 1, the settings of a round run at
+once in live processes that take turns, chunk by chunk
+(:func:`tfthreads.measure.measure_in_turns`), so that they are measured milliseconds apart.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from tfthreads._checks import Seconds, WholeNumber
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
-from tfthreads.measure import check_workloads, measure
+from tfthreads.measure import check_chunks, check_workloads, measure, measure_in_turns
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import GOAL
 from tfthreads.results import Failure, Measurement
@@ -205,6 +207,7 @@ def compare(
     on_round: Callable[[Comparison], None] | None = None,
     check: bool = True,
     measure_one: Callable[[ThreadSettings], Measurement | Failure] | None = None,
+    chunks: int = 1,
 ) -> Comparison:
     """Measure settings in interleaved rounds until their ratios are precise enough.
 
@@ -234,6 +237,13 @@ def compare(
         Measures one setting once (fresh processes) and returns a measurement or a
         failure; by default :func:`tfthreads.measure.measure` with ``options``. A caller
         that records every measurement passes its own.
+    chunks : int
+        With 1, each round measures the settings one after the other, each in fresh
+        processes. With more, each round starts every setting's processes at once and
+        they take turns to run ``chunks`` chunks of their timed loops
+        (:func:`tfthreads.measure.measure_in_turns`): on a shared machine whose speed
+        changes within seconds, this keeps the settings' steps milliseconds apart
+        instead of a TensorFlow start-up apart. Not with ``measure_one``.
 
     Returns
     -------
@@ -260,6 +270,9 @@ def compare(
     if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
         raise SettingError("settings: expected two or more ThreadSettings to compare")
     options = MeasureOptions() if options is None else options
+    check_chunks(chunks, options)
+    if chunks > 1 and measure_one is not None:
+        raise SettingError("chunks: got a measure_one as well; expected one or the other")
     if check:
         check_workloads([spec], options)
     if measure_one is None:
@@ -275,8 +288,15 @@ def compare(
             order.reverse()  # A B C, then C B A: a steady drift hits every setting alike
         row: list[Measurement | Failure | None] = [None] * len(chosen)
         for index in order:
-            earlier = comparison.failed(index)
-            row[index] = earlier if earlier else measure_one(chosen[index])
+            row[index] = comparison.failed(index)
+        pending = [index for index in order if row[index] is None]
+        if chunks > 1:
+            taken = _measure_in_turns(spec, [chosen[i] for i in pending], options, chunks)
+            for index, result in zip(pending, taken, strict=True):
+                row[index] = result
+        else:
+            for index in pending:
+                row[index] = measure_one(chosen[index])
         comparison.rounds.append([r for r in row if r is not None])
         if on_round is not None:
             on_round(comparison)
@@ -300,6 +320,21 @@ def _measure_one(
         return measure(spec, settings, options=options)
     except WorkerError as error:
         return Failure(spec, settings, options.processes, error.reason, str(error))
+
+
+def _measure_in_turns(
+    spec: WorkloadSpec, settings: list[ThreadSettings], options: MeasureOptions, chunks: int
+) -> list[Measurement | Failure]:
+    return [
+        Failure(spec, one, options.processes, result.reason, str(result))
+        if isinstance(result, WorkerError)
+        else result
+        for one, result in zip(
+            settings,
+            measure_in_turns(spec, settings, options=options, chunks=chunks),
+            strict=True,
+        )
+    ]
 
 
 def _precise(comparison: Comparison, precision: float) -> bool:

@@ -43,6 +43,7 @@ from tfthreads.errors import TFThreadsError
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "SIBLING_FAILED",
     "SnippetResult",
     "WorkerError",
     "WorkerResult",
@@ -59,6 +60,8 @@ __all__ = [
 
 #: Version of the JSON protocol between :func:`run_worker` and the worker.
 PROTOCOL_VERSION = 1
+#: How a worker that waited for a sibling (a barrier, a turn) says that the sibling failed.
+SIBLING_FAILED = "a sibling worker failed"
 
 #: Lines TensorFlow prints to stderr at every start on a machine without a GPU.
 #: They come before TensorFlow's logging is set up, so ``TF_CPP_MIN_LOG_LEVEL`` cannot

@@ -1,7 +1,9 @@
 """Measure workloads under thread settings, one fresh process per setting.
 
 :func:`measure` times one workload; :func:`measure_many` times several under the same
-settings in one child, so TensorFlow's start-up is paid once per setting.
+settings in one child, so TensorFlow's start-up is paid once per setting;
+:func:`measure_in_turns` times one workload under several settings whose children take
+turns, chunk by chunk, so that they meet the same state of a shared machine.
 With ``MeasureOptions(processes=P)``, P children run at once on the same CPUs, as the worker processes
 of a server do, and wait for each other before timing so their loops overlap.
 """
@@ -12,16 +14,33 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from tfthreads._checks import WholeNumber
 from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
-from tfthreads.isolation import WorkerError, WorkerResult, one_line, run_workers
+from tfthreads.isolation import (
+    SIBLING_FAILED,
+    WorkerError,
+    WorkerResult,
+    one_line,
+    run_workers,
+)
 from tfthreads.options import MeasureOptions
 from tfthreads.provenance import provenance
 from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["check_workloads", "measure", "measure_many"]
+__all__ = [
+    "CHUNKS",
+    "check_chunks",
+    "check_workloads",
+    "measure",
+    "measure_in_turns",
+    "measure_many",
+]
+
+#: Turns per setting in :func:`measure_in_turns` (each times at least one step).
+CHUNKS = WholeNumber(1, 10_000)
 
 _T = TypeVar("_T")
 
@@ -50,34 +69,138 @@ def measure_many(
         raise SettingError("workloads: got none; expected at least one")
     settings = _of_type("settings", settings, ThreadSettings)
     options = _of_type("options", options, MeasureOptions)
-    env = dict(options.env)
-    payload: dict[str, Any] = {
-        "workloads": [spec.as_dict() for spec in specs],
-        "intra_op": settings.intra_op,
-        "inter_op": settings.inter_op,
-        "repeats": options.repeats,
-        "warmup": options.warmup,
-    }
     with tempfile.TemporaryDirectory(prefix="tfthreads-barrier-") as barrier:
+        payload = _payload(specs, settings, options)
         if options.processes > 1:
             payload["barrier"] = {
                 "dir": barrier,
                 "count": options.processes,
                 "timeout": options.timeout,
             }
-        outcomes = run_workers(
-            "measure",
-            [payload] * options.processes,
-            env=env,
-            cpus=options.cpus,
-            cgroup=options.cgroup,
-            timeout=options.timeout,
-        )
+        outcomes = _run(options, [payload] * options.processes)
     failures = [outcome for outcome in outcomes if isinstance(outcome, WorkerError)]
     if failures:
         raise failures[0]
     results = [outcome for outcome in outcomes if isinstance(outcome, WorkerResult)]
-    return _assemble(specs, settings, env, [r.result for r in results])
+    return _assemble(specs, settings, dict(options.env), [r.result for r in results])
+
+
+def measure_in_turns(
+    workload: str | WorkloadSpec,
+    settings: Sequence[ThreadSettings],
+    *,
+    options: MeasureOptions | None = None,
+    chunks: int = 2,
+) -> list[Measurement | WorkerError]:
+    """Measure one workload under several settings at once, the settings taking turns.
+
+    One child per setting (``options.processes`` per setting) starts TensorFlow and warms
+    up; then the settings take turns to run chunks of their timed loops, in the order of
+    ``settings`` for the first chunk, reversed for the next, and so on. Only one setting
+    runs at a time, so they do not compete for the CPUs, but their steps are measured
+    within milliseconds of each other: a shared machine whose speed changes from one
+    second to the next affects every setting alike.
+
+    Parameters
+    ----------
+    workload : str or WorkloadSpec
+        What to measure.
+    settings : sequence of ThreadSettings
+        One or more settings, each in its own fresh children.
+    options : tfthreads.options.MeasureOptions, optional
+        As for :func:`measure`; ``repeats`` are split into the chunks.
+    chunks : int
+        Turns per setting, from 1 to ``options.repeats``.
+
+    Returns
+    -------
+    list of Measurement or WorkerError
+        One entry per setting, in order: its measurement, or the error of its first
+        failed child (a failure stops every setting of the call).
+    """
+    spec = parse_workload(workload)
+    options = _of_type("options", options, MeasureOptions)
+    chosen = [_of_type("settings", one, ThreadSettings) for one in settings]
+    if not chosen:
+        raise SettingError("settings: got none; expected at least one")
+    check_chunks(chunks, options)
+    group = options.processes
+    with tempfile.TemporaryDirectory(prefix="tfthreads-turns-") as folder:
+        payloads = []
+        for slot, one in enumerate(chosen):
+            payload = _payload([spec], one, options)
+            payload["barrier"] = {
+                "dir": folder,
+                "count": group * len(chosen),
+                "timeout": options.timeout,
+            }
+            payload["turns"] = {
+                "dir": folder,
+                "slot": slot,
+                "count": len(chosen),
+                "chunks": chunks,
+                "group": group,
+                "timeout": options.timeout,
+            }
+            payloads += [payload] * group
+        outcomes = _run(options, payloads)
+    measured: list[Measurement | WorkerError] = []
+    for slot, one in enumerate(chosen):
+        own = outcomes[slot * group : (slot + 1) * group]
+        failures = [o for o in own if isinstance(o, WorkerError)]
+        if not failures:
+            results = [o.result for o in own if isinstance(o, WorkerResult)]
+            measured.append(_assemble([spec], one, dict(options.env), results)[0])
+        else:  # the child that failed first, rather than a sibling that stopped for it
+            measured.append(
+                next((f for f in failures if SIBLING_FAILED not in str(f)), failures[0])
+            )
+    stopped = [i for i, m in enumerate(measured) if _stopped_for_sibling(m)]
+    if stopped and len(stopped) < len(chosen):
+        # The settings that only stopped for a failed sibling are measured again without it.
+        again = measure_in_turns(spec, [chosen[i] for i in stopped], options=options, chunks=chunks)
+        for index, result in zip(stopped, again, strict=True):
+            measured[index] = result
+    return measured
+
+
+def _stopped_for_sibling(result: Measurement | WorkerError) -> bool:
+    return isinstance(result, WorkerError) and SIBLING_FAILED in str(result)
+
+
+def check_chunks(chunks: int, options: MeasureOptions) -> None:
+    """Refuse a number of turns that is not a whole number from 1 to ``options.repeats``."""
+    CHUNKS.check("chunks", chunks)
+    if chunks > options.repeats:
+        raise SettingError(
+            f"chunks: got {chunks}; expected at most the repeats ({options.repeats}), "
+            "so that every turn times at least one step"
+        )
+
+
+def _payload(
+    specs: Sequence[WorkloadSpec], settings: ThreadSettings, options: MeasureOptions
+) -> dict[str, Any]:
+    return {
+        "workloads": [spec.as_dict() for spec in specs],
+        "intra_op": settings.intra_op,
+        "inter_op": settings.inter_op,
+        "repeats": options.repeats,
+        "warmup": options.warmup,
+    }
+
+
+def _run(
+    options: MeasureOptions, payloads: list[dict[str, Any]]
+) -> list[WorkerResult | WorkerError]:
+    return run_workers(
+        "measure",
+        payloads,
+        env=dict(options.env),
+        cpus=options.cpus,
+        cgroup=options.cgroup,
+        timeout=options.timeout,
+    )
 
 
 def check_workloads(

@@ -30,7 +30,7 @@ from tfthreads._checks import WholeNumber
 from tfthreads.compare import GOAL, Comparison, compare, score
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
-from tfthreads.measure import check_workloads, measure
+from tfthreads.measure import check_chunks, check_workloads, measure
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result
@@ -196,6 +196,7 @@ def tune(
     results: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
     grid: Sequence[ThreadSettings] | None = None,
+    chunks: int = 1,
 ) -> TuneResult:
     """Find good thread settings for a workload: screen candidates, compare the finalists.
 
@@ -223,6 +224,10 @@ def tune(
     grid : sequence of ThreadSettings, optional
         The settings to screen instead of :func:`candidates` (TensorFlow's defaults
         always take part, first; settings that start the same pools count once).
+    chunks : int
+        With more than 1, each final round runs the finalists' processes at once, taking
+        turns chunk by chunk (see :func:`tfthreads.compare.compare`): steadier ratios on
+        a machine whose speed changes within seconds.
 
     Returns
     -------
@@ -241,6 +246,7 @@ def tune(
     GOAL.check("goal", goal)
     BUDGET.check("budget", budget)
     options = MeasureOptions() if options is None else options
+    check_chunks(chunks, options)
     if grid is not None and (
         len(grid) < 1 or not all(isinstance(one, ThreadSettings) for one in grid)
     ):
@@ -261,6 +267,15 @@ def tune(
             tried.append(result)
             record(result, stage)
             return result
+
+        def final_round(comparison: Comparison) -> None:
+            if chunks > 1:  # measured together, so recorded here, once each
+                for result in comparison.rounds[-1]:
+                    if not any(result is earlier for earlier in tried):
+                        tried.append(result)
+                        record(result, "final")
+            if progress:
+                _say_round(comparison)
 
         # The final comparison needs two rounds of every finalist and the defaults;
         # screening gets at most half the budget, and never that reserve.
@@ -288,8 +303,9 @@ def tune(
             max_rounds=rounds,
             precision=precision,
             check=False,
-            measure_one=lambda settings: measured(settings, "final"),
-            on_round=_say_round if progress else None,
+            measure_one=None if chunks > 1 else lambda settings: measured(settings, "final"),
+            on_round=final_round,
+            chunks=chunks,
         )
     if all(comparison.failed(i) for i in range(len(finalists))):
         first = next(r for r in tried if isinstance(r, Failure))
