@@ -71,6 +71,23 @@ def test_new_file_gets_a_header_and_rows_come_back(tmp_path):
     assert len(_lines(path)) == 1
 
 
+def test_a_header_left_by_an_early_check_takes_the_run_that_follows(tmp_path):
+    # The command line opens --output once before measuring, with no run to describe.
+    path = tmp_path / "tune.jsonl"
+    ResultsFile.open(path, name="--output").close()
+    with ResultsFile.open(path, run={"command": "tune"}) as results:
+        results.append({"n": 1})
+    assert json.loads(_lines(path)[0])["run"] == {"command": "tune"}
+    # A described run, or rows, are never rewritten.
+    with ResultsFile.open(path, run={"command": "sweep"}) as again:
+        assert again.rows == [{"n": 1}]
+    assert json.loads(_lines(path)[0])["run"] == {"command": "tune"}
+    empty = tmp_path / "described.jsonl"
+    ResultsFile.open(empty, run={"command": "sweep"}).close()
+    ResultsFile.open(empty, run={"command": "tune"}).close()
+    assert json.loads(_lines(empty)[0])["run"] == {"command": "sweep"}
+
+
 def test_a_torn_last_line_is_dropped_before_appending(tmp_path):
     path = tmp_path / "rows.jsonl"
     with ResultsFile.open(path) as results:

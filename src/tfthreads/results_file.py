@@ -198,7 +198,9 @@ class ResultsFile:
                     "wait for it or choose another file"
                 ) from None
             rows, repaired = _read(handle, name=name, path=str(path))
-            if rows is None or not resume:
+            # A file with a header and nothing else, no run described (as the command
+            # line's early check of --output leaves it), takes this run's description.
+            if rows is None or not resume or (rows == [] and run and not _described(handle)):
                 _start(handle, run)
                 rows, repaired = [], False
         except BaseException:
@@ -244,6 +246,13 @@ def _start(handle: IO[bytes], run: Mapping[str, Any] | None) -> None:
     handle.write((json.dumps(header, default=str) + "\n").encode())
     handle.flush()
     os.fsync(handle.fileno())
+
+
+def _described(handle: IO[bytes]) -> bool:
+    """Whether the header names the run that wrote the file."""
+    first = next(_lines(handle), None)
+    header = _parse(first[1]) if first else None
+    return isinstance(header, dict) and bool(header.get("run"))
 
 
 def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
