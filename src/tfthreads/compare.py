@@ -319,22 +319,23 @@ def _measure_one(
     try:
         return measure(spec, settings, options=options)
     except WorkerError as error:
-        return Failure(spec, settings, options.processes, error.reason, str(error))
+        return _failure(spec, settings, options, error)
 
 
 def _measure_in_turns(
     spec: WorkloadSpec, settings: list[ThreadSettings], options: MeasureOptions, chunks: int
 ) -> list[Measurement | Failure]:
+    taken = measure_in_turns(spec, settings, options=options, chunks=chunks)
     return [
-        Failure(spec, one, options.processes, result.reason, str(result))
-        if isinstance(result, WorkerError)
-        else result
-        for one, result in zip(
-            settings,
-            measure_in_turns(spec, settings, options=options, chunks=chunks),
-            strict=True,
-        )
+        _failure(spec, one, options, result) if isinstance(result, WorkerError) else result
+        for one, result in zip(settings, taken, strict=True)
     ]
+
+
+def _failure(
+    spec: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions, error: WorkerError
+) -> Failure:
+    return Failure(spec, settings, options.processes, error.reason, str(error))
 
 
 def _precise(comparison: Comparison, precision: float) -> bool:

@@ -152,9 +152,7 @@ def measure_in_turns(
             results = [o.result for o in own if isinstance(o, WorkerResult)]
             measured.append(_assemble([spec], one, dict(options.env), results)[0])
         else:  # the child that failed first, rather than a sibling that stopped for it
-            measured.append(
-                next((f for f in failures if SIBLING_FAILED not in str(f)), failures[0])
-            )
+            measured.append(next((f for f in failures if not _stopped_for_sibling(f)), failures[0]))
     stopped = [i for i, m in enumerate(measured) if _stopped_for_sibling(m)]
     if stopped and len(stopped) < len(chosen):
         # The settings that only stopped for a failed sibling are measured again without it.

@@ -197,10 +197,11 @@ class ResultsFile:
                     f"{name}: {str(path)!r} is being written by another tfthreads run; "
                     "wait for it or choose another file"
                 ) from None
-            rows, repaired = _read(handle, name=name, path=str(path))
+            header, rows, repaired = _read(handle, name=name, path=str(path))
             # A file with a header and nothing else, no run described (as the command
             # line's early check of --output leaves it), takes this run's description.
-            if rows is None or not resume or (rows == [] and run and not _described(handle)):
+            undescribed = rows == [] and not (header or {}).get("run")
+            if rows is None or not resume or (run and undescribed):
                 _start(handle, run)
                 rows, repaired = [], False
         except BaseException:
@@ -248,13 +249,6 @@ def _start(handle: IO[bytes], run: Mapping[str, Any] | None) -> None:
     os.fsync(handle.fileno())
 
 
-def _described(handle: IO[bytes]) -> bool:
-    """Whether the header names the run that wrote the file."""
-    first = next(_lines(handle), None)
-    header = _parse(first[1]) if first else None
-    return isinstance(header, dict) and bool(header.get("run"))
-
-
 def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """Yield (offset, line) with a size limit per line."""
     handle.seek(0)
@@ -266,12 +260,14 @@ def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         yield offset, line
 
 
-def _read(handle: IO[bytes], *, name: str, path: str) -> tuple[list[dict[str, Any]] | None, bool]:
-    """Read the rows; ``None`` for an empty file. Repair a torn last line."""
+def _read(
+    handle: IO[bytes], *, name: str, path: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None, bool]:
+    """Read the header and the rows; ``None`` for both in an empty file. Repair a torn last line."""
     lines = _lines(handle)
     first = next(lines, None)
     if first is None:
-        return None, False
+        return None, None, False
     header = _parse(first[1])
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise SettingError(
@@ -295,11 +291,11 @@ def _read(handle: IO[bytes], *, name: str, path: str) -> tuple[list[dict[str, An
             # starts on a line of its own, and measure that setting again.
             handle.seek(offset)
             handle.truncate()
-            return rows, True
+            return header, rows, True
         row = _parse(line)
         if isinstance(row, dict):
             rows.append(row)
-    return rows, False
+    return header, rows, False
 
 
 def _parse(line: bytes) -> Any:
