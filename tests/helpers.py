@@ -22,3 +22,20 @@ def measured(settings: ThreadSettings, median: float, spread: float = 0.05) -> M
         observed_pools={"intra_op": settings.intra_op, "inter_op": settings.inter_op},
         provenance={},
     )
+
+
+def sequence_probe() -> dict[str, object]:
+    """A probe without TensorFlow for tests of the checking machinery: one value per run.
+
+    It returns ``{"cpus": 2, "value": values[n]}`` on its n-th run, reading ``values`` (JSON)
+    from ``TFTHREADS_TEST_VALUES`` and counting runs in the file ``TFTHREADS_TEST_COUNTER``.
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    counter = Path(os.environ["TFTHREADS_TEST_COUNTER"])
+    runs = int(counter.read_text()) if counter.exists() else 0
+    counter.write_text(str(runs + 1))
+    values = json.loads(os.environ["TFTHREADS_TEST_VALUES"])
+    return {"cpus": 2, "value": values[min(runs, len(values) - 1)]}

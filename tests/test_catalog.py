@@ -135,7 +135,7 @@ PROSE = ("summary", "default", "resolution", "read_when", "freezes", "tf2_path",
 
 def _catalog_imports(path: Path) -> tuple[set[str], list[str]]:
     """Catalog modules ``path`` imports at the top level, and those it imports elsewhere."""
-    module = "tfthreads.catalog" + ("" if path.stem == "__init__" else f".{path.stem}")
+    module = _dotted(path)
     tree = ast.parse(path.read_text(encoding="utf-8"))
     top = {id(node) for node in tree.body}
     found: set[str] = set()
@@ -161,10 +161,12 @@ def _catalog_imports(path: Path) -> tuple[set[str], list[str]]:
     return found - {module}, hidden
 
 
-CATALOG_MODULES = {
-    "tfthreads.catalog" + ("" if p.stem == "__init__" else f".{p.stem}"): p
-    for p in sorted(CATALOG_PACKAGE.glob("*.py"))
-}
+def _dotted(path: Path) -> str:
+    parts = path.relative_to(CATALOG_PACKAGE).with_suffix("").parts
+    return ".".join(("tfthreads.catalog", *(p for p in parts if p != "__init__")))
+
+
+CATALOG_MODULES = {_dotted(p): p for p in sorted(CATALOG_PACKAGE.rglob("*.py"))}
 
 
 def test_catalog_modules_are_model_entries_queries() -> None:
@@ -177,6 +179,11 @@ def test_catalog_modules_are_model_entries_queries() -> None:
         "tfthreads.catalog.entries",
         "tfthreads.catalog.queries",
         "tfthreads.catalog.probes",
+        "tfthreads.catalog.probes._common",
+        "tfthreads.catalog.probes.runtime",
+        "tfthreads.catalog.probes.data_pipeline",
+        "tfthreads.catalog.probes.sessions",
+        "tfthreads.catalog.probes.onednn",
         "tfthreads.catalog.observe",
         "tfthreads.catalog.compat",
     }

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
+import helpers
 import pytest
 
 from tfthreads import catalog
-from tfthreads.catalog.facts import Cited, Observed, contradiction
-from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used, unbacked
+from tfthreads.catalog import probes
+from tfthreads.catalog.facts import UNDECIDED, Cited, Observed, contradiction, expected_value
+from tfthreads.catalog.model import Setting
+from tfthreads.catalog.observe import (
+    check,
+    contradictions,
+    coverage,
+    observe,
+    probe_key,
+    probes_used,
+    unbacked,
+)
 
 
 def test_every_fact_field_of_every_entry_is_observed_or_cited() -> None:
@@ -90,14 +103,17 @@ def test_a_contradiction_is_one_line_naming_entry_claim_and_observation() -> Non
     )
 
 
+@pytest.mark.slow
 def test_the_probes_agree_with_the_catalog(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Real TensorFlow in child processes: every observed claim holds on this machine."""
-    observations = observe(probes_used(catalog.CATALOG), cache_dir=tmp_path)
-    assert contradictions(catalog.CATALOG, observations) == []
+    checked = check(catalog.CATALOG, cache_dir=tmp_path)
+    assert checked.problems == []
+    assert checked.undecided == []
+    observations = checked.observations
     cpus = observations["runtime"]["cpus"]
     assert observations["data_pipeline"]["private_pool_default"] == cpus
     assert observations["sessions"]["server_inter_op_negative_exit"] == -6
-    assert observations["sessions"]["single_threaded_ops_split"] is True
+    assert observations["sessions"]["single_threaded_ops_split"] is (cpus > 1)
     assert observations["sessions"]["session_pools_ran_on"] == (
         "tf_Compute0 tf_Compute1 caller tf_Compute0"
     )
@@ -110,3 +126,92 @@ def test_the_probes_agree_with_the_catalog(tmp_path) -> None:  # type: ignore[no
     assert len(contradictions([wrong], observations)) == 1
     # The cache makes a second call start no process.
     assert observe(probes_used(catalog.CATALOG), cache_dir=tmp_path) == observations
+
+
+def _claiming(value: object) -> Setting:
+    """An entry whose one fact expects the test probe's ``value`` to be ``value``."""
+    fact = Observed(("default",), "sequence", (("value", value),), "the value was {value}")
+    return dataclasses.replace(catalog.get("TF_NUM_INTEROP_THREADS"), facts=(fact,))
+
+
+@pytest.fixture
+def sequence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Register the test probe; ``sequence(values)`` sets what its runs return, in order."""
+    counter = tmp_path / "runs"
+
+    def returning(*values: object) -> Path:
+        env = {"TFTHREADS_TEST_COUNTER": str(counter), "TFTHREADS_TEST_VALUES": json.dumps(values)}
+        monkeypatch.setitem(probes.PROBES, "sequence", probes.Probe(helpers.sequence_probe, env))
+        counter.unlink(missing_ok=True)
+        return counter
+
+    return returning
+
+
+def test_a_contradiction_is_observed_again_and_fails_with_probe_and_rerun_command(
+    sequence, tmp_path: Path
+) -> None:
+    runs = sequence(False, False)
+    checked = check([_claiming(True)], cache_dir=tmp_path / "cache")
+    assert runs.read_text() == "2"
+    (problem,) = checked.problems
+    assert "observed value=False, expected True" in problem
+    assert "probe 'sequence', observed twice" in problem
+    assert "python -m tfthreads.catalog.observe sequence" in problem
+    # The failure is not cached: the next check observes again.
+    assert not list((tmp_path / "cache").glob("sequence-*.json"))
+
+
+def test_a_value_that_flips_between_two_runs_is_undecided_not_a_failure(
+    sequence, tmp_path: Path
+) -> None:
+    sequence(False, True)
+    checked = check([_claiming(True)], cache_dir=tmp_path / "cache")
+    assert checked.problems == []
+    assert checked.observations["sequence"]["value"] == (
+        f"{UNDECIDED}: value was False in one run and True in another"
+    )
+    assert len(checked.undecided) == 1
+    assert not list((tmp_path / "cache").glob("sequence-*.json"))
+
+
+def test_an_undecided_probe_value_builds_and_is_observed_again_next_time(
+    sequence, tmp_path: Path
+) -> None:
+    runs = sequence(f"{UNDECIDED}: the pool took 0.08 of the CPU time")
+    checked = check([_claiming(True)], cache_dir=tmp_path / "cache")
+    assert checked.problems == []
+    assert checked.undecided == [
+        f"TF_NUM_INTEROP_THREADS: value: {UNDECIDED}: the pool took 0.08 of the CPU time"
+    ]
+    assert runs.read_text() == "2"
+    assert not list((tmp_path / "cache").glob("sequence-*.json"))
+
+
+def test_a_cached_contradiction_never_fails_a_later_check(sequence, tmp_path: Path) -> None:
+    runs = sequence(True)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = cache / f"sequence-{probe_key('sequence')}.json"
+    stale.write_text(json.dumps({"cpus": 2, "value": False}))
+    checked = check([_claiming(True)], cache_dir=cache)
+    assert checked.problems == []
+    assert runs.read_text() == "1"
+    assert json.loads(stale.read_text())["value"] is True
+    # Agreeing results are cached: a third check starts no process.
+    assert check([_claiming(True)], cache_dir=cache).problems == []
+    assert runs.read_text() == "1"
+
+
+def test_a_split_claim_is_conditioned_on_having_more_than_one_cpu() -> None:
+    assert expected_value("{several_cpus}", {"cpus": 1}) == "False"
+    assert expected_value("{several_cpus}", {"cpus": 16}) == "True"
+
+
+def test_each_probe_has_its_own_cache_key() -> None:
+    """Editing one probe's module changes only that probe's key."""
+    sources = {name: probes.source(name) for name in probes.PROBES}
+    assert len(set(sources.values())) == len(probes.PROBES)
+    runtime = Path(probes.runtime.__file__).read_text()
+    assert runtime in sources["runtime"]
+    assert all(runtime not in text for name, text in sources.items() if name != "runtime")

@@ -1,11 +1,13 @@
 """Observed facts on the site: run the catalog's probes, check the claims, count coverage.
 
-At ``builder-inited`` of an HTML build, :func:`tfthreads.catalog.observe.observe` runs
+At ``builder-inited`` of an HTML build, :func:`tfthreads.catalog.observe.check` runs
 the probes the catalog names (in child processes, two at a time, cached under
-``_build/probe-cache`` by machine fingerprint and probe source; TensorFlow never enters
-this process). Every contradicted claim is a warning naming entry, claim and observation,
-so ``-W`` fails the build; so is a fact field that nothing backs (no probe, and no
-citation that says why it cannot be observed). Other builders (doctest, linkcheck) run
+``_build/probe-cache`` by machine fingerprint and each probe's source; TensorFlow never
+enters this process). A claim contradicted twice (the first contradiction is observed
+again in a fresh process) is a warning naming entry, claim, probe, observation and how to
+run the probe again, so ``-W`` fails the build; so is a fact field that nothing backs (no
+probe, and no citation that says why it cannot be observed). A claim this machine did
+not decide is shown as not decided on its page, and does not fail the build. Other builders (doctest, linkcheck) run
 no probe and show the facts as not observed in that build.
 
 :func:`fact_lines` gives the "Observed on ..." and "Cited: ..." lines that
@@ -27,9 +29,9 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from tfthreads import catalog
-from tfthreads.catalog.facts import Cited, Observed, contradiction
+from tfthreads.catalog.facts import Cited, Observed, contradiction, undecided
 from tfthreads.catalog.model import Setting
-from tfthreads.catalog.observe import contradictions, coverage, observe, probes_used, unbacked
+from tfthreads.catalog.observe import check, coverage, unbacked
 from tfthreads_docs.releases import release_line
 
 if TYPE_CHECKING:
@@ -52,13 +54,22 @@ def observations() -> dict[str, dict[str, Any]]:
 
 
 def _run_probes(app: Sphinx) -> None:
-    """``builder-inited``: observe, then warn once per contradicted claim."""
+    """``builder-inited``: observe, then warn once per claim contradicted twice.
+
+    :func:`tfthreads.catalog.observe.check` observes a contradicted probe again before
+    calling it a problem and never caches a doubtful result, so a failed build observes
+    afresh next time. A claim this machine did not decide is logged, not a warning: the
+    page says so next to it.
+    """
     _OBSERVATIONS.clear()
     if app.builder.format != "html":
         return
     cache = Path(app.outdir).parent / "probe-cache"
-    _OBSERVATIONS.update(observe(probes_used(catalog.CATALOG), cache_dir=cache))
-    for problem in contradictions(catalog.CATALOG, _OBSERVATIONS):
+    checked = check(catalog.CATALOG, cache_dir=cache)
+    _OBSERVATIONS.update(checked.observations)
+    for line in checked.undecided:
+        logger.info(f"tfthreads: {line}")
+    for problem in checked.problems:
         logger.warning(problem, type="tfthreads", subtype="contradiction")
     for field in unbacked(catalog.CATALOG):
         logger.warning(
@@ -103,6 +114,12 @@ def fact_lines(setting: Setting, field: str) -> list[tuple[str, str]]:
                 )
                 broken = contradiction(setting.name, field, "", fact, data)
                 mark = " (contradicts the claim above)" if broken else ""
+                if undecided(fact, data):
+                    mark = " (so this build neither confirms nor contradicts the claim above)"
+                elif data.get("cpus") == 1 and any(
+                    value == "{several_cpus}" for _, value in fact.expect
+                ):
+                    mark = " (as expected with one CPU: what the claim describes needs two or more)"
                 lines.append(("observed", f"{where}: {fact.shows.format(**data)}{mark}."))
             across = release_line(fact)
             if across is not None:

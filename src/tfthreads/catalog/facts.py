@@ -26,10 +26,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FACT_FIELDS", "Cited", "Fact", "Observed", "contradiction", "expected_value"]
+__all__ = [
+    "FACT_FIELDS",
+    "UNDECIDED",
+    "Cited",
+    "Fact",
+    "Observed",
+    "contradiction",
+    "expected_value",
+    "undecided",
+]
 
 #: The prose fields of an entry that state facts, each of which must be backed.
 FACT_FIELDS = ("default", "resolution", "read_when", "freezes", "notes")
+
+#: How a probe's value starts when the machine did not decide it (a probe's measurements
+#: disagreed, or fell between the answers' margins): the fact is shown as not decided, with
+#: what was seen, and is neither confirmed nor contradicted.
+UNDECIDED = "not decided on this machine"
 
 _PINNED = re.compile(r"^(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 
@@ -114,8 +128,38 @@ Fact = Observed | Cited
 
 
 def expected_value(value: Any, data: Mapping[str, Any]) -> Any:
-    """Resolve an expectation against probe data (``"{cpus}"`` becomes ``"2"``)."""
-    return value.format(**data) if isinstance(value, str) else value
+    """Resolve an expectation against probe data (``"{cpus}"`` becomes ``"2"``).
+
+    Besides the probe's keys, ``{several_cpus}`` is ``True`` when the probe saw more than
+    one CPU: an op can split over a pool, or two elements run at once, only then, so such
+    a claim expects ``"{several_cpus}"`` and holds, conditioned, on a 1-CPU machine too.
+
+    Examples
+    --------
+    >>> expected_value("{several_cpus}", {"cpus": 1}), expected_value("{cpus}", {"cpus": 2})
+    ('False', '2')
+    """
+    if not isinstance(value, str):
+        return value
+    return value.format(**{**data, "several_cpus": int(data.get("cpus", 0)) > 1})
+
+
+def undecided(fact: Observed, data: Mapping[str, Any]) -> list[str]:
+    """List the values of ``fact``'s keys that this machine did not decide, with what was seen.
+
+    Examples
+    --------
+    >>> fact = Observed(("default",), "p", (("split", True),), "split: {split}")
+    >>> undecided(fact, {"split": "not decided on this machine: 0.08, 0.10"})
+    ['split: not decided on this machine: 0.08, 0.10']
+    >>> undecided(fact, {"split": True})
+    []
+    """
+    return [
+        f"{key}: {data[key]}"
+        for key, _ in fact.expect
+        if isinstance(data.get(key), str) and data[key].startswith(UNDECIDED)
+    ]
 
 
 def contradiction(
@@ -123,11 +167,14 @@ def contradiction(
 ) -> str | None:
     """Return the one-line message when ``data`` contradicts the claim, else ``None``.
 
-    Values are compared as text, so ``2`` matches ``"{cpus}"`` on a 2-CPU machine.
+    Values are compared as text, so ``2`` matches ``"{cpus}"`` on a 2-CPU machine. A value
+    this machine did not decide (:data:`UNDECIDED`) contradicts nothing.
     """
     for key, value in fact.expect:
         if key not in data:
             return f"{entry}: claim ({field}) {claim!r} ; probe {fact.probe!r} reported no {key!r}"
+        if isinstance(data[key], str) and data[key].startswith(UNDECIDED):
+            continue
         wanted = expected_value(value, data)
         if str(data[key]) != str(wanted):
             shows = fact.shows.format(**data)

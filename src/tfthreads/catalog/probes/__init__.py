@@ -1,0 +1,67 @@
+"""Probes: small checks, run in a fresh process, that observe what the catalog claims.
+
+Each module here is one probe: its ``probe()`` is run by
+:func:`tfthreads.isolation.run_function` (never in the calling process) with the
+environment in its ``ENV``, and returns a flat dict of JSON values that catalog facts
+(:class:`tfthreads.catalog.facts.Observed`) name by key. One probe observes many facts: a
+TensorFlow import costs seconds, so a probe imports TensorFlow once and then runs each
+case in a forked copy of itself (:func:`tfthreads.isolation.run_forked`), which starts its
+own runtime in a fraction of a second. Forking is safe here because the probe never
+starts TensorFlow's runtime itself (no pool thread exists yet) and each copy ends with
+``os._exit``.
+
+Keys that depend on the machine are observed, never assumed: ``cpus`` is the affinity
+mask the probe saw, and facts compare against it. A yes/no observation of CPU time is
+decided with a margin (:func:`tfthreads.catalog.probes._common.decide`) or reported as
+"not decided on this machine". Each probe's cached result is keyed by its own module's
+source (:func:`source`), so editing one probe re-runs only that probe.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from tfthreads.catalog.probes import _common, data_pipeline, onednn, runtime, sessions
+
+__all__ = ["PROBES", "Probe", "data_pipeline", "onednn", "runtime", "sessions", "source"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A probe function and the environment it is started with.
+
+    Attributes
+    ----------
+    function : callable
+        The ``probe`` function of a module of this package, returning a flat dict of
+        JSON values.
+    env : mapping
+        Environment changes for its process (``None`` removes a variable).
+    """
+
+    function: Callable[[], dict[str, Any]]
+    env: Mapping[str, str | None] = field(default_factory=dict)
+
+
+def _probe(module: ModuleType) -> Probe:
+    return Probe(module.probe, module.ENV)
+
+
+#: Every probe by name, with the environment its process starts with.
+PROBES: dict[str, Probe] = {
+    "runtime": _probe(runtime),
+    "data_pipeline": _probe(data_pipeline),
+    "sessions": _probe(sessions),
+    "onednn": _probe(onednn),
+}
+
+
+def source(name: str) -> str:
+    """Return the code a probe's result depends on: its module and the shared helpers."""
+    module = inspect.getmodule(PROBES[name].function)
+    assert module is not None  # a module's function
+    return inspect.getsource(module) + inspect.getsource(_common)
