@@ -176,6 +176,13 @@ def compat(session: nox.Session, release: str) -> None:
     session.run("python", "-m", "tfthreads.catalog.compat", str(output), *session.posargs)
 
 
+@nox.session(default=False)
+def robustness(session: nox.Session) -> None:
+    """Observe every build decision 5 times under 4 conditions; write benchmarks/results/robustness."""
+    _install(session)
+    session.run("python", "benchmarks/robustness.py", *(session.posargs or ["--runs", "5"]))
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Lint with ruff and type-check the library with mypy (strict)."""

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Robustness run: the site's decisions, observed again and again on a quiet and a hostile machine.
+
+The site is rebuilt on machines nobody here saw. This script observes every decision the
+documentation build makes from this machine's data -- each value a catalog fact expects of
+a probe (:func:`tfthreads.catalog.observe.check`), and whether the build would fail --
+several times under each of four conditions:
+
+``as is``
+    nothing else started;
+``busy neighbour``
+    a process burning one CPU beside it for the whole run;
+``taskset -c 0``
+    the affinity mask narrowed to one CPU;
+``quota 1 CPU``
+    inside a cgroup with a one-CPU CFS quota (:func:`tfthreads.quota.cpu_quota`; needs
+    root and a writable cgroup file system, else the condition is reported as skipped).
+
+Each run observes afresh in a new process (no cache). It then reports, per condition, every
+decision that differed between runs, and every claim a run contradicted or left
+undecided. A value that legitimately depends on the CPU count differs *between*
+conditions (the catalog conditions those claims on it), never *within* one.
+
+Usage::
+
+    python3 benchmarks/robustness.py --runs 5            # about 20 minutes on 2 CPUs
+    python3 benchmarks/robustness.py --runs 1 --quick    # one probe, two conditions
+
+Results go to ``benchmarks/results/robustness.json`` and ``robustness.md``, with the
+machine they ran on (``python3 -m nox -s robustness`` runs it with ``--runs 5``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tfthreads.catalog.facts import UNDECIDED
+from tfthreads.errors import UnsupportedPlatformError
+from tfthreads.isolation import run_function
+from tfthreads.provenance import describe_machine
+from tfthreads.quota import cpu_quota
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CONDITIONS = ("as is", "busy neighbour", "taskset -c 0", "quota 1 CPU")
+
+
+def observe_once(probes: list[str] | None = None) -> dict[str, Any]:
+    """Check the catalog against fresh observations (run in a child process of its own).
+
+    Returns the decisions (every probe data key a fact expects), the problems a build
+    would fail on and the claims left undecided. It is sent to its process as source, so
+    it imports what it uses and reads no global of this script.
+    """
+    import dataclasses
+
+    from tfthreads import catalog
+    from tfthreads.catalog.facts import Observed
+    from tfthreads.catalog.observe import check
+
+    entries = [
+        dataclasses.replace(
+            s,
+            facts=tuple(
+                f
+                for f in s.facts
+                if not isinstance(f, Observed) or probes is None or f.probe in probes
+            ),
+        )
+        for s in catalog.CATALOG
+    ]
+    checked = check(entries)
+    decisions = {
+        f"{fact.probe}.{key}": checked.observations[fact.probe].get(key)
+        for setting in entries
+        for fact in setting.facts
+        if isinstance(fact, Observed)
+        for key, _ in fact.expect
+    }
+    return {
+        "cpus": checked.observations[next(iter(checked.observations))]["cpus"],
+        "decisions": decisions,
+        "problems": checked.problems,
+        "undecided": checked.undecided,
+    }
+
+
+@contextlib.contextmanager
+def condition(name: str) -> Iterator[dict[str, Any]]:
+    """Keyword arguments for :func:`tfthreads.isolation.run_function` under one condition."""
+    if name == "as is":
+        yield {}
+    elif name == "busy neighbour":
+        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            yield {}
+        finally:
+            burner.kill()
+            burner.wait()
+    elif name == "taskset -c 0":
+        yield {"cpus": [min(os.sched_getaffinity(0))]}
+    elif name == "quota 1 CPU":
+        with cpu_quota(1.0) as group:
+            yield {"cgroup": group}
+    else:
+        raise ValueError(f"condition: got {name!r}; expected one of {CONDITIONS}")
+
+
+def run(conditions: Sequence[str], runs: int, probes: list[str] | None) -> dict[str, Any]:
+    """Observe ``runs`` times under each condition; return every run's decisions."""
+    out: dict[str, Any] = {"machine": describe_machine(), "runs": runs, "conditions": {}}
+    for name in conditions:
+        started = time.perf_counter()
+        try:
+            with condition(name) as where:
+                results = []
+                for number in range(runs):
+                    print(f"{name}: run {number + 1} of {runs}", file=sys.stderr, flush=True)
+                    results.append(
+                        run_function(observe_once, {"probes": probes}, timeout=1800, **where)
+                    )
+        except UnsupportedPlatformError as error:
+            out["conditions"][name] = {"skipped": str(error)}
+            continue
+        out["conditions"][name] = {
+            "seconds": round(time.perf_counter() - started, 1),
+            "runs": results,
+        }
+    return out
+
+
+def flips(results: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Decision name to the distinct values it took, for each decision that differed."""
+    seen: dict[str, list[Any]] = {}
+    for result in results:
+        for key, value in result["decisions"].items():
+            if value not in seen.setdefault(key, []):
+                seen[key].append(value)
+    return {key: values for key, values in seen.items() if len(values) > 1}
+
+
+def render(data: dict[str, Any]) -> str:
+    """Write the Markdown report: per condition, runs, time, flips, problems, undecided claims."""
+    lines = [
+        "# Robustness run: the build's decisions under four conditions",
+        "",
+        f"Machine: {data['machine']}.",
+        (
+            f"Each condition observed every catalog decision afresh {data['runs']} times "
+            "(`benchmarks/robustness.py`)."
+        ),
+        "",
+        (
+            "| condition | CPUs seen | runs | minutes | decisions | differed between runs | "
+            "contradicted | undecided |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    details = []
+    for name, part in data["conditions"].items():
+        if "skipped" in part:
+            lines.append(f"| {name} | - | 0 | - | - | skipped: {part['skipped']} | - | - |")
+            continue
+        runs = part["runs"]
+        differed = flips(runs)
+        problems = sorted({p for r in runs for p in r["problems"]})
+        open_claims = sorted({u for r in runs for u in r["undecided"]})
+        cpus = sorted({r["cpus"] for r in runs})
+        lines.append(
+            f"| {name} | {', '.join(map(str, cpus))} | {len(runs)} | "
+            f"{part['seconds'] / 60:.1f} | {len(runs[0]['decisions'])} | {len(differed)} | "
+            f"{len(problems)} | {len(open_claims)} |"
+        )
+        for key, values in differed.items():
+            details.append(f"- {name}: `{key}` took {', '.join(repr(v) for v in values)}")
+        details += [f"- {name}: contradicted: {p}" for p in problems]
+        details += [f"- {name}: not decided: {u}" for u in open_claims]
+    lines += ["", "## Every difference, contradiction and undecided claim", ""]
+    lines += details or ["None: every decision was the same in every run of each condition."]
+    undecided_values = sum(
+        1
+        for part in data["conditions"].values()
+        for r in part.get("runs", [])
+        for v in r["decisions"].values()
+        if str(v).startswith(UNDECIDED)
+    )
+    lines += ["", f"Decisions that came out as not decided, over all runs: {undecided_values}."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the conditions, write ``robustness.json`` and ``.md``, print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per condition (default 5)")
+    parser.add_argument(
+        "--condition",
+        action="append",
+        choices=CONDITIONS,
+        help="only these conditions (repeatable; default: all four)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="one probe (data_pipeline), to check the script"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS / "robustness")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs: got {args.runs}; expected 1 or more")
+    probes = ["data_pipeline"] if args.quick else None
+    data = run(args.condition or CONDITIONS, args.runs, probes)
+    report = render(data)
+    if not args.quick:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
+        args.output.with_suffix(".md").write_text(report)
+    print(report)
+    flipped = any(flips(p["runs"]) for p in data["conditions"].values() if "runs" in p)
+    failed = any(r["problems"] for p in data["conditions"].values() for r in p.get("runs", []))
+    return 1 if flipped or failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
