@@ -324,6 +324,22 @@ def run_workers(
             raise
 
 
+def _wait_unreaped(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait until the child exits, without reaping it; ``False`` if ``seconds`` pass first."""
+    end = time.monotonic() + seconds
+    pause = 0.001
+    while True:
+        try:
+            if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                return True
+        except ChildProcessError:  # already reaped
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -338,12 +354,11 @@ def _collect(
     deadline: float,
     timeout: float,
 ) -> WorkerResult | WorkerError:
-    timed_out = False
-    try:
-        process.wait(timeout=max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(process)
+    timed_out = not _wait_unreaped(process, max(0.0, deadline - time.monotonic()))
+    # Whether the child ended or timed out, nothing it started may outlive it: a user's
+    # workload can start processes (a helper burning a CPU would skew every later
+    # measurement). The exited child is not reaped yet, so its group id is still its own.
+    _kill_group(process)
     stdout.seek(0)
     stderr.seek(0)
     out = stdout.read().decode(errors="replace")
