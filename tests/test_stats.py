@@ -152,3 +152,34 @@ def test_signed_rank_cut_above_fifty_rounds_stays_close_to_the_exact_count():
 
     for n in (51, 60, 80):
         assert abs(_signed_rank_cut(n) - exact(n)) <= 1
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from([-0.1, 0.0, 0.05]), st.floats(-1, 1, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_selected_walsh_averages_are_those_of_the_sorted_list(values: list[float]) -> None:
+    """Long comparisons select order statistics instead of listing n (n + 1) / 2 averages."""
+    from tfthreads.stats import _walsh_order
+
+    walsh = sorted(
+        (values[i] + values[j]) / 2 for i in range(len(values)) for j in range(i, len(values))
+    )
+    ordered = sorted(values)
+    for rank in {0, len(walsh) // 2, len(walsh) - 1}:
+        assert _walsh_order(ordered, rank) == pytest.approx(walsh[rank], rel=1e-12, abs=1e-15)
+
+
+def test_a_long_comparison_gives_the_listed_interval_without_listing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tfthreads import stats
+
+    rng = np.random.default_rng(3)
+    logs = [float(x) for x in np.round(rng.normal(0, 0.1, 120), 3)]  # ties included
+    listed = stats._signed_rank(logs)
+    monkeypatch.setattr(stats, "_LISTED_ROUNDS", 10)
+    assert stats._signed_rank(logs) == pytest.approx(listed, rel=1e-12, abs=1e-15)

@@ -6,6 +6,7 @@ Percentiles use linear interpolation between order statistics (NumPy's default
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -256,9 +257,75 @@ def _signed_rank(logs: Sequence[float]) -> tuple[float, float, float]:
     signed-rank statistic with a lower tail of at most 2.5 %.
     """
     n = len(logs)
-    walsh = sorted((logs[i] + logs[j]) / 2 for i in range(n) for j in range(i, n))
     k = _signed_rank_cut(n)
-    return percentile(walsh, 50), walsh[k - 1], walsh[-k]
+    total = n * (n + 1) // 2
+    if n <= _LISTED_ROUNDS:
+        walsh = sorted((logs[i] + logs[j]) / 2 for i in range(n) for j in range(i, n))
+        return percentile(walsh, 50), walsh[k - 1], walsh[-k]
+    # Too many pairs to list (memory grows with n squared): select the order statistics
+    # the estimate and the interval need, each in O(n) memory.
+    ordered = sorted(logs)
+    middle = (total - 1) / 2
+    low = _walsh_order(ordered, math.floor(middle))
+    high = low if _walsh_count(ordered, low) > math.ceil(middle) else _walsh_above(ordered, low)
+    centre = low + (high - low) * (middle - math.floor(middle))
+    return centre, _walsh_order(ordered, k - 1), _walsh_order(ordered, total - k)
+
+
+def _walsh_count(ordered: Sequence[float], value: float) -> int:
+    """How many Walsh averages ``(x[i] + x[j]) / 2``, ``i <= j``, are at most ``value``.
+
+    Counted as pairs with ``x[j] <= 2 value - x[i]`` by bisection (in C): the same test
+    up to the last bit of a float.
+    """
+    count = 0
+    for i, x in enumerate(ordered):
+        j = bisect.bisect_right(ordered, 2 * value - x, lo=i)
+        if j <= i:
+            break
+        count += j - i
+    return count
+
+
+def _walsh_above(ordered: Sequence[float], value: float) -> float:
+    """Return the smallest Walsh average above ``value``."""
+    best = math.inf
+    for i, x in enumerate(ordered):
+        j = bisect.bisect_right(ordered, 2 * value - x, lo=i)
+        if j < len(ordered):
+            best = min(best, (x + ordered[j]) / 2)
+    return best
+
+
+def _walsh_order(ordered: Sequence[float], rank: int) -> float:
+    """Return the ``rank``-th smallest (from 0) Walsh average of the sorted ``ordered``.
+
+    Bisection on the value, counting the averages at or below it in O(n) memory, then
+    the largest average at or below the bound found: the number the sorted list of all
+    averages holds at ``rank``, to the last bit of a float.
+    """
+    low, high = ordered[0], ordered[-1]  # every average lies between the extremes
+    if _walsh_count(ordered, low) >= rank + 1:
+        high = low
+    while True:
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        if _walsh_count(ordered, middle) >= rank + 1:
+            high = middle
+        else:
+            low = middle
+    best = -math.inf
+    for i, x in enumerate(ordered):
+        j = bisect.bisect_right(ordered, 2 * high - x, lo=i) - 1
+        if j < i:
+            break
+        best = max(best, (x + ordered[j]) / 2)
+    return best
+
+
+#: Rounds up to which :func:`_signed_rank` lists every Walsh average (about 125,000).
+_LISTED_ROUNDS = 500
 
 
 def _signed_rank_cut(n: int) -> int:
