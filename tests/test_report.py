@@ -312,3 +312,16 @@ def test_cli_help_shows_examples():
     assert done.returncode == 0
     assert "examples:" in done.stdout
     assert "tfthreads report" in done.stdout
+
+
+def test_files_that_share_a_name_are_reported_apart_and_a_repeated_file_once(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = scenario_file(tmp_path / "a"), scenario_file(tmp_path / "b")
+    report = load_report([first, second, first])
+    assert [s.name for s in report.sources] == [str(first), str(second)]
+    groups = report.groups()
+    assert len(groups) == 2
+    assert all(len(rows) == len(next(iter(groups.values()))) for rows in groups.values())
+    assert report.table().count(str(first)) == 1
+    assert len(load_report([first]).rows) * 2 == len(report.rows)

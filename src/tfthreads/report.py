@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,9 @@ class Source:
         What wrote the file: ``"sweep"``, ``"tune"`` or a benchmark's name.
     logical_cpus : int
         The machine's logical CPUs.
+    label : str
+        How the report names the file: its name, or the path as given when two files of
+        one report share a name (empty: the name).
     """
 
     path: Path
@@ -79,11 +82,12 @@ class Source:
     tensorflow: str
     command: str
     logical_cpus: int
+    label: str = ""
 
     @property
     def name(self) -> str:
-        """The file's name."""
-        return self.path.name
+        """The file's label in this report: its name unless another file shares it."""
+        return self.label or self.path.name
 
     def describe(self) -> str:
         """One line: file, machine, date and TensorFlow release."""
@@ -464,8 +468,19 @@ def load_report(paths: Iterable[str | os.PathLike[str]]) -> Report:
     paths = list(paths)
     if not paths:
         raise SettingError("got no results files; expected at least one")
+    # The same file given twice is read once; files that share a name are told apart
+    # by their paths as given, so their rows never land in one table.
+    seen: set[Path] = set()
+    unique = []
     for path in paths:
+        if Path(path).resolve() not in seen:
+            seen.add(Path(path).resolve())
+            unique.append(path)
+    names = [Path(p).name for p in unique]
+    for path in unique:
         source, run, entries = _read_source(path)
+        if names.count(Path(path).name) > 1:
+            source = replace(source, label=os.fspath(path))
         sources.append(source)
         rows += _rows(path, source, run, entries)
     return Report(sources=tuple(sources), rows=tuple(rows))
