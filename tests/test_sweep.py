@@ -172,3 +172,37 @@ def test_results_round_trip_through_json_lines():
 def test_best_without_rows():
     with pytest.raises(SettingError, match="no measured rows"):
         SweepResult().best()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("TF_ENABLE_ONEDNN_OPTS", "0"), ("OMP_NUM_THREADS", "1"), ("KMP_BLOCKTIME", "0")],
+)
+def test_the_resume_key_holds_the_inherited_threading_variables(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    from tfthreads.sweep import result_key
+
+    args = (parse_workload("matmul"), ThreadSettings(), MeasureOptions())
+    monkeypatch.delenv(variable, raising=False)
+    plain = result_key(*args)
+    monkeypatch.setenv(variable, value)
+    assert result_key(*args) != plain
+    monkeypatch.setenv("UNRELATED_VARIABLE", "x")
+    assert result_key(*args) == result_key(*args)
+
+
+def test_the_resume_key_holds_the_inherited_affinity_mask() -> None:
+    """A row measured under ``taskset -c 0`` is not reused without it."""
+    from tfthreads.sweep import result_key
+
+    args = (parse_workload("matmul"), ThreadSettings(), MeasureOptions())
+    everywhere = result_key(*args)
+    mask = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(mask)})
+        narrowed = result_key(*args)
+    finally:
+        os.sched_setaffinity(0, mask)
+    assert (narrowed != everywhere) == (len(mask) > 1)
+    assert result_key(*args) == everywhere

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tfthreads.errors import SettingError
-from tfthreads.isolation import WorkerError, one_line
+from tfthreads.isolation import WorkerError, child_environment, one_line
 from tfthreads.measure import check_workloads, measure_many
 from tfthreads.options import MeasureOptions
 from tfthreads.provenance import installed_tensorflow_version
@@ -31,6 +32,7 @@ from tfthreads.recommend import GOAL
 from tfthreads.results import Failure, Measurement, Result, result_from_dict
 from tfthreads.results_file import ResultsFile, fingerprint
 from tfthreads.settings import ThreadSettings
+from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
 __all__ = ["SweepResult", "grid", "result_key", "sweep"]
@@ -62,15 +64,27 @@ def grid(intra_op: Iterable[int], inter_op: Iterable[int]) -> list[ThreadSetting
     ]
 
 
+#: Environment variables that shape a measurement: TensorFlow's, OpenMP's (GNU and
+#: Intel) and every library's thread count. They are part of :func:`result_key`.
+_SHAPING = re.compile(r"^(TF_|OMP_|KMP_|GOMP_|MKL_|DNNL_|ONEDNN_)|_NUM_THREADS$")
+
+
 def result_key(workload: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions) -> str:
     """Return the key of a measurement: a hash of everything that shapes its result.
 
     Two measurements with the same key would measure the same thing, so a results file
-    may answer for one with the other. The key covers the workload (its parameters and
-    input shape, and the content of a model file or of a user module), the settings, the
-    repeats, warm-up and processes, the environment changes, the CPUs, the cgroup and the
-    installed TensorFlow.
+    may answer for one with the other (``--output`` resumes with it). The key covers the
+    workload (its parameters and input shape, and the content of a model file or of a
+    user module), the settings, the repeats, warm-up and processes, the installed
+    TensorFlow, and what the measuring process inherits: its affinity mask (``cpus``, or
+    the caller's own mask), the cgroup it joins and the CPU quota over the caller, and
+    every ``TF_*``, ``OMP_*``, ``KMP_*``, ``GOMP_*``, ``MKL_*``, ``DNNL_*``/``ONEDNN_*``
+    and ``*_NUM_THREADS`` variable of its environment (the caller's, with the options'
+    changes). A row measured under ``taskset -c 0`` or with ``TF_ENABLE_ONEDNN_OPTS=0`` is
+    therefore never reused for a run without them.
     """
+    environment = child_environment(options.env)
+    inherited = topology(affinity=options.cpus)
     return fingerprint(
         {
             "workload": workload.fingerprint(),
@@ -78,8 +92,9 @@ def result_key(workload: WorkloadSpec, settings: ThreadSettings, options: Measur
             "repeats": options.repeats,
             "warmup": options.warmup,
             "processes": options.processes,
-            "env": dict(options.env),
-            "cpus": options.cpus,
+            "variables": {k: v for k, v in sorted(environment.items()) if _SHAPING.search(k)},
+            "affinity": list(inherited.affinity),
+            "quota_cpus": inherited.quota_cpus,
             "cgroup": None if options.cgroup is None else os.fspath(options.cgroup),
             "tensorflow": installed_tensorflow_version(),
         }
