@@ -115,13 +115,23 @@ def one_line(text: str, limit: int = 2000) -> str:
     A failure message can carry a child's coloured output or a whole tensor; tables and
     one-line errors show it this way, while JSON keeps the full text.
 
+    A printed array (the values of a tensor that Keras puts in a shape error) becomes
+    ``[…]``, so the reason after it stays in view.
+
     Examples
     --------
     >>> one_line("\x1b[31mError:\x1b[0m  bad\n  input", limit=12)
     'Error: bad …'
+    >>> one_line("input [[0. 0. 0. 0. 0. 0. 0. 0.] [1. 1. 1. 1. 1. 1. 1. 1.]]. Expected (None, 64)")
+    'input […]. Expected (None, 64)'
     """
     plain = " ".join(_ESCAPES.sub("", text).split())
+    plain = _PRINTED_ARRAY.sub("[…]", plain)
     return plain if len(plain) <= limit else plain[: limit - 2].rstrip() + " …"
+
+
+#: Nested brackets of numbers, 30 characters or more: a printed array.
+_PRINTED_ARRAY = re.compile(r"\[[\[\]\d\s.,eE+\-…]{30,}\]")
 
 
 class WorkerError(TFThreadsError, RuntimeError):
