@@ -39,6 +39,18 @@ def sleeps():
 def not_callable():
     return 42
 
+def build_sleeps():
+    time.sleep(600)
+
+def build_exits():
+    raise SystemExit(7)
+
+def build_hard_exit():
+    os._exit(0)
+
+def build_aborts():
+    os.abort()
+
 def counts():
     calls = []
     return lambda: calls.append(1)
@@ -289,3 +301,31 @@ def test_turns_are_checked_before_any_child_starts():
         measure_in_turns("matmul", [ThreadSettings()], chunks=0)
     with pytest.raises(SettingError, match="settings: got none"):
         measure_in_turns("matmul", [])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("function", "words"),
+    [
+        ("build_sleeps", "did not finish within 20 s (is it waiting for something?"),
+        ("build_exits", "ended the process with exit code 7"),
+        ("build_hard_exit", "ended the process before it could report (os._exit?)"),
+        ("build_aborts", "killed by signal 6 (SIGABRT)"),
+    ],
+)
+def test_user_code_that_ends_the_check_is_a_user_error_in_its_terms(
+    bad_steps: dict[str, str], function: str, words: str
+) -> None:
+    """A build that hangs, exits or crashes is the user's input: a SettingError (exit 2)."""
+    from tfthreads.measure import check_workloads
+
+    # A short limit only where the build hangs: on a busy machine TensorFlow's import
+    # alone can take tens of seconds.
+    timeout = 20 if function == "build_sleeps" else 300
+    options = MeasureOptions(repeats=3, env=bad_steps, timeout=timeout)
+    with pytest.raises(SettingError) as caught:
+        check_workloads([parse_workload(f"bad_steps:{function}")], options)
+    message = str(caught.value)
+    assert message.startswith(f"workload 'bad_steps:{function}' cannot run: ")
+    assert words in message
+    assert "worker task" not in message

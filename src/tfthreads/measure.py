@@ -230,11 +230,34 @@ def check_workloads(
         timeout=options.timeout,
     )[0]
     if isinstance(outcome, WorkerError):
-        raise outcome
+        raise SettingError(_check_failed(users, outcome, options.timeout)) from outcome
     problems = outcome.result["problems"]
     if problems:
         name, problem = next(iter(problems.items()))
         raise SettingError(f"workload {name!r} cannot run: {one_line(problem)}")
+
+
+def _check_failed(users: Sequence[WorkloadSpec], error: WorkerError, timeout: float) -> str:
+    """Say in the user's terms how their code ended the process that checked it."""
+    names = ", ".join(repr(spec.name) for spec in users)
+    what = f"workload {names}" if len(users) == 1 else f"one of the workloads {names}"
+    if error.reason == "timeout":
+        how = (
+            f"building and running it once did not finish within {timeout:g} s "
+            "(is it waiting for something? --timeout, or MeasureOptions.timeout, sets the limit)"
+        )
+    elif error.reason == "signal":
+        how = f"the process building it was killed by signal {-(error.returncode or 0)}"
+        name = error.args[0].split(": ")[0].rsplit(" ", 1)[-1] if error.args else ""
+        how += f" ({name})" if name.startswith("SIG") else ""
+    elif error.reason == "exit":
+        how = f"building or running it ended the process with exit code {error.returncode}"
+    elif error.reason == "protocol":
+        how = "building or running it ended the process before it could report (os._exit?)"
+    else:
+        return f"{what} cannot run: {one_line(str(error))}"
+    detail = one_line(error.stderr.strip().splitlines()[-1]) if error.stderr.strip() else ""
+    return f"{what} cannot run: {how}" + (f"; last line of its output: {detail}" if detail else "")
 
 
 def _assemble(
