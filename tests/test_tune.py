@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from helpers import measured
@@ -160,3 +161,10 @@ def test_tune_in_turns_records_every_final_measurement_once(tmp_path):
     assert all(sum(r is m for r in found.tried.rows) == 1 for m in final)
     _, rows = read_results(output)
     assert len(rows) == len(found.tried.rows)
+
+
+def test_a_grid_of_only_the_defaults_pools_is_refused_before_measuring() -> None:
+    """``--intra-op 2 --inter-op 2`` on 2 CPUs: one line, nothing started."""
+    one_cpu = MeasureOptions(cpus=[min(os.sched_getaffinity(0))])
+    with pytest.raises(SettingError, match=r"same pools as TensorFlow's defaults here "):
+        tune("matmul", grid=[ThreadSettings(intra_op=1, inter_op=1)], options=one_cpu)

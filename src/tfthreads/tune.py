@@ -255,6 +255,19 @@ def tune(
     if options.cpus is not None:  # the children run on these CPUs: size the search to them
         here = dataclasses.replace(here, affinity=tuple(sorted(set(options.cpus))))
     advice = recommend(goal, processes=options.processes, topology=here)
+    cpus = here.affinity_cpus
+    pool = (
+        candidates(cpus, advice)
+        if grid is None
+        else distinct_pools([ThreadSettings(), *grid], cpus)
+    )
+    if len(pool) < 2:
+        defaults = resolve_pools(ThreadSettings(), affinity_cpus=cpus, environ={})
+        raise SettingError(
+            f"grid: every setting given starts the same pools as TensorFlow's defaults "
+            f"here (intra-op {defaults.intra_op}, inter-op {defaults.inter_op} on "
+            f"{cpus} CPUs): nothing to compare; give other sizes"
+        )
     check_workloads([spec], options)
     tried: list[Result] = []
     with _log(results, spec, goal, options) as record:
@@ -281,18 +294,14 @@ def tune(
         # screening gets at most half the budget, and never that reserve.
         reserve = 2 * (FINALISTS + 1)
         screening = min(budget // 2, max(0, budget - reserve))
-        cpus = here.affinity_cpus
-        pool = (
-            candidates(cpus, advice)
-            if grid is None
-            else distinct_pools([ThreadSettings(), *grid], cpus)
-        )
         if screening >= 2:
             finalists = _screen(pool[:screening], goal, screening, measured, progress)
         else:  # too small to screen: the defaults against the nearest other candidate
             finalists = pool[1:2]
         # The defaults always take part, first: the gain is stated against them.
         finalists = [ThreadSettings(), *(s for s in finalists if s != ThreadSettings())]
+        if len(finalists) < 2:  # screening kept only the defaults: compare the runner-up
+            finalists.append(pool[1])
         rounds = max(2, (budget - len(tried)) // len(finalists))
         comparison = compare(
             spec,
