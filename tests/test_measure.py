@@ -329,3 +329,22 @@ def test_user_code_that_ends_the_check_is_a_user_error_in_its_terms(
     assert message.startswith(f"workload 'bad_steps:{function}' cannot run: ")
     assert words in message
     assert "worker task" not in message
+
+
+def test_more_processes_than_memory_holds_are_refused_before_any_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import psutil
+
+    from tfthreads import measure as measuring
+
+    memory = psutil.virtual_memory()._replace(available=int(2e9))
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: memory)
+    with pytest.raises(SettingError, match=r"processes: got 64; 64 TensorFlow processes at once "):
+        measuring.measure("matmul", options=MeasureOptions(processes=64, repeats=2))
+    with pytest.raises(SettingError, match=r"at most 7 processes fit"):
+        measuring.measure_in_turns(
+            "matmul",
+            [ThreadSettings(), ThreadSettings(intra_op=1)],
+            options=MeasureOptions(processes=8, repeats=2),
+        )

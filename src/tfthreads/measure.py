@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import psutil
+
 from tfthreads._checks import WholeNumber
 from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
@@ -188,9 +190,31 @@ def _payload(
     }
 
 
+#: Memory one TensorFlow process takes at least, in bytes: 64 processes measuring
+#: ``matmul`` together used about 15 GB on a 2-CPU machine (a model takes more).
+PROCESS_MEMORY = 0.24e9
+
+
+def _check_memory(count: int, options: MeasureOptions) -> None:
+    """Refuse to start ``count`` TensorFlow processes at once where memory cannot hold them."""
+    available = psutil.virtual_memory().available
+    if count < 2 or count * PROCESS_MEMORY <= 0.9 * available:
+        return
+    fit = max(1, int(0.9 * available // PROCESS_MEMORY))
+    together = f"{count} TensorFlow processes at once"
+    if count != options.processes:
+        together += f" ({options.processes} per setting)"
+    raise SettingError(
+        f"processes: got {options.processes}; {together} need at least "
+        f"{count * PROCESS_MEMORY / 1e9:.0f} GB (about {PROCESS_MEMORY / 1e9:.2f} GB each), "
+        f"more than the {available / 1e9:.0f} GB available here; at most {fit} processes fit"
+    )
+
+
 def _run(
     options: MeasureOptions, payloads: list[dict[str, Any]]
 ) -> list[WorkerResult | WorkerError]:
+    _check_memory(len(payloads), options)
     return run_workers(
         "measure",
         payloads,
