@@ -145,3 +145,32 @@ def test_whatever_follows_the_rows_loses_none_of_them(tmp_path_factory, rows, ta
         results.append({"after": True})
     with ResultsFile.open(path) as results:
         assert results.rows[-1] == {"after": True}
+
+
+def test_a_full_disk_names_the_file_and_leaves_every_earlier_row(tmp_path):
+    """The file size limit stands in for a full disk: the write fails part-way."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "r.jsonl"
+    code = textwrap.dedent(
+        f"""
+        import resource, signal
+        from tfthreads.results_file import ResultsFile
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        with ResultsFile.open({str(path)!r}) as results:
+            results.append({{"n": 1}})
+            resource.setrlimit(resource.RLIMIT_FSIZE, (results.path.stat().st_size + 100,) * 2)
+            try:
+                results.append({{"n": 2, "padding": "x" * 5000}})
+            except OSError as error:
+                print(error.filename, error.strerror)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{path} File too large"
+    with ResultsFile.open(path) as results:
+        assert [row["n"] for row in results.rows] == [1]
+        assert not results.repaired

@@ -10,6 +10,7 @@ caught, so Python prints its traceback and exits with 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -132,4 +133,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`tfthreads sweep ... | head`); that is not an error to report.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+    except OSError as error:
+        # A full disk under --output or a full stdout: say so in one line. Rows already
+        # measured are in the results file up to the row that could not be written.
+        where = f" {error.filename}" if error.filename else " the output"
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(
+            f"tfthreads {args.command}: failed: cannot write{where}: {error.strerror or error}",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE

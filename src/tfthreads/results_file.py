@@ -212,10 +212,17 @@ class ResultsFile:
     def append(self, row: Mapping[str, Any]) -> None:
         """Write one row as one line, flushed and synced, and keep it in :attr:`rows`."""
         line = (json.dumps(row, default=str) + "\n").encode()
-        self._handle.seek(0, os.SEEK_END)
-        self._handle.write(line)
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        end = self._handle.seek(0, os.SEEK_END)
+        try:
+            self._handle.write(line)
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        except OSError as error:
+            # A full disk: cut off the part of the line that got through, so the file
+            # stays a valid results file holding every earlier row, and name the file.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._handle.fileno(), end)
+            raise OSError(error.errno, error.strerror, str(self.path)) from error
         self.rows.append(dict(row))
 
     def close(self) -> None:
