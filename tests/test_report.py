@@ -236,6 +236,22 @@ BAD = {
 }
 
 
+def _timed(times: object) -> str:
+    """A file whose one measured row has the hand-edited step times ``times``."""
+    row = {**MEASURED, "round": 1}
+    row["per_process"] = [{**row["per_process"][0], "wall_seconds": times}]
+    return json.dumps(header()) + "\n" + json.dumps(row, allow_nan=True)
+
+
+BAD |= {
+    "times-as-strings": (_timed(["0.001", "0.002"]), "wall_seconds[0]: got '0.001'; expected a"),
+    "times-zero": (_timed([0.0, 0.0]), "wall_seconds[0]: got 0.0; expected a finite number"),
+    "times-negative": (_timed([-1.0]), "wall_seconds[0]: got -1.0"),
+    "times-nan": (_timed([float("nan")]), "wall_seconds[0]: got nan"),
+    "times-not-a-list": (_timed(3), "wall_seconds: got 3; expected a list of seconds"),
+}
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_files_give_one_line_naming_the_file(tmp_path, case):
     text, words = BAD[case]

@@ -7,6 +7,8 @@ back with :func:`result_from_dict`.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,11 +48,35 @@ class ProcessResult:
     def from_dict(cls, data: Mapping[str, Any]) -> ProcessResult:
         """Read the timings of one process, as the worker and :meth:`Measurement.as_dict` write them."""
         return cls(
-            wall_seconds=tuple(data["wall_seconds"]),
-            cpu_seconds=tuple(data["cpu_seconds"]),
-            threads_total=int(data["threads_total"]),
-            threads_active=int(data["threads_active"]),
+            wall_seconds=_seconds("wall_seconds", data["wall_seconds"], positive=True),
+            cpu_seconds=_seconds("cpu_seconds", data["cpu_seconds"], positive=False),
+            threads_total=_count("threads_total", data["threads_total"]),
+            threads_active=_count("threads_active", data["threads_active"]),
         )
+
+
+def _seconds(name: str, values: object, *, positive: bool) -> tuple[float, ...]:
+    """Times read from a file: a list of finite numbers, above 0 for wall-clock times.
+
+    A hand-edited or damaged row fails here, in one line naming the field, instead of
+    deep in the statistics (a string, a zero step time, a NaN).
+    """
+    if not isinstance(values, list | tuple):
+        raise ValueError(f"{name}: got {values!r}; expected a list of seconds")
+    for index, value in enumerate(values):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < 0 or (positive and value == 0):
+            wanted = "above 0" if positive else "0 or more"
+            raise ValueError(
+                f"{name}[{index}]: got {value!r}; expected a finite number of seconds, {wanted}"
+            )
+    return tuple(float(v) for v in values)
+
+
+def _count(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name}: got {value!r}; expected a whole number, 0 or more")
+    return value
 
 
 @dataclass(frozen=True)
