@@ -249,6 +249,16 @@ BAD |= {
     "times-negative": (_timed([-1.0]), "wall_seconds[0]: got -1.0"),
     "times-nan": (_timed([float("nan")]), "wall_seconds[0]: got nan"),
     "times-not-a-list": (_timed(3), "wall_seconds: got 3; expected a list of seconds"),
+    "scenarios-not-a-list": (
+        json.dumps(header({"scenarios": 5})) + "\n" + json.dumps({**MEASURED, "round": 1}),
+        "its header's scenarios are 5; expected a list of objects",
+    ),
+    "goals-not-an-object": (
+        json.dumps(header({"scenarios": [{"key": "s", "goals": ["x"]}]}))
+        + "\n"
+        + json.dumps({**MEASURED, "round": 1}),
+        "scenario 's': goals are ['x']; expected workload names to goals",
+    ),
 }
 
 

@@ -343,6 +343,37 @@ def _problem(path: str | os.PathLike[str], text: str) -> SettingError:
     return SettingError(f"{os.fspath(path)!r}: {text}")
 
 
+def _check_run(path: str | os.PathLike[str], run: object) -> None:
+    """Refuse a header whose run description is not shaped as tfthreads writes it."""
+    if not isinstance(run, Mapping):
+        raise _problem(path, f"its header's run is {run!r}; expected an object")
+    scenarios = run.get("scenarios")
+    if scenarios is None:
+        return
+    if not isinstance(scenarios, list) or not all(isinstance(s, Mapping) for s in scenarios):
+        raise _problem(
+            path, f"its header's scenarios are {scenarios!r}; expected a list of objects"
+        )
+    for spec in scenarios:
+        key = spec.get("key")
+        goals, settings = spec.get("goals"), spec.get("settings")
+        if goals is not None and not (
+            isinstance(goals, Mapping) and all(isinstance(g, str) for g in goals.values())
+        ):
+            raise _problem(
+                path, f"scenario {key!r}: goals are {goals!r}; expected workload names to goals"
+            )
+        if settings is not None and not (
+            isinstance(settings, list)
+            and all(isinstance(s, list) and len(s) == 3 and s[0] for s in settings)
+        ):
+            raise _problem(
+                path,
+                f"scenario {key!r}: settings are {settings!r}; expected [label, intra_op, "
+                "inter_op] lists",
+            )
+
+
 def _read_source(path: str | os.PathLike[str]) -> tuple[Source, dict[str, Any], list[_Entry]]:
     """Read and check one results file: its source, its header's ``run`` and its results.
 
@@ -353,6 +384,7 @@ def _read_source(path: str | os.PathLike[str]) -> tuple[Source, dict[str, Any], 
     """
     header, lines = read_results(path, name="")
     run: dict[str, Any] = header.get("run") or {}
+    _check_run(path, run)
     entries: list[_Entry] = []
     provenance: Mapping[str, Any] | None = run.get("provenance")
     for number, row in lines:
