@@ -8,7 +8,6 @@ back with :func:`result_from_dict`.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,13 +55,13 @@ class ProcessResult:
 
 
 def _seconds(name: str, values: object, *, positive: bool) -> tuple[float, ...]:
-    """Times read from a file: a list of finite numbers, above 0 for wall-clock times.
+    """Read times from a file: a list of finite numbers, above 0 for wall-clock times.
 
     A hand-edited or damaged row fails here, in one line naming the field, instead of
     deep in the statistics (a string, a zero step time, a NaN).
     """
     if not isinstance(values, list | tuple):
-        raise ValueError(f"{name}: got {values!r}; expected a list of seconds")
+        raise TypeError(f"{name}: got {values!r}; expected a list of seconds")
     for index, value in enumerate(values):
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or value < 0 or (positive and value == 0):
