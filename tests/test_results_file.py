@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 
 import pytest
@@ -78,8 +79,10 @@ def test_a_header_left_by_an_early_check_takes_the_run_that_follows(tmp_path):
     with ResultsFile.open(path, run={"command": "tune"}) as results:
         results.append({"n": 1})
     assert json.loads(_lines(path)[0])["run"] == {"command": "tune"}
-    # A described run, or rows, are never rewritten.
-    with ResultsFile.open(path, run={"command": "sweep"}) as again:
+    # A described run, or rows, are never rewritten; rows of another run are refused.
+    with pytest.raises(SettingError, match="already holds a tune"):
+        ResultsFile.open(path, run={"command": "sweep"})
+    with ResultsFile.open(path) as again:
         assert again.rows == [{"n": 1}]
     assert json.loads(_lines(path)[0])["run"] == {"command": "tune"}
     empty = tmp_path / "described.jsonl"
@@ -174,3 +177,52 @@ def test_a_full_disk_names_the_file_and_leaves_every_earlier_row(tmp_path):
     with ResultsFile.open(path) as results:
         assert [row["n"] for row in results.rows] == [1]
         assert not results.repaired
+
+
+TUNE_LATENCY = {"command": "tune", "workload": {"name": "model.keras"}, "goal": "latency"}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "words"),
+    [
+        (
+            TUNE_LATENCY,
+            {**TUNE_LATENCY, "goal": "throughput"},
+            "holds a tune of 'model.keras' (goal latency), started ",
+        ),
+        (TUNE_LATENCY, TUNE_LATENCY, "this run is a tune of 'model.keras' (goal latency): "),
+        ({"workloads": []}, TUNE_LATENCY, "already holds a sweep, started "),
+        (
+            TUNE_LATENCY,
+            {"workloads": []},
+            "this run is a sweep: choose another file or --no-resume",
+        ),
+    ],
+)
+def test_a_file_holds_one_run_and_refuses_rows_of_another(tmp_path, first, second, words):
+    path = tmp_path / "r.jsonl"
+    with ResultsFile.open(path, run=first) as results:
+        results.append({"status": "ok"})
+    before = path.read_bytes()
+    with pytest.raises(SettingError, match=re.escape(words)):
+        ResultsFile.open(path, run=second)
+    assert path.read_bytes() == before
+
+
+def test_a_sweep_resumes_a_sweep(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsFile.open(path, run={"workloads": []}) as results:
+        results.append({"status": "ok"})
+    with ResultsFile.open(path, run={"workloads": ["other"]}) as results:
+        assert results.rows == [{"status": "ok"}]
+
+
+def test_the_early_check_of_a_new_output_creates_nothing(tmp_path):
+    from tfthreads.results_file import check_output
+
+    check_output(tmp_path / "new" / "r.jsonl", name="--output")
+    assert list((tmp_path / "new").iterdir()) == []
+    (tmp_path / "locked").mkdir(mode=0o500)
+    if os.geteuid() != 0:  # root writes anywhere
+        with pytest.raises(SettingError, match="is not writable"):
+            check_output(tmp_path / "locked" / "r.jsonl", name="--output")

@@ -52,7 +52,7 @@ def _add_common(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_measuring(command: argparse.ArgumentParser) -> None:
+def _add_measuring(command: argparse.ArgumentParser, output_help: str) -> None:
     command.add_argument(
         "--input-shape", metavar="SHAPE", help="input shape of a Keras model, e.g. 1,28,28"
     )
@@ -70,9 +70,7 @@ def _add_measuring(command: argparse.ArgumentParser) -> None:
         metavar="S",
         help="per setting",
     )
-    command.add_argument(
-        "--output", metavar="FILE", help="write each result to this JSON-lines file (resumable)"
-    )
+    command.add_argument("--output", metavar="FILE", help=output_help)
 
 
 def add_commands(commands: Any) -> None:
@@ -104,7 +102,11 @@ def add_commands(commands: Any) -> None:
     sweep.add_argument("--inter-op", type=thread_list(1), default=[1], metavar="LIST")
     sweep.add_argument("--no-resume", action="store_true", help="start the output file afresh")
     _add_common(sweep)
-    _add_measuring(sweep)
+    _add_measuring(
+        sweep,
+        "write each result to this JSON-lines file as it is measured; the same sweep run "
+        "again resumes it, reusing the rows measured under the same conditions",
+    )
 
     tune = commands.add_parser(
         "tune",
@@ -145,7 +147,11 @@ def add_commands(commands: Any) -> None:
         "one after the other); steadier on a shared machine",
     )
     _add_common(tune)
-    _add_measuring(tune)
+    _add_measuring(
+        tune,
+        "write each measurement to this JSON-lines file as it is made; the file holds one "
+        "tune (an existing tune's or sweep's file is refused)",
+    )
 
     report = commands.add_parser(
         "report",
@@ -223,13 +229,13 @@ def run(args: argparse.Namespace) -> int:
         _emit(args, advice.as_dict(), advice.describe())
         return EXIT_OK
 
-    from tfthreads.results_file import ResultsFile
+    from tfthreads.results_file import check_output
     from tfthreads.sweep import grid, sweep
     from tfthreads.tune import tune
     from tfthreads.workloads import parse_workload
 
     if args.output is not None:  # refuse a path that is no results file before measuring
-        ResultsFile.open(args.output, name="--output").close()
+        check_output(args.output, name="--output")
     options = MeasureOptions(
         repeats=args.repeats, warmup=args.warmup, processes=args.processes, timeout=args.timeout
     )

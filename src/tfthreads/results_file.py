@@ -41,6 +41,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MAX_LINE_BYTES",
     "ResultsFile",
+    "check_output",
     "check_results_path",
     "fingerprint",
     "read_results",
@@ -198,6 +199,8 @@ class ResultsFile:
                     "wait for it or choose another file"
                 ) from None
             header, rows, repaired = _read(handle, name=name, path=str(path))
+            if rows and resume and run is not None:
+                _check_same_run(header, run, name=name, path=str(path))
             # A file with a header and nothing else, no run described (as the command
             # line's early check of --output leaves it), takes this run's description.
             undescribed = rows == [] and not (header or {}).get("run")
@@ -239,6 +242,68 @@ class ResultsFile:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+#: What tells one run from another: a file holds rows of one command, goal and workload.
+_RUN_IDENTITY = ("command", "goal", "workload")
+
+
+def _describe_run(run: Mapping[str, Any]) -> str:
+    command = str(run.get("command") or "sweep")
+    workload = run.get("workload")
+    what = f" of {workload.get('name')!r}" if isinstance(workload, Mapping) else ""
+    goal = f" (goal {run['goal']})" if run.get("goal") else ""
+    return f"a {command}{what}{goal}"
+
+
+def _check_same_run(
+    header: Mapping[str, Any] | None, run: Mapping[str, Any], *, name: str, path: str
+) -> None:
+    """Refuse to add a run's rows to a file holding another run's (or a tune's) rows.
+
+    A sweep resumes a sweep. A tune never resumes: its file holds one tune.
+    """
+    held = (header or {}).get("run") or {}
+    if not isinstance(held, Mapping) or not held:
+        return  # written before runs were described: nothing to tell them apart by
+    differs = any(
+        (held.get(key) or ("sweep" if key == "command" else None))
+        != (run.get(key) or ("sweep" if key == "command" else None))
+        for key in _RUN_IDENTITY
+    )
+    created = (header or {}).get("created", "an earlier run")
+    if differs or run.get("command") == "tune":
+        raise SettingError(
+            f"{name}: {path!r} already holds {_describe_run(held)}, started {created}; "
+            f"this run is {_describe_run(run)}: choose another file"
+            + (" or --no-resume to start it afresh" if run.get("command") != "tune" else "")
+        )
+
+
+def check_output(path: str | os.PathLike[str], *, name: str = "results") -> None:
+    """Refuse, before anything is measured, a path that cannot take a results file.
+
+    An existing file must be a results file (it is read, not changed); for a new path,
+    its folder is created if need be and must be writable. No file is created, so a
+    command that fails later leaves no empty results file behind.
+
+    Raises
+    ------
+    SettingError
+        One line naming the path and what is wrong.
+    """
+    target = check_results_path(path, name=name)
+    if target.exists():
+        ResultsFile.open(target, name=name).close()
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingError(f"{name}: cannot write {os.fspath(path)!r}: {error.strerror}") from None
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise SettingError(
+            f"{name}: cannot write {os.fspath(path)!r}: {target.parent} is not writable"
+        )
 
 
 def _start(handle: IO[bytes], run: Mapping[str, Any] | None) -> None:
