@@ -343,3 +343,22 @@ def test_on_the_committed_releases_each_fact_holds_differs_or_is_not_observable(
             if outcome.status == "differs":
                 assert "Check failed:" in outcome.seen, outcome
 
+
+def test_the_reference_line_words_each_outcome(monkeypatch):
+    releases_ext = pytest.importorskip("tfthreads_docs.releases")
+    blind = _release(
+        "2.16.2", {"default_intra_op": 5, "intra_op_negative_check": "(-1 vs. 1)"}, UNNAMED
+    )
+    wrong = _release("2.20.0", {"default_intra_op": 2, "intra_op_negative_check": "(1 vs. -1)"})
+    right = _release("2.21.0", {"default_intra_op": 2, "intra_op_negative_check": "(-1 vs. 1)"})
+    monkeypatch.setattr(releases_ext, "_RELEASES", [blind, wrong, right])
+    line = releases_ext.release_line(POOL_AND_ABORT)
+    assert line == (
+        "{doc}`Release matrix </reference/releases>`: not observable on 2.16.2: its values "
+        "(`default_intra_op`) depend on telling pool threads apart by name, and on that "
+        "release TensorFlow left its inter-op pool threads unnamed (the threads that ran a "
+        "session's steps on those pools were called `python`, not `tf_Compute…`); differs on "
+        "2.20.0: observed "
+        "`intra_op_negative_check='(1 vs. -1)'` where the claim implies "
+        "`intra_op_negative_check='(-1 vs. 1)'`; holds on TensorFlow 2.21.0."
+    )
