@@ -15,16 +15,21 @@ import pytest
 
 from tfthreads import catalog
 from tfthreads.catalog.compat import (
+    COUNTED_BY_NAME,
     KIND,
+    POOL_NAME_EVIDENCE,
+    Release,
     changed,
+    counted_by_name,
     fact_outcomes,
     main,
+    pool_naming,
     read_release,
     read_releases,
     record,
     release_key,
 )
-from tfthreads.catalog.facts import Observed
+from tfthreads.catalog.facts import UNDECIDED, Observed
 from tfthreads.errors import SettingError
 from tfthreads.provenance import installed_tensorflow_version
 
@@ -167,3 +172,193 @@ def test_a_probe_that_cannot_run_is_recorded_as_unavailable_not_fatal(tmp_path):
     [outcome] = fact_outcomes(fact, [release])
     assert outcome.status == "unavailable"
     assert outcome.seen == release.errors["onednn"]
+
+
+# Holds, differs, not observable: fake probe data of a release, never a fake TensorFlow.
+NAMED = {"session_pools_ran_on": "tf_Compute0 tf_Compute1 caller tf_Compute0"}
+UNNAMED = {"session_pools_ran_on": "python python caller python"}
+# A count of a pool (by name) next to an abort message (observable on any release).
+POOL_AND_ABORT = Observed(
+    ("default",),
+    "runtime",
+    (("default_intra_op", "{cpus}"), ("intra_op_negative_check", "(-1 vs. 1)")),
+    "",
+)
+
+
+def _release(version, runtime, sessions=NAMED, errors=None):
+    data = {"runtime": {"cpus": 2, **runtime}}
+    if sessions is not None:
+        data["sessions"] = sessions
+    return Release(version, {}, data, errors or {})
+
+
+def test_a_fact_holds_where_every_value_is_the_one_the_claim_implies():
+    release = _release("2.21.0", {"default_intra_op": 2, "intra_op_negative_check": "(-1 vs. 1)"})
+    [outcome] = fact_outcomes(POOL_AND_ABORT, [release])
+    assert outcome.status == "holds"
+    assert outcome.seen == "default_intra_op=2, intra_op_negative_check='(-1 vs. 1)'"
+    assert outcome.unobserved == ()
+
+
+def test_a_fact_differs_on_a_release_that_names_its_pools_with_what_was_seen_and_expected():
+    release = _release("2.22.0", {"default_intra_op": 3, "intra_op_negative_check": "(-1 vs. 1)"})
+    [outcome] = fact_outcomes(POOL_AND_ABORT, [release])
+    assert outcome.status == "differs"
+    assert (outcome.seen, outcome.expected) == ("default_intra_op=3", "default_intra_op='2'")
+
+
+def test_a_count_by_name_is_not_observable_where_the_release_leaves_pool_threads_unnamed():
+    blind = _release(
+        "2.16.2", {"default_intra_op": 5, "intra_op_negative_check": "(-1 vs. 1)"}, UNNAMED
+    )
+    right = _release("2.21.0", {"default_intra_op": 2, "intra_op_negative_check": "(-1 vs. 1)"})
+    outcomes = fact_outcomes(POOL_AND_ABORT, [blind, right])
+    assert [o.status for o in outcomes] == ["not observable", "holds"]
+    assert outcomes[0].unobserved == ("default_intra_op",)
+    assert outcomes[0].seen == "default_intra_op=5"
+    assert "unnamed" in outcomes[0].why
+    assert "`python`" in outcomes[0].why
+    # Nothing was seen to compare: not a change between releases.
+    assert not changed(outcomes)
+
+
+def test_an_observable_difference_on_a_release_with_unnamed_pools_still_differs():
+    """The abort message changed; the pool count beside it cannot be read there."""
+    release = _release(
+        "2.16.2", {"default_intra_op": 5, "intra_op_negative_check": "(1 vs. -1)"}, UNNAMED
+    )
+    right = _release("2.21.0", {"default_intra_op": 2, "intra_op_negative_check": "(-1 vs. 1)"})
+    outcomes = fact_outcomes(POOL_AND_ABORT, [release, right])
+    assert outcomes[0].status == "differs"
+    assert outcomes[0].seen == "intra_op_negative_check='(1 vs. -1)'"
+    assert outcomes[0].expected == "intra_op_negative_check='(-1 vs. 1)'"
+    assert outcomes[0].unobserved == ("default_intra_op",)
+    assert "unnamed" in outcomes[0].why
+    assert changed(outcomes)
+
+
+def test_a_fact_that_counts_nothing_by_name_is_judged_on_a_release_with_unnamed_pools():
+    fact = Observed(("default",), "runtime", (("intra_op_negative_check", "(-1 vs. 1)"),), "")
+    release = _release("2.16.2", {"intra_op_negative_check": "(-1 vs. 1)"}, UNNAMED)
+    assert counted_by_name(fact) == ()
+    assert [o.status for o in fact_outcomes(fact, [release])] == ["holds"]
+
+
+@pytest.mark.parametrize(
+    ("sessions", "errors", "reason"),
+    [
+        (None, {"sessions": "ImportError: no module"}, "could not run: ImportError: no module"),
+        ({"cpus": 2}, None, "is not recorded"),
+    ],
+)
+def test_without_the_names_in_the_file_a_count_by_name_is_not_observable(sessions, errors, reason):
+    runtime = {"default_intra_op": 2, "intra_op_negative_check": "(-1 vs. 1)"}
+    release = _release("2.9.0", runtime, sessions, errors)
+    assert pool_naming(release).named is None
+    [outcome] = fact_outcomes(POOL_AND_ABORT, [release])
+    assert outcome.status == "not observable"
+    assert reason in outcome.why
+
+
+def test_a_release_with_one_unnamed_pool_thread_does_not_name_its_pools():
+    mixed = {"session_pools_ran_on": "tf_Compute0 python caller", "per_session_ran_on": "gone"}
+    naming = pool_naming(Release("x", {}, {"sessions": mixed}, {}))
+    assert naming.named is False
+    assert naming.names == ("tf_Compute0", "python")
+    assert "left some of its inter-op pool threads unnamed" in naming.why
+    assert "`python`" in naming.why
+    assert "`tf_Compute0`" not in naming.why  # only the names that are not a pool's
+
+
+def test_a_value_this_machine_did_not_decide_is_neither_holds_nor_differs():
+    fact = Observed(("default",), "runtime", (("split", "{several_cpus}"), ("size", 1)), "")
+    undecided = f"{UNDECIDED}: the intra-op pool took 0.08, 0.10 of the process's CPU time"
+    [outcome] = fact_outcomes(fact, [_release("2.21.0", {"split": undecided, "size": 1})])
+    assert outcome.status == "undecided"
+    assert outcome.seen == f"split: {undecided}"
+    # Another value that differs still reads as differs.
+    [outcome] = fact_outcomes(fact, [_release("2.21.0", {"split": undecided, "size": 2})])
+    assert (outcome.status, outcome.seen) == ("differs", "size=2")
+
+
+@pytest.mark.parametrize(("cpus", "split", "status"), [(1, False, "holds"), (2, False, "differs")])
+def test_an_expectation_on_several_cpus_is_resolved_with_the_release_cpu_count(cpus, split, status):
+    fact = Observed(("default",), "runtime", (("split", "{several_cpus}"),), "")
+    release = Release("2.21.0", {}, {"runtime": {"cpus": cpus, "split": split}}, {})
+    [outcome] = fact_outcomes(fact, [release])
+    assert outcome.status == status
+    if status == "differs":
+        assert outcome.expected == "split='True'"
+
+
+def test_the_committed_releases_say_from_their_own_data_which_name_their_pool_threads(releases):
+    named = {r.version: pool_naming(r).named for r in releases}
+    assert named == {r.version: release_key(r.version) >= (2, 21) for r in releases}
+    probe, keys = POOL_NAME_EVIDENCE
+    for release in releases:
+        assert all(key in release.data[probe] for key in keys)
+
+
+def test_counted_by_name_lists_only_outputs_the_probes_write(releases):
+    newest = releases[-1]
+    for probe, keys in COUNTED_BY_NAME.items():
+        assert keys <= set(newest.data[probe]), probe
+
+
+def test_only_names_and_abort_messages_differ_between_releases_that_do_and_do_not_name_pools(
+    releases,
+):
+    """What the page says: the older releases differ in pool names (and one message text).
+
+    An output that differs but is not listed in COUNTED_BY_NAME is either a new real
+    difference or a count by name the list misses: both need a look.
+    """
+    named = [r for r in releases if pool_naming(r).named]
+    unnamed = [r for r in releases if pool_naming(r).named is False]
+    assert named
+    assert unnamed
+    differing = set()
+    for old in unnamed:
+        for probe, data in old.data.items():
+            for key, value in data.items():
+                new = named[0].data[probe].get(key)
+                if key == "tensorflow_version" or isinstance(value, float) or value == new:
+                    continue
+                differing.add((probe, key, str(value).startswith("Check failed:")))
+    unexplained = {
+        (probe, key)
+        for probe, key, abort in differing
+        if not abort and key not in COUNTED_BY_NAME.get(probe, frozenset())
+    }
+    assert unexplained == set()
+
+
+def test_on_the_committed_releases_each_fact_holds_differs_or_is_not_observable(releases):
+    statuses = {outcome.status for _, fact in OBSERVED for outcome in fact_outcomes(fact, releases)}
+    assert statuses <= {"holds", "differs", "not observable"}
+    # The real differences left are the abort messages for a negative size.
+    for _, fact in OBSERVED:
+        for outcome in fact_outcomes(fact, releases):
+            if outcome.status == "differs":
+                assert "Check failed:" in outcome.seen, outcome
+
+
+def test_the_reference_line_words_each_outcome(monkeypatch):
+    releases_ext = pytest.importorskip("tfthreads_docs.releases")
+    blind = _release(
+        "2.16.2", {"default_intra_op": 5, "intra_op_negative_check": "(-1 vs. 1)"}, UNNAMED
+    )
+    wrong = _release("2.20.0", {"default_intra_op": 2, "intra_op_negative_check": "(1 vs. -1)"})
+    right = _release("2.21.0", {"default_intra_op": 2, "intra_op_negative_check": "(-1 vs. 1)"})
+    monkeypatch.setattr(releases_ext, "_RELEASES", [blind, wrong, right])
+    line = releases_ext.release_line(POOL_AND_ABORT)
+    assert line == (
+        "{doc}`Release matrix </reference/releases>`: not observable on 2.16.2: its values "
+        "(`default_intra_op`) depend on telling pool threads apart by name, and on that "
+        "release TensorFlow left its inter-op pool threads unnamed (the threads that ran a "
+        "session's steps on those pools were called `python`, not `tf_Compute…`); differs on "
+        "2.20.0: observed "
+        "`intra_op_negative_check='(1 vs. -1)'` where the claim implies "
+        "`intra_op_negative_check='(-1 vs. 1)'`; holds on TensorFlow 2.21.0."
+    )

@@ -4,12 +4,15 @@
 ``docs/results/compat/`` (:mod:`tfthreads.catalog.compat`). When a build starts they are
 read; one that is not a release-matrix file is an error of one line naming it, and the
 build exits with status 1. :func:`release_line` gives the line ``setting-facts`` puts
-under each observed fact: the releases on which it holds, and what the others showed
-instead or why they could not show it. The ``release-matrix`` directive renders the
-summary: the releases and where they ran, the facts whose behaviour changed between
-releases, and the other probe outputs that changed.
+under each observed fact: the releases on which it holds, those on which it differs and
+how, and those on which it is not observable and why. The ``release-matrix`` directive
+renders the summary: the releases and where they ran, whether each names its pool
+threads, the outcomes per release, the facts that differ, the facts not observable
+(grouped by why), and the other probe outputs that changed.
 
-TensorFlow is not imported here: the files were written by the releases themselves.
+What holds, differs or is not observable is decided by :mod:`tfthreads.catalog.compat`;
+this module only words it. TensorFlow is not imported here: the files were written by
+the releases themselves.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from sphinx.util.docutils import SphinxDirective
 
 from tfthreads import catalog
 from tfthreads.catalog.compat import (
+    COUNTED_BY_NAME,
     FactOutcome,
     Release,
     changed,
+    counted_by_name,
     fact_outcomes,
+    pool_naming,
     read_release,
     release_key,
 )
@@ -107,28 +113,63 @@ def _outdated(
     return sorted(env.found_docs - added - changed - removed)
 
 
+def _joined(items: list[str]) -> str:
+    """Join ``items`` as ``a``, ``a and b``, ``a, b and c``."""
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
+
+
 def _versions(outcomes: list[FactOutcome]) -> str:
-    names = [o.version for o in outcomes]
-    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return _joined([o.version for o in outcomes])
+
+
+def _there(outcomes: list[FactOutcome]) -> str:
+    return "on those releases" if len(outcomes) > 1 else "on that release"
+
+
+def _keys(keys: tuple[str, ...]) -> str:
+    return _joined([f"`{key}`" for key in keys])
 
 
 def _parts(outcomes: list[FactOutcome]) -> list[str]:
     """MyST phrases, one per group of releases that showed the same for a fact."""
-    values_differ = changed(outcomes)
-    groups: dict[tuple[str, str, str], list[FactOutcome]] = {}
+    # A holds shows its values only when every release holds and they changed (next to a
+    # differs, the differs says what changed); a not observable never shows them, since
+    # they say nothing about the pools.
+    values_differ = changed(outcomes) and all(o.status != "differs" for o in outcomes)
+    groups: dict[tuple[str, str, str, tuple[str, ...], str], list[FactOutcome]] = {}
     for outcome in outcomes:
-        seen = "" if outcome.status == "holds" and not values_differ else outcome.seen
-        groups.setdefault((outcome.status, seen, outcome.expected), []).append(outcome)
+        if outcome.status == "holds":
+            seen = outcome.seen if values_differ else ""
+        elif outcome.status == "not observable":
+            seen = ""
+        else:
+            seen = outcome.seen
+        key = (outcome.status, seen, outcome.expected, outcome.unobserved, outcome.why)
+        groups.setdefault(key, []).append(outcome)
     parts = []
-    for (status, seen, expected), group in groups.items():
+    for (status, seen, expected, unobserved, why), group in groups.items():
         versions = _versions(group)
         if status == "holds":
             parts.append(f"holds on TensorFlow {versions}" + (f" (`{seen}`)" if seen else ""))
         elif status == "differs":
-            parts.append(f"on {versions} observed `{seen}` (the claim implies `{expected}`)")
+            part = f"differs on {versions}: observed `{seen}` where the claim implies `{expected}`"
+            if unobserved:
+                part += (
+                    ", and its values that depend on telling pool threads apart by name "
+                    f"({_keys(unobserved)}) are not observable {_there(group)}, since {why}"
+                )
+            parts.append(part)
+        elif status == "not observable":
+            parts.append(
+                f"not observable on {versions}: its values ({_keys(unobserved)}) depend on "
+                f"telling pool threads apart by name, and {_there(group)} {why}"
+            )
+        elif status == "undecided":
+            text = seen.replace("`", "'")
+            parts.append(f"not decided on the machine that ran {versions} (`{text}`)")
         elif status == "unavailable":
             reason = seen.replace("`", "'")
-            parts.append(f"not available on {versions} (`{reason}`)")
+            parts.append(f"not available on {versions}: the probe could not run (`{reason}`)")
         else:
             parts.append(f"not recorded on {versions} (the file predates this fact)")
     return parts
@@ -143,12 +184,44 @@ def release_line(fact: Observed) -> str | None:
     outcomes = fact_outcomes(fact, _RELEASES)
     if not outcomes:
         return None
-    verdict = "; behaviour changed between releases" if changed(outcomes) else ""
+    # A holds with other values on another release: the parts show the values.
+    verdict = ""
+    if changed(outcomes) and all(o.status != "differs" for o in outcomes):
+        verdict = "; the observed values changed between releases"
     return f"{{doc}}`Release matrix <{SUMMARY_PAGE}>`: {'; '.join(_parts(outcomes))}{verdict}."
 
 
+#: A zero-width space: a break opportunity after each dot of a long entry name.
+_BREAK = "\u200b"
+
+#: Column headings of the outcomes table, by status, in the order shown.
+_STATUS_HEADINGS = {
+    "holds": "Holds",
+    "differs": "Differs",
+    "not observable": "Not observable",
+    "undecided": "Not decided on its machine",
+    "unavailable": "Probe could not run",
+    "missing": "Not recorded",
+}
+
+
+def _observed_facts() -> list[tuple[str, Observed]]:
+    """Every observed fact with the name shown for it: ``entry (first field)``."""
+    return [
+        (f"{setting.name.replace('.', '.' + _BREAK)} ({fact.fields[0]})", fact)
+        for setting in catalog.CATALOG
+        for fact in setting.facts
+        if isinstance(fact, Observed)
+    ]
+
+
+def _sentence(parts: list[str]) -> str:
+    shown = "; ".join(parts)
+    return shown[:1].upper() + shown[1:] + "."
+
+
 class ReleaseMatrix(SphinxDirective):
-    """``release-matrix``: the releases, the facts that changed, the other outputs that changed."""
+    """``release-matrix``: the releases, their outcomes, what differs, what is not observable."""
 
     has_content = False
 
@@ -159,6 +232,7 @@ class ReleaseMatrix(SphinxDirective):
             self.env.note_dependency(str(path))
         if not _RELEASES:
             raise self.error(f"release-matrix: no release files under {COMPAT_FOLDER}/")
+        facts = [(name, fact, fact_outcomes(fact, _RELEASES)) for name, fact in _observed_facts()]
         out: list[nodes.Node] = [
             nodes.rubric(text="Releases"),
             table(
@@ -166,7 +240,7 @@ class ReleaseMatrix(SphinxDirective):
                 _rows(),
                 "release-matrix",
             ),
-            nodes.rubric(text="Behaviours side by side"),
+            nodes.rubric(text="Pool thread names, and behaviours side by side"),
             nodes.paragraph("", "", *render_inline(self, _names())),
             table(
                 ["Behaviour", *(r.version for r in _RELEASES)],
@@ -174,41 +248,126 @@ class ReleaseMatrix(SphinxDirective):
                 "release-matrix",
                 literal_from=1,
             ),
-            nodes.rubric(text="Facts whose observation differs between releases"),
+            nodes.rubric(text="Outcomes per release"),
         ]
-        out += self._facts()
+        out += self._tally(facts)
+        out.append(nodes.rubric(text="Facts that differ between releases"))
+        out += self._differing(facts)
+        out.append(nodes.rubric(text="Facts not observable on some releases"))
+        out += self._not_observable(facts)
+        others = [
+            (name, outcomes)
+            for name, _, outcomes in facts
+            if any(o.status in ("undecided", "unavailable", "missing") for o in outcomes)
+        ]
+        if others:
+            out.append(nodes.rubric(text="Facts not decided, or whose probe could not run"))
+            out.append(self._fact_table(others))
         out.append(nodes.rubric(text="Other probe outputs that differ between releases"))
         out += self._outputs()
         return out
 
-    def _facts(self) -> list[nodes.Node]:
-        rows: list[list[str | list[nodes.Node]]] = []
-        steady = 0
-        for setting in catalog.CATALOG:
-            for fact in setting.facts:
-                if not isinstance(fact, Observed):
-                    continue
-                outcomes = fact_outcomes(fact, _RELEASES)
-                if not (changed(outcomes) or any(o.status != "holds" for o in outcomes)):
-                    steady += 1
-                    continue
-                # A break opportunity after each dot: entry names are long and unbroken.
-                name = setting.name.replace(".", ".\u200b")
-                shown = "; ".join(_parts(outcomes))
-                rows.append(
-                    [
-                        f"{name} ({fact.fields[0]})",
-                        render_inline(self, shown[:1].upper() + shown[1:] + "."),
-                    ]
-                )
+    def _fact_table(self, rows: list[tuple[str, list[FactOutcome]]]) -> nodes.table:
+        body: list[list[str | list[nodes.Node]]] = [
+            [name, render_inline(self, _sentence(_parts(outcomes)))] for name, outcomes in rows
+        ]
+        return table(["Entry (field)", "What the releases showed"], body, "release-matrix")
+
+    def _tally(self, facts: list[tuple[str, Observed, list[FactOutcome]]]) -> list[nodes.Node]:
+        counts = {r.version: dict.fromkeys(_STATUS_HEADINGS, 0) for r in _RELEASES}
+        for _, _, outcomes in facts:
+            for outcome in outcomes:
+                counts[outcome.version][outcome.status] += 1
+        # The three outcomes always; the others only where some release has one.
+        shown = [
+            status
+            for status in _STATUS_HEADINGS
+            if status in ("holds", "differs", "not observable")
+            or any(count[status] for count in counts.values())
+        ]
+        steady = sum(all(o.status == "holds" for o in outcomes) for _, _, outcomes in facts)
         intro = (
-            f"{steady} observed facts hold, with the same observation, on every release; "
-            f"{len(rows)} do not:"
+            f"Each of the {len(facts)} observed facts, on each release, holds, differs (the "
+            "release behaved otherwise than the claim says, in a value tfthreads can observe "
+            "there), or is not observable (the fact's values depend on telling pool threads "
+            "apart by name, and that release's own file does not show its inter-op pool "
+            "threads with TensorFlow's names, which tell the pools apart). "
+            f"{steady} hold on every release."
+        )
+        return [
+            nodes.paragraph(text=intro),
+            table(
+                ["TensorFlow", *(_STATUS_HEADINGS[status] for status in shown)],
+                [[v, *(str(count[status]) for status in shown)] for v, count in counts.items()],
+                "release-matrix",
+            ),
+        ]
+
+    def _differing(self, facts: list[tuple[str, Observed, list[FactOutcome]]]) -> list[nodes.Node]:
+        rows = [
+            (name, outcomes)
+            for name, _, outcomes in facts
+            if changed(outcomes) or any(o.status == "differs" for o in outcomes)
+        ]
+        intro = (
+            f"{len(rows)} observed facts differ on some release from what the claim says, "
+            "or hold with other values on different releases. Each line gives what was "
+            "observed and what the claim implies."
         )
         body: list[nodes.Node] = [nodes.paragraph(text=intro)]
         if rows:
+            body.append(self._fact_table(rows))
+        return body
+
+    def _not_observable(
+        self, facts: list[tuple[str, Observed, list[FactOutcome]]]
+    ) -> list[nodes.Node]:
+        """One paragraph per reason and set of releases, then the facts it covers."""
+        groups: dict[tuple[str, tuple[str, ...]], list[list[str | list[nodes.Node]]]] = {}
+        partly = 0
+        for name, fact, outcomes in facts:
+            blind = [o for o in outcomes if o.status == "not observable"]
+            partly += any(o.status == "differs" and o.unobserved for o in outcomes)
+            if not blind:
+                continue
+            elsewhere = [o for o in outcomes if o.status != "not observable"]
+            key = (blind[0].why, tuple(o.version for o in blind))
+            groups.setdefault(key, []).append(
+                [
+                    name,
+                    render_inline(self, _keys(counted_by_name(fact))),
+                    render_inline(self, _sentence(_parts(elsewhere)) if elsewhere else "-"),
+                ]
+            )
+        total = sum(len(rows) for rows in groups.values())
+        intro = (
+            f"{total} observed facts are not observable on some release: their values "
+            "there are read from threads told apart by a name that release does not give them."
+        )
+        if partly:
+            intro += (
+                f" {partly} more differ on such a release in a value that can be observed "
+                "there; they are listed above, with the values that cannot."
+            )
+        body: list[nodes.Node] = [nodes.paragraph(text=intro)]
+        for (why, versions), rows in groups.items():
+            there = "those releases" if len(versions) > 1 else "that release"
+            text = (
+                f"On {_joined(list(versions))}, {why}. So the {len(rows)} facts below, whose "
+                "values depend on telling pool threads apart by name, are not observable on "
+                f"{there}; the second column names those values."
+            )
+            body.append(nodes.paragraph("", "", *render_inline(self, text)))
             body.append(
-                table(["Entry (field)", "What the releases showed"], rows, "release-matrix")
+                table(
+                    [
+                        "Entry (field)",
+                        "Values read by thread name",
+                        "On the other releases",
+                    ],
+                    rows,
+                    "release-matrix",
+                )
             )
         return body
 
@@ -231,7 +390,9 @@ class ReleaseMatrix(SphinxDirective):
                 if any(isinstance(v, float) for v in values):
                     continue
                 if len({json.dumps(v) for v in values}) > 1:
-                    rows.append([f"{probe}: {key}", *(_short(v) for v in values)])
+                    # Such a value differs where pools are unnamed without TensorFlow changing.
+                    mark = " (read by thread name)" if key in COUNTED_BY_NAME.get(probe, ()) else ""
+                    rows.append([f"{probe}: {key}{mark}", *(_short(v) for v in values)])
         intro = (
             "Probe outputs that no fact checks and that are not timings, where the releases "
             f"disagree: {len(rows)}."
@@ -259,39 +420,41 @@ def _rows() -> list[list[str]]:
 
 
 def _names() -> str:
-    """Say, from the sessions probe, on which releases pool threads carry TensorFlow's names."""
-
-    def joined(versions: list[str]) -> str:
-        return (
-            ", ".join(versions[:-1]) + f" and {versions[-1]}" if len(versions) > 1 else versions[0]
-        )
-
-    sessions = {r.version: r.data.get("sessions", {}) for r in _RELEASES}
-    named = [
-        v for v, data in sessions.items() if "tf_Compute" in data.get("per_session_ran_on", "")
-    ]
-    unnamed = {v: data.get("per_session_ran_on", "?") for v, data in sessions.items()}
-    unnamed = {v: name for v, name in unnamed.items() if v not in named}
-    parts = []
+    """Say on which releases pool threads carry TensorFlow's names (:func:`pool_naming`)."""
+    namings = {r.version: pool_naming(r) for r in _RELEASES}
+    named = [v for v, naming in namings.items() if naming.named]
+    sentences = []
     if named:
-        parts.append(
-            f"On {joined(named)}, a session's inter-op pool threads are named `tf_Compute`"
+        names = sorted({n for v in named for n in namings[v].names})
+        sentences.append(
+            f"On {_joined(named)}, the threads that ran a session's steps on its inter-op "
+            f"pools were named {_joined([f'`{n}`' for n in names])}."
         )
-    if unnamed:
-        names = " or ".join(f"`{n}`" for n in sorted(set(unnamed.values())))
-        parts.append(
-            f"on {joined(list(unnamed))} they are named {names}: TensorFlow sets no name there, so "
-            "{py:mod}`tfthreads.inventory`, which tells pools apart by name, counts them "
-            "with the intra-op pool"
+    by_why: dict[tuple[str, bool | None], list[str]] = {}
+    for version, naming in namings.items():
+        if not naming.named:
+            by_why.setdefault((naming.why, naming.named), []).append(version)
+    for (why, known), versions in by_why.items():
+        there = "those releases" if len(versions) > 1 else "that release"
+        # Unnamed (known False): say what the inventory then does with those threads.
+        counted = (
+            f" On {there}, {{py:mod}}`tfthreads.inventory`, which tells pools apart by name, "
+            "counts them with the intra-op pool, and"
+            if known is False
+            else f" On {there},"
         )
-    started = {data.get("session_new_threads_default") for data in sessions.values()}
-    if len(started) == 1:
-        parts.append(
-            f"a session starts {started.pop()} new threads on every release: the threads "
-            "are there, their names differ"
+        sentences.append(
+            f"On {_joined(versions)}, {why}.{counted} the facts whose values depend on telling "
+            "pool threads apart by name are not observable."
         )
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
+    sessions = [r.data.get("sessions", {}) for r in _RELEASES]
+    started = {data.get("session_new_threads_default") for data in sessions}
+    if len(started) == 1 and None not in started:
+        sentences.append(
+            f"A session starts {started.pop()} new threads on every release: the threads "
+            "are there, their names differ."
+        )
+    return " ".join(sentences)
 
 
 def _highlights() -> list[list[str]]:

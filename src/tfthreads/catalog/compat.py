@@ -13,6 +13,26 @@ run on that release. The files are committed under ``docs/results/compat/``.
 :func:`fact_outcomes` says, per release, whether an observed fact holds there, what was
 seen instead, or why it could not be seen, and :func:`changed` whether its observation
 differs between releases.
+
+A release's values are not all evidence about TensorFlow. tfthreads tells TensorFlow's
+pools apart by their threads' names (:mod:`tfthreads.inventory`): the inter-op pool's are
+``tf_Compute...``, and the intra-op pool's are the unnamed threads left over. A release
+that leaves its inter-op pool threads unnamed gives every count of a pool, and every
+thread name, a value that says nothing about the pools. The rule, applied per release
+from that release's own file:
+
+1. :func:`pool_naming` reads the names of the threads that ran a session's steps on its
+   inter-op pools (:data:`POOL_NAME_EVIDENCE`, the sessions probe). The release names
+   its pool threads when every one of them has a TensorFlow pool name
+   (:func:`tfthreads.inventory.classify`); it does not when one of them has another
+   name (``python``: the name the thread inherited); and it is not known when the file
+   records none of them (the probe could not run, or predates those keys).
+2. :data:`COUNTED_BY_NAME` lists, per probe, the outputs that count or name threads
+   told apart by name, or that measure the CPU time of threads picked that way.
+3. On a release that does not name its pool threads, or where that is not known, a
+   fact's keys in that list are *not observable*: they are neither checked nor shown
+   as a difference. The fact's other keys are still checked, so a real difference on
+   that release reads as ``"differs"``, with what was seen against what was expected.
 """
 
 from __future__ import annotations
@@ -20,27 +40,33 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tfthreads.catalog import CATALOG, probes
-from tfthreads.catalog.facts import Observed, contradiction, expected_value
+from tfthreads.catalog.facts import UNDECIDED, Observed, expected_value, undecided
 from tfthreads.catalog.observe import observe, probes_used
 from tfthreads.errors import SettingError
+from tfthreads.inventory import classify
 from tfthreads.isolation import WorkerError, one_line
 from tfthreads.provenance import provenance
 from tfthreads.results_file import ResultsFile, read_results
 
 __all__ = [
+    "COUNTED_BY_NAME",
     "KIND",
+    "POOL_NAME_EVIDENCE",
     "FactOutcome",
+    "PoolNaming",
     "Release",
     "changed",
+    "counted_by_name",
     "fact_outcomes",
     "main",
+    "pool_naming",
     "read_release",
     "read_releases",
     "record",
@@ -49,6 +75,73 @@ __all__ = [
 
 #: What the header's ``run.kind`` says in a release-matrix file.
 KIND = "release-matrix"
+
+#: Per probe, the outputs whose values depend on telling pool threads apart by name.
+#: Each is a count from :func:`tfthreads.inventory.pool_counts` (inter-op threads by
+#: their ``tf_Compute`` name, intra-op threads as the unnamed ones), a count of threads
+#: whose name starts with a TensorFlow prefix, the name of the thread that ran a step,
+#: or a CPU-time decision over threads picked by name (an empty "inter-op pool" is
+#: always idle). Counts of every new thread, whatever its name, and "ran on the caller"
+#: (told by thread id) are not here: they are observable on any release.
+COUNTED_BY_NAME: dict[str, frozenset[str]] = {
+    "runtime": frozenset(
+        {
+            "default_intra_op",
+            "default_inter_op",
+            "env_intra_op_3",
+            "env_inter_op_3",
+            "config_1_over_env_3",
+            "env_inter_op_negative",
+            "inter_op_negative_eager",
+            "env_3_after_start_new_intra_op",
+            "env_3_after_start_new_session_inter_op",
+            "override_3_devices_intra_2",
+            "no_override_3_devices_intra_2",
+            "override_after_start_new_intra_op",
+            "gpu_thread_env_intra_op",
+            "gpu_thread_env_inter_op",
+        }
+    ),
+    "sessions": frozenset(
+        {
+            "single_threaded_ops_split",
+            "single_threaded_inter_op_idle",
+            "session_pool_1_threads",
+            "session_pool_0_threads",
+            "session_pools_ran_on",
+            "session_pool_1_ops_split",
+            "session_pool_0_config_3",
+            "session_pool_0_env_3",
+            "global_name_first_threads",
+            "global_name_second_threads",
+            "global_name_ran_on",
+            "global_name_left_after_close",
+            "per_session_new_inter_op",
+            "per_session_new_intra_op",
+            "per_session_ran_on",
+            "session_cpu_4_intra_op",
+            "numa_pool_threads",
+            "numa_pool_threads_after_default_session",
+            "caller_thread_two_executors",
+        }
+    ),
+    "onednn": frozenset(
+        {
+            "omp_1_intra_op",
+            "omp_1_inter_op",
+            "onednn_matmul_other_threads",
+            "onednn_ops_split_cap_1",
+        }
+    ),
+    "data_pipeline": frozenset({"ops_split_default", "ops_split_cap_1", "ops_split_cap_2"}),
+}
+
+#: The probe, and its outputs, that name the threads which ran a session's steps on its
+#: inter-op pools (space-separated; ``caller`` is the calling thread, told by its id).
+POOL_NAME_EVIDENCE: tuple[str, tuple[str, ...]] = (
+    "sessions",
+    ("session_pools_ran_on", "global_name_ran_on", "per_session_ran_on"),
+)
 
 
 @dataclass(frozen=True)
@@ -82,21 +175,60 @@ class FactOutcome:
     version : str
         The release.
     status : str
-        ``"holds"`` (the observation agrees with the claim), ``"differs"`` (it does
-        not), ``"unavailable"`` (the probe could not run on this release) or
-        ``"missing"`` (the file predates the fact: its probe reported none of its keys).
+        One of:
+
+        - ``"holds"``: every key the fact checks has the value the claim implies;
+        - ``"differs"``: a key that can be observed on this release has another value;
+        - ``"not observable"``: none differs, but some keys tell pool threads apart by name
+          (:func:`counted_by_name`) and this release gives no names to tell its pools
+          apart by (:func:`pool_naming`);
+        - ``"undecided"``: none differs, and this release's machine did not decide some
+          (their value starts with :data:`tfthreads.catalog.facts.UNDECIDED`);
+        - ``"unavailable"``: the probe could not run on this release;
+        - ``"missing"``: the file predates the fact (its probe reported none of its keys).
     seen : str
-        The observed values of the keys the fact checks (``key=value, ...``; for
-        ``"differs"`` only those that differ), or the reason for ``"unavailable"``;
-        empty for ``"missing"``.
+        The observed values (``key=value, ...``): of every key for ``"holds"``, of the
+        keys that differ for ``"differs"``, of the keys not observable for
+        ``"not observable"``; the undecided keys with what was seen for
+        ``"undecided"``; the reason for ``"unavailable"``; empty for ``"missing"``.
     expected : str
         For ``"differs"``: the values the claim implies for those keys, in the same form.
+    unobserved : tuple of str
+        The keys that are not observable on this release (also for ``"differs"``, whose
+        difference is then in the other keys).
+    why : str
+        MyST phrase saying why ``unobserved`` cannot be observed there
+        (:attr:`PoolNaming.why`); empty when all keys are observable.
     """
 
     version: str
     status: str
     seen: str
     expected: str = ""
+    unobserved: tuple[str, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class PoolNaming:
+    """Whether one release names its inter-op pool threads, from its own sessions probe.
+
+    Attributes
+    ----------
+    named : bool or None
+        ``True`` when every thread that ran a session's step on one of its inter-op
+        pools has a TensorFlow pool name, ``False`` when one has another name, ``None``
+        when the file records none of those threads.
+    names : tuple of str
+        The names of those threads, each once, in the order seen.
+    why : str
+        MyST phrase, for ``named`` ``False`` or ``None``: why a count of pool threads by
+        name says nothing about that release's pools; empty when ``named``.
+    """
+
+    named: bool | None
+    names: tuple[str, ...]
+    why: str
 
 
 def release_key(version: str) -> tuple[int, ...]:
@@ -197,23 +329,130 @@ def read_releases(folder: str | os.PathLike[str]) -> list[Release]:
     return sorted((read_release(path) for path in paths), key=lambda r: release_key(r.version))
 
 
-def _values(fact: Observed, data: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={data[key]!r}" for key, _ in fact.expect if key in data)
+def pool_naming(release: Release) -> PoolNaming:
+    """Say whether ``release`` names its inter-op pool threads, from :data:`POOL_NAME_EVIDENCE`.
+
+    Examples
+    --------
+    >>> def ran_on(names):
+    ...     return Release("x", {}, {"sessions": {"session_pools_ran_on": names}}, {})
+    >>> pool_naming(ran_on("tf_Compute0 tf_Compute1 caller tf_Compute0")).named
+    True
+    >>> unnamed = pool_naming(ran_on("python python caller python"))
+    >>> unnamed.named, unnamed.names
+    (False, ('python',))
+    >>> pool_naming(Release("x", {}, {}, {"sessions": "ImportError: no module"})).named is None
+    True
+    """
+    probe, keys = POOL_NAME_EVIDENCE
+    if probe in release.errors:
+        return PoolNaming(
+            None,
+            (),
+            f"whether TensorFlow names its pool threads is not known (the {probe} probe, "
+            f"which shows it, could not run: {release.errors[probe]})",
+        )
+    data = release.data.get(probe, {})
+    values = [data[key] for key in keys if isinstance(data.get(key), str)]
+    # "caller" is the thread that called run(), "gone" one that ended before it was named.
+    names = tuple(
+        dict.fromkeys(
+            name
+            for value in values
+            if not value.startswith(UNDECIDED)
+            for name in value.split()
+            if name not in ("caller", "gone")
+        )
+    )
+    if not names:
+        return PoolNaming(
+            None,
+            (),
+            f"whether TensorFlow names its pool threads is not recorded (in this file, the "
+            f"{probe} probe's {', '.join(f'`{key}`' for key in keys)} name no pool thread)",
+        )
+    others = [name for name in names if classify(name) != "inter-op pool"]
+    if not others:
+        return PoolNaming(True, names, "")
+    shown = " or ".join(f"`{name}`" for name in others)
+    # Some named and some not: the counts by name are still wrong, but say "some".
+    some = "some of " if len(others) < len(names) else ""
+    return PoolNaming(
+        False,
+        names,
+        f"TensorFlow left {some}its inter-op pool threads unnamed (the threads that ran a "
+        f"session's steps on those pools were called {shown}, not `tf_Compute…`)",
+    )
+
+
+def counted_by_name(fact: Observed) -> tuple[str, ...]:
+    """List the keys of ``fact`` that tell pool threads apart by name (:data:`COUNTED_BY_NAME`).
+
+    Examples
+    --------
+    >>> fact = Observed(("default",), "runtime", (("unset_getter", 0), ("default_intra_op", 2)), "")
+    >>> counted_by_name(fact)
+    ('default_intra_op',)
+    """
+    by_name = COUNTED_BY_NAME.get(fact.probe, frozenset())
+    return tuple(key for key, _ in fact.expect if key in by_name)
+
+
+def _values(data: Mapping[str, Any], keys: Iterable[str]) -> str:
+    return ", ".join(f"{key}={data[key]!r}" for key in keys)
+
+
+def _judge(
+    version: str, fact: Observed, data: Mapping[str, Any], naming: PoolNaming | None
+) -> FactOutcome:
+    """Return one release's outcome for ``fact``, whose keys are all in ``data``."""
+    unobserved = counted_by_name(fact) if naming is not None and not naming.named else ()
+    why = naming.why if unobserved and naming is not None else ""
+    wrong = []
+    for key, value in fact.expect:
+        wanted = expected_value(value, data)
+        seen = data[key]
+        if key in unobserved or (isinstance(seen, str) and seen.startswith(UNDECIDED)):
+            continue
+        if str(seen) != str(wanted):
+            wrong.append((key, wanted))
+    if wrong:
+        # Only the keys that differ: the others hold and would bury the difference.
+        expected = ", ".join(f"{key}={value!r}" for key, value in wrong)
+        seen_text = _values(data, (key for key, _ in wrong))
+        return FactOutcome(version, "differs", seen_text, expected, unobserved, why)
+    if unobserved:
+        return FactOutcome(
+            version, "not observable", _values(data, unobserved), "", unobserved, why
+        )
+    pending = undecided(fact, data)
+    if pending:
+        return FactOutcome(version, "undecided", "; ".join(pending))
+    return FactOutcome(version, "holds", _values(data, (key for key, _ in fact.expect)))
 
 
 def fact_outcomes(fact: Observed, releases: Sequence[Release]) -> list[FactOutcome]:
     """Say what each release showed for ``fact``, in the order of ``releases``.
 
+    The module's docstring gives the rule for what is not observable on a release.
+
     Examples
     --------
     >>> fact = Observed(("default",), "runtime", (("default_intra_op", "{cpus}"),), "")
-    >>> old = Release("2.16.2", {}, {"runtime": {"cpus": 2, "default_intra_op": 5}}, {})
-    >>> new = Release("2.21.0", {}, {}, {"runtime": "AttributeError: no such API"})
-    >>> for outcome in fact_outcomes(fact, [old, new]):
+    >>> named = {"sessions": {"session_pools_ran_on": "tf_Compute0 tf_Compute1 caller"}}
+    >>> unnamed = {"sessions": {"session_pools_ran_on": "python python caller"}}
+    >>> right = Release("2.21.0", {}, {**named, "runtime": {"cpus": 2, "default_intra_op": 2}}, {})
+    >>> wrong = Release("2.20.1", {}, {**named, "runtime": {"cpus": 2, "default_intra_op": 5}}, {})
+    >>> blind = Release("2.16.2", {}, {**unnamed, "runtime": {"cpus": 2, "default_intra_op": 5}}, {})
+    >>> broken = Release("2.9.0", {}, {}, {"runtime": "AttributeError: no such API"})
+    >>> for outcome in fact_outcomes(fact, [right, wrong, blind, broken]):
     ...     print(outcome.version, outcome.status, outcome.seen, "|", outcome.expected or "-")
-    2.16.2 differs default_intra_op=5 | default_intra_op='2'
-    2.21.0 unavailable AttributeError: no such API | -
+    2.21.0 holds default_intra_op=2 | -
+    2.20.1 differs default_intra_op=5 | default_intra_op='2'
+    2.16.2 not observable default_intra_op=5 | -
+    2.9.0 unavailable AttributeError: no such API | -
     """
+    by_name = counted_by_name(fact)
     out = []
     for release in releases:
         if fact.probe in release.errors:
@@ -222,28 +461,25 @@ def fact_outcomes(fact: Observed, releases: Sequence[Release]) -> list[FactOutco
         data = release.data.get(fact.probe, {})
         if any(key not in data for key, _ in fact.expect):
             out.append(FactOutcome(release.version, "missing", ""))
-        elif contradiction("", "", "", fact, data) is None:
-            out.append(FactOutcome(release.version, "holds", _values(fact, data)))
-        else:
-            # Only the keys that differ: the others hold and would bury the difference.
-            wrong = [
-                (key, expected_value(value, data))
-                for key, value in fact.expect
-                if str(data[key]) != str(expected_value(value, data))
-            ]
-            seen = ", ".join(f"{key}={data[key]!r}" for key, _ in wrong)
-            expected = ", ".join(f"{key}={value!r}" for key, value in wrong)
-            out.append(FactOutcome(release.version, "differs", seen, expected))
+            continue
+        naming = pool_naming(release) if by_name else None
+        out.append(_judge(release.version, fact, data, naming))
     return out
 
 
 def changed(outcomes: Sequence[FactOutcome]) -> bool:
-    """Whether the releases that ran the fact's probe saw different behaviour.
+    """Whether the releases on which the fact could be judged saw different behaviour.
+
+    Only ``"holds"`` and ``"differs"`` outcomes are compared: a release on which the fact
+    is not observable, not decided, or whose probe could not run shows nothing to
+    compare.
 
     Examples
     --------
     >>> changed([FactOutcome("2.16.2", "differs", "a=1"), FactOutcome("2.21.0", "holds", "a=2")])
     True
+    >>> changed([FactOutcome("2.16.2", "not observable", "a=1"), FactOutcome("2.21.0", "holds", "a=2")])
+    False
     """
     seen = {(o.status, o.seen) for o in outcomes if o.status in ("holds", "differs")}
     return len(seen) > 1
