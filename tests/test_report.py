@@ -249,6 +249,14 @@ BAD |= {
     "times-negative": (_timed([-1.0]), "wall_seconds[0]: got -1.0"),
     "times-nan": (_timed([float("nan")]), "wall_seconds[0]: got nan"),
     "times-not-a-list": (_timed(3), "wall_seconds: got 3; expected a list of seconds"),
+    "version-as-string": (
+        json.dumps({**header(), "version": "1"}) + "\n",
+        "format version '1' (a string, where tfthreads writes a number)",
+    ),
+    "provenance-not-an-object": (
+        json.dumps(header({"provenance": ["x"]})) + "\n" + json.dumps({**MEASURED, "round": 1}),
+        "its provenance is not an object with date, tensorflow_version and topology",
+    ),
     "scenarios-not-a-list": (
         json.dumps(header({"scenarios": 5})) + "\n" + json.dumps({**MEASURED, "round": 1}),
         "its header's scenarios are 5; expected a list of objects",

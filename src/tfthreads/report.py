@@ -408,8 +408,12 @@ def _read_source(path: str | os.PathLike[str]) -> tuple[Source, dict[str, Any], 
             command=str(run.get("command") or run.get("benchmark") or "sweep"),
             logical_cpus=int(provenance["topology"]["logical_cpus"]),
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except KeyError as error:
         raise _problem(path, f"its provenance lacks {error}") from None
+    except (TypeError, ValueError):
+        raise _problem(
+            path, "its provenance is not an object with date, tensorflow_version and topology"
+        ) from None
     return source, run, entries
 
 

@@ -306,6 +306,14 @@ def check_output(path: str | os.PathLike[str], *, name: str = "results") -> None
         )
 
 
+def _version(header: Mapping[str, Any]) -> str:
+    """Write the header's version for a message: a string ``'1'`` is not the number 1."""
+    version = header.get("version")
+    if isinstance(version, str):
+        return f"{version!r} (a string, where tfthreads writes a number)"
+    return repr(version)
+
+
 def _start(handle: IO[bytes], run: Mapping[str, Any] | None) -> None:
     header = {
         "format": FORMAT,
@@ -348,7 +356,7 @@ def _read(
         )
     if header.get("version") != FORMAT_VERSION:
         raise SettingError(
-            f"{name}: {path!r} has results format version {header.get('version')!r}; "
+            f"{name}: {path!r} has results format version {_version(header)}; "
             f"this tfthreads reads version {FORMAT_VERSION}: choose a new file"
         )
     rows: list[dict[str, Any]] = []
@@ -431,7 +439,7 @@ def read_results(
         )
     if header.get("version") != FORMAT_VERSION:
         raise SettingError(
-            f"{where} has results format version {header.get('version')!r}; "
+            f"{where} has results format version {_version(header)}; "
             f"this tfthreads reads version {FORMAT_VERSION}"
         )
     if not isinstance(header.get("run", {}), dict):
