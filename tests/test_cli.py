@@ -44,6 +44,7 @@ BAD_ARGUMENTS = [
     (["sweep", "matmul", "--processes", "257"], ["--processes", "'257'", "from 1 to 256"]),
     (["tune", "matmul", "--warmup", "1.5"], ["--warmup", "'1.5'", "from 0 to 100000"]),
     (["sweep", "missing.keras", "--input-shape", "1,2"], ["no such Keras model"]),
+    (["tune", "matmul", "--input-shape", "-1,64"], ["unknown parameter 'input_shape'"]),
     (["sweep", "nosuchmodule_xyz:build"], ["cannot find module 'nosuchmodule_xyz'"]),
     (["sweep", "matmul", "--output", "/proc/nope/out.jsonl"], ["--output", "cannot write"]),
     (["tune", "matmul", "--budget", "1"], ["--budget", "'1'"]),

@@ -98,6 +98,29 @@ def _doctor(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if report["probe"]["status"] == "failed" else EXIT_OK
 
 
+#: Options whose value may start with "-" (a shape such as -1,64): argparse would read it
+#: as an option and say "expected one argument" instead of what is wrong with the value.
+_DASHED_VALUES = ("--input-shape",)
+
+
+def _joined_values(argv: list[str]) -> list[str]:
+    """Write ``--input-shape -1,64`` as ``--input-shape=-1,64`` so the value gets checked."""
+    out: list[str] = []
+    values = iter(argv)
+    for token in values:
+        if token in _DASHED_VALUES:
+            value = next(values, None)
+            if value is not None and value.startswith("-") and not value.startswith("--"):
+                out.append(f"{token}={value}")
+                continue
+            out.append(token)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
 
@@ -107,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name; ``sys.argv[1:]`` by default.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_joined_values(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
