@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from helpers import measured
@@ -206,3 +207,26 @@ def test_the_resume_key_holds_the_inherited_affinity_mask() -> None:
         os.sched_setaffinity(0, mask)
     assert (narrowed != everywhere) == (len(mask) > 1)
     assert result_key(*args) == everywhere
+
+
+@pytest.mark.slow
+def test_sigterm_says_so_leaves_nothing_running_and_no_temporary_folder(tmp_path):
+    import tempfile
+
+    import psutil
+
+    path = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "tfthreads", "sweep", "matmul", "--intra-op", "1,2"]
+    command += ["--inter-op", "1,2", "--repeats", "3", "--processes", "2", "--output", str(path)]
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not path.exists() or path.read_text().count("\n") < 2):
+        time.sleep(0.2)
+    workers = psutil.Process(child.pid).children(recursive=True)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 143
+    assert stderr.strip().endswith("tfthreads sweep: terminated")
+    assert "Traceback" not in stderr
+    assert list(Path(tempfile.gettempdir()).glob(f"tfthreads-*-pid{child.pid}-*")) == []
+    assert [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE] == []

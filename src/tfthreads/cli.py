@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,6 +99,14 @@ def _doctor(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if report["probe"]["status"] == "failed" else EXIT_OK
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: raised where the program is, so that cleanup runs."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 #: Options whose value may start with "-" (a shape such as -1,64): argparse would read it
 #: as an option and say "expected one argument" instead of what is wrong with the value.
 _DASHED_VALUES = ("--input-shape",)
@@ -139,8 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         sys.path.append(cwd)
+    # SIGTERM (`kill`, `timeout`, a container stopping) unwinds like Ctrl-C: the
+    # children are killed and the temporary folders removed before the exit.
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _doctor(args) if args.command == "doctor" else _cli_measure.run(args)
+    except _Terminated:
+        print(f"tfthreads {args.command}: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except TensorFlowUnavailableError as error:
         print(f"tfthreads {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -168,3 +183,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -10,8 +10,11 @@ of a server do, and wait for each other before timing so their loops overlap.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil
@@ -71,7 +74,7 @@ def measure_many(
         raise SettingError("workloads: got none; expected at least one")
     settings = _of_type("settings", settings, ThreadSettings)
     options = _of_type("options", options, MeasureOptions)
-    with tempfile.TemporaryDirectory(prefix="tfthreads-barrier-") as barrier:
+    with _signal_folder("barrier") as barrier:
         payload = _payload(specs, settings, options)
         if options.processes > 1:
             payload["barrier"] = {
@@ -127,7 +130,7 @@ def measure_in_turns(
         raise SettingError("settings: got none; expected at least one")
     check_chunks(chunks, options)
     group = options.processes
-    with tempfile.TemporaryDirectory(prefix="tfthreads-turns-") as folder:
+    with _signal_folder("turns") as folder:
         payloads = []
         for slot, one in enumerate(chosen):
             payload = _payload([spec], one, options)
@@ -188,6 +191,20 @@ def _payload(
         "repeats": options.repeats,
         "warmup": options.warmup,
     }
+
+
+def _signal_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
+    """Make a temporary folder for the barrier or turn files of children, named after us.
+
+    Folders left by a tfthreads process that was killed (SIGKILL cleans up nothing) are
+    removed first: their names say whose they were, and that process is gone.
+    """
+    root = Path(tempfile.gettempdir())
+    for stale in root.glob("tfthreads-*-pid*-*"):
+        owner = stale.name.split("-pid", 1)[1].split("-", 1)[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"tfthreads-{kind}-pid{os.getpid()}-")
 
 
 #: Memory one TensorFlow process takes at least, in bytes: 64 processes measuring
