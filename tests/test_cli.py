@@ -309,3 +309,15 @@ def test_doctor_does_not_start_absurd_pools():
     assert report["observed_threads"] is None
     assert any("probe skipped" in warning for warning in report["warnings"])
     assert any("(its CPU affinity mask)" in warning for warning in report["warnings"])
+
+
+@pytest.mark.parametrize("command", ["doctor", "recommend", "sweep", "tune", "report"])
+def test_every_help_shows_defaults_and_exit_codes(command: str) -> None:
+    from tfthreads.cli import build_parser
+
+    parser = build_parser()
+    text = " ".join(parser._subparsers._group_actions[0].choices[command].format_help().split())
+    assert "exit codes: 0 done;" in text
+    assert "143 terminated (SIGTERM)" in text
+    if command in ("sweep", "tune"):
+        assert "--repeats N default: 20" in text

@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,7 +81,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="probe time limit (s)",
     )
     _cli_measure.add_commands(commands)
+    for command in [parser, *commands.choices.values()]:
+        _document_defaults_and_exits(command)
     return parser
+
+
+#: The exit codes every command uses, shown at the end of each --help.
+EXIT_CODES = (
+    f"exit codes: {EXIT_OK} done; {EXIT_FAILURE} a measurement failed, or TensorFlow is "
+    f"missing, or the output could not be written; {EXIT_USAGE} a usage error (one line "
+    "says what is wrong, nothing was measured); 130 interrupted (Ctrl-C); 143 terminated "
+    "(SIGTERM)"
+)
+
+
+def _document_defaults_and_exits(command: argparse.ArgumentParser) -> None:
+    """Show each option's default in ``--help`` (where its help does not say it) and the exit codes."""
+    for action in command._actions:
+        if not action.option_strings or action.default in (None, False, argparse.SUPPRESS):
+            continue
+        text = action.help or ""
+        if "%(default)" not in text and "default" not in text:
+            shown = (
+                ",".join(map(str, action.default))
+                if isinstance(action.default, list)
+                else "%(default)s"
+            )
+            action.help = f"{text} (default: {shown})" if text else f"default: {shown}"
+    codes = textwrap.fill(EXIT_CODES, width=88)
+    command.epilog = f"{command.epilog}\n\n{codes}" if command.epilog else codes
 
 
 def _doctor(args: argparse.Namespace) -> int:
