@@ -15,7 +15,7 @@ import pytest
 from tfthreads.errors import SettingError
 from tfthreads.isolation import run_snippet
 from tfthreads.report import load_report
-from tfthreads.results import Measurement, ProcessResult
+from tfthreads.results import Failure, Measurement, ProcessResult
 from tfthreads.results_file import FORMAT, FORMAT_VERSION
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
@@ -157,6 +157,23 @@ def test_a_sweep_file_uses_defaults_as_baseline_and_counts_rounds(tmp_path):
     assert second.rounds == 2
     assert second.ratio == pytest.approx(math.sqrt(2.0 * 2.1))
     assert second.verdict == "worse"
+
+
+def test_a_setting_that_failed_then_succeeded_on_resume_is_compared(tmp_path):
+    """The failure was measured again by a resumed sweep: the retry takes its place."""
+    failed = Failure(parse_workload("matmul"), SETTINGS["A"], 1, "exit", "boom")
+    rows: list = [
+        header({"workloads": []}),
+        measurement(ThreadSettings(), 10.0).as_dict(),
+        failed.as_dict(),
+        measurement(SETTINGS["A"], 20.0).as_dict(),
+    ]
+    baseline, other = load_report([write(tmp_path / "sweep.jsonl", rows)]).rows
+    assert (baseline.setting, baseline.verdict) == ("defaults", "baseline")
+    assert other.setting == "1/1"
+    assert other.verdict != "baseline"
+    assert other.rounds == 1
+    assert max(other.ratio, 1 / other.ratio) == pytest.approx(2.0)  # 20 ms against 10 ms
 
 
 def test_one_round_gives_a_ratio_without_interval(tmp_path):
