@@ -337,7 +337,6 @@ class _Entry:
     round: int | None
     goal: str | None
     result: Measurement | Failure
-    stage: str | None = None
 
 
 def _problem(path: str | os.PathLike[str], text: str) -> SettingError:
@@ -465,7 +464,6 @@ def _entry(
         round=round_,
         goal=goal,
         result=result,
-        stage=row.get("stage"),
     )
 
 
@@ -560,15 +558,6 @@ def _compare(
     per: dict[str, dict[int, Measurement | Failure]] = {}
     for entry in members:
         by_round = per.setdefault(entry.label, {})
-        latest = max(by_round, default=0)
-        if (
-            entry.stage is None
-            and entry.round is None
-            and isinstance(by_round.get(latest), Failure)
-        ):
-            # In a sweep's file, a failure followed by a row of the same setting is a
-            # resumed sweep that measured it again: the retry takes the failure's place.
-            del by_round[latest]
         number = entry.round if entry.round is not None else len(by_round) + 1
         if number in by_round:
             raise _problem(
