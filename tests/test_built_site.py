@@ -64,3 +64,12 @@ def test_no_third_party_assets() -> None:
             if re.search(r'(?:src|href)="(?:https?:)?//', tag) and 'rel="canonical"' not in tag:
                 offenders.append(f"{page.name}: {tag}")
     assert not offenders, "\n".join(offenders[:10])
+
+
+def test_tutorial_shows_what_its_steps_printed() -> None:
+    html = (Path(SITE or "") / "tutorial" / "first-model.html").read_text(encoding="utf-8")
+    assert "The outputs on this page were printed on" in html
+    assert "in the affinity mask" in html
+    assert "TensorFlow 2." in html
+    assert "saved small_model.keras: 5,418 parameters" in html  # Step 2's own output
+    assert "Not run in this build" not in html

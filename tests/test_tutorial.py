@@ -1,10 +1,12 @@
 """The tutorial is the first section of the site, and each of its steps shows what it ran.
 
-Every step (a ``## Step N`` section) of a tutorial page must contain a ``{doctest}`` block
-whose output is checked by ``nox -s doctest``, so that what the page shows was observed in
-the build; every ``tfthreads`` command the page tells the reader to type must be one the
-command line accepts. These checks read the sources (and parse commands with the real
-argument parser), so they run in milliseconds, without Sphinx or TensorFlow.
+Every step (a ``## Step N`` section) of a tutorial page must contain a ``{tutorial-run}``
+block whose output is checked: the HTML build runs it and fails unless it prints what the
+block expects (``docs/_ext/tfthreads_docs/tutorial_steps.py``), so what the page shows was
+printed in the build that made it. No step is a ``{doctest}``, which would run it a second
+time in another build. Every ``tfthreads`` command the page shows, run or only shown, must
+be one the command line accepts. These checks read the sources (and parse commands with
+the real argument parser), so they run in milliseconds, without Sphinx or TensorFlow.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tfthreads.cli import build_parser
 
 TUTORIAL = DOCS / "tutorial"
 STEP = re.compile(r"^## Step \d+: ", re.MULTILINE)
+RUN = re.compile(r"^(?P<fence>`{3,})\{tutorial-run\}\s+(?P<command>.+)$")
 SECTION = re.compile(r"^## ", re.MULTILINE)
 
 
@@ -38,13 +41,26 @@ def steps(text: str) -> list[tuple[str, str]]:
     return [(section.splitlines()[0], section) for section in sections if STEP.match(section)]
 
 
-def has_observed_output(body: list[str]) -> bool:
-    """Whether a doctest block has an example with expected output (not only statements)."""
-    lines = [line for line in body if not line.startswith(":")]
-    for previous, line in itertools.pairwise(lines):
-        if previous.startswith((">>> ", "... ")) and line and not line.startswith((">>>", "...")):
-            return True
-    return False
+def tutorial_runs(text: str) -> list[tuple[str, list[str]]]:
+    """Return ``(command, expected output lines)`` for each ``{tutorial-run}`` block."""
+    found = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        opening = RUN.match(line)
+        if not opening:
+            continue
+        body = []
+        for following in lines[index + 1 :]:
+            if following.strip().startswith(opening["fence"]):
+                break
+            body.append(following)
+        found.append((opening["command"].strip(), [b for b in body if not b.startswith(":")]))
+    return found
+
+
+def has_checked_output(expected: list[str]) -> bool:
+    """Whether an expected output says something: a line other than ``...`` or blank."""
+    return any(line.strip() not in {"", "..."} for line in expected)
 
 
 def console_commands(text: str) -> list[str]:
@@ -61,12 +77,13 @@ def console_commands(text: str) -> list[str]:
 # --- the helpers themselves ------------------------------------------------------------
 
 
-def test_steps_and_observed_output() -> None:
+def test_steps_and_checked_output() -> None:
     text = "# T\n\n## Before\n\nx\n\n## Step 1: one\n\na\n\n## Step 2: two\n\nb\n"
     assert [heading for heading, _ in steps(text)] == ["## Step 1: one", "## Step 2: two"]
-    assert has_observed_output([">>> 1 + 1", "2"])
-    assert has_observed_output([":options: +ELLIPSIS", ">>> f(", "... )", "3"])
-    assert not has_observed_output([">>> x = 1", ">>> y = 2"])
+    block = "```{tutorial-run} tfthreads doctor --no-probe\n:match: x\nCPUs\n...\n```\n"
+    assert tutorial_runs(block) == [("tfthreads doctor --no-probe", ["CPUs", "..."])]
+    assert has_checked_output(["CPUs", "..."])
+    assert not has_checked_output(["...", ""])
 
 
 # --- the site --------------------------------------------------------------------------
@@ -89,20 +106,29 @@ def test_landing_page_lists_every_tutorial() -> None:
 
 
 @pytest.mark.parametrize("page", tutorial_pages(), ids=lambda p: p.stem)
-def test_every_step_shows_observed_output(page: Path) -> None:
+def test_every_step_shows_checked_output(page: Path) -> None:
     found = steps(page.read_text(encoding="utf-8"))
     assert len(found) >= 3, f"{page.name}: a tutorial has numbered steps ('## Step N: ...')"
     for heading, body in found:
-        doctests = [lines for info, lines in code_blocks(body) if info == "{doctest}"]
-        assert any(has_observed_output(lines) for lines in doctests), (
-            f"{page.name}: {heading!r} has no {{doctest}} block with checked output"
+        assert any(has_checked_output(expected) for _, expected in tutorial_runs(body)), (
+            f"{page.name}: {heading!r} has no {{tutorial-run}} block with checked output"
         )
+
+
+@pytest.mark.parametrize("page", tutorial_pages(), ids=lambda p: p.stem)
+def test_steps_run_once_per_build(page: Path) -> None:
+    infos = {info for info, _ in code_blocks(page.read_text(encoding="utf-8"))}
+    assert not infos & {"{doctest}", "{testsetup}", "{testcode}"}, (
+        f"{page.name}: a doctest would run its step again, in another build than the page's"
+    )
 
 
 @pytest.mark.parametrize("page", tutorial_pages(), ids=lambda p: p.stem)
 def test_tfthreads_commands_are_accepted(page: Path) -> None:
     parser = build_parser()
-    words = [shlex.split(command) for command in console_commands(page.read_text("utf-8"))]
+    text = page.read_text("utf-8")
+    shown = console_commands(text) + [command for command, _ in tutorial_runs(text)]
+    words = [shlex.split(command) for command in shown]
     tfthreads = [w[w.index("tfthreads") + 1 :] for w in words if "tfthreads" in w]
     assert tfthreads, f"{page.name}: tells the reader to run no tfthreads command"
     for arguments in tfthreads:

@@ -30,6 +30,10 @@ module per job:
 ``gallery_support``
     Re-running the gallery when the machine changes, and refusing TensorFlow in the
     Sphinx process.
+``tutorial_steps``
+    The ``tutorial-file``, ``tutorial-run`` and ``tutorial-machine`` directives: each
+    tutorial step run in a fresh process while the HTML site is built, its real output
+    shown and checked, and cached per machine.
 
 TensorFlow itself is never imported here.
 """
@@ -54,6 +58,7 @@ _MODULES = (
     "checked_against",
     "results",
     "gallery_support",
+    "tutorial_steps",
 )
 
 
