@@ -319,7 +319,7 @@ def several_processes(plan: Plan, processes: int = 2) -> dict[str, Any]:
 
 
 def _quota_advice(quota: float) -> ThreadSettings:
-    """What ``recommend`` gives for latency on this machine under a quota of ``quota`` CPUs."""
+    """Return what ``recommend`` gives for latency here under a quota of ``quota`` CPUs."""
     limited = dataclasses.replace(
         topology(),
         quota=CgroupQuota(
