@@ -336,7 +336,7 @@ def _compare(
     text = (
         f"TensorFlow's defaults (0/0) give each process intra_op={default.intra_op} and "
         f"inter_op={default.inter_op}, the affinity count, ignoring the quota and other "
-        f"processes: {default.intra_op * processes} intra-op threads (plus "
+        f"processes: {_many(default.intra_op * processes, 'intra-op thread')} (plus "
         f"{default.inter_op * processes} inter-op) across {_procs(processes)} for a budget "
         f"of {_cpus(budget)}, {fit}; {starts}"
     )
@@ -483,6 +483,7 @@ def recommend(
 def _totals(chosen: ThreadSettings, processes: int, whole: int) -> str:
     """Say the thread totals, and what the rule counts against the budget."""
     intra, inter = chosen.intra_op * processes, chosen.inter_op * processes
+    each = "" if processes == 1 else f" ({chosen.inter_op} per process)"
     fits = (
         "within the budget"
         if intra <= whole
@@ -491,8 +492,8 @@ def _totals(chosen: ThreadSettings, processes: int, whole: int) -> str:
     return (
         f"Threads in total: {chosen.intra_op} x {processes} = "
         f"{_many(intra, 'intra-op thread')} for {_many(whole, 'whole CPU')}, {fits}; the "
-        f"{_many(inter, 'inter-op thread')} ({chosen.inter_op} per process) are not counted "
-        "against it: they compute only while independent ops run at once (at most about "
+        f"{_many(inter, 'inter-op thread')}{each} are not counted against it: they compute "
+        "only while independent ops run at once (at most about "
         "intra_op + inter_op threads of a process compute at once), and a thread that waits "
         "spends no CPU time and no quota."
     )
