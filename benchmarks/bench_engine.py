@@ -318,16 +318,24 @@ def several_processes(plan: Plan, processes: int = 2) -> dict[str, Any]:
     return data
 
 
-def under_quota(plan: Plan, quota: float = 1.0) -> dict[str, Any]:
-    """Tail latency inside a CPU quota below the visible CPUs: defaults against advice (f)."""
-    here = topology()
+def _quota_advice(quota: float) -> ThreadSettings:
+    """Return what ``recommend`` gives for latency here under a quota of ``quota`` CPUs."""
     limited = dataclasses.replace(
-        here,
+        topology(),
         quota=CgroupQuota(
             version=1, path="(benchmark)", quota_us=int(quota * 1e5), period_us=100_000
         ),
     )
-    advice = recommend("latency", topology=limited).settings
+    return recommend("latency", topology=limited).settings
+
+
+def _label(settings: ThreadSettings) -> str:
+    return "defaults" if settings == DEFAULTS else f"{settings.intra_op}/{settings.inter_op}"
+
+
+def under_quota(plan: Plan, quota: float = 1.0) -> dict[str, Any]:
+    """Tail latency inside a CPU quota below the visible CPUs: defaults against advice (f)."""
+    advice = _quota_advice(quota)
     try:
         with cpu_quota(quota) as group:
             comparison = compare(
@@ -482,9 +490,9 @@ def _markdown(data: dict[str, Any]) -> str:
         lines += [
             "",
             (
-                f"The rule changed after this run, because of this table: `tfthreads "
-                f"recommend --goal throughput --processes {d['processes']}` now gives "
-                f"{d['recommend_now']} here."
+                f"The rule changed after this run: `tfthreads recommend --goal throughput "
+                f"--processes {d['processes']}` now gives {d['recommend_now']} here; its "
+                "reasons say why."
             ),
         ]
     q = data["quota"]
@@ -504,6 +512,14 @@ def _markdown(data: dict[str, Any]) -> str:
                 + _ci(q.get("throughput_recommend_vs_defaults"))
             ),
         ]
+        if q.get("recommend_now", q["recommend"]) != q["recommend"]:
+            lines += [
+                "",
+                (
+                    f"The rule changed after this run: `tfthreads recommend` now gives "
+                    f"{q['recommend_now']} under this quota; its reasons say why."
+                ),
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -537,9 +553,9 @@ def main(argv: list[str] | None = None) -> None:
         data = json.loads(target.read_text())
         several = data["several_processes"]
         now = recommend("throughput", processes=several["processes"]).settings
-        several["recommend_now"] = (
-            "defaults" if now == DEFAULTS else f"{now.intra_op}/{now.inter_op}"
-        )
+        several["recommend_now"] = _label(now)
+        if "skipped" not in data["quota"]:
+            data["quota"]["recommend_now"] = _label(_quota_advice(data["quota"]["quota_cpus"]))
         save()
         _write(data, args.quick)
         return

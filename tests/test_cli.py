@@ -231,10 +231,15 @@ def test_recommend_json_quota_is_high_confidence():
     assert result.returncode == 0, result.stderr
     advice = json.loads(result.stdout)
     assert advice["intra_op_parallelism_threads"] == 1
-    assert advice["inter_op_parallelism_threads"] == 1
+    assert advice["inter_op_parallelism_threads"] == 2  # never 1: the inter-op deadlock
+    assert advice["pool_threads"] == {"intra_op": 1, "inter_op": 2}
     assert advice["confidence"] == "high"
     assert advice["measure_instead"] is None
-    assert advice["evidence"] == ["engine-benchmark", "gallery-containers"]
+    assert advice["evidence"] == [
+        "engine-benchmark",
+        "gallery-containers",
+        "explanation-inter-op-deadlock",
+    ]
 
 
 def test_recommend_json_latency_says_to_measure():

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tfthreads.errors import SettingError
-from tfthreads.recommend import EVIDENCE, Recommendation, recommend
+from tfthreads.recommend import EVIDENCE, MIN_INTER_OP, Recommendation, recommend
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import CgroupQuota, Topology, topology
 
@@ -56,6 +56,10 @@ def reasons(rec: Recommendation) -> str:
     return " ".join(rec.reasons)
 
 
+def count(value: int, noun: str) -> str:
+    return f"{value} {noun}" + ("" if value == 1 else "s")
+
+
 # --- rule 5: latency without a quota ---------------------------------------------------
 
 
@@ -70,7 +74,7 @@ def test_two_cpus_latency_wants_inter_op_two() -> None:
     assert "fits the budget" in rec.comparison[0]
     assert "agrees" in rec.comparison[1]
     assert "2.6x to 2.8x slower" in reasons(rec)
-    assert "inter_op=2: independent branches" in reasons(rec)
+    assert "inter_op=2, never 1" in reasons(rec)
 
 
 def test_latency_is_low_confidence_and_says_to_measure() -> None:
@@ -83,11 +87,15 @@ def test_latency_is_low_confidence_and_says_to_measure() -> None:
     assert "--processes" not in rec.measure_instead
     assert "one thread was active" in reasons(rec)
     assert "1.219x slower, [1.169, 1.272]" in reasons(rec)
-    assert rec.evidence == ("results-many-core", "engine-benchmark")
+    assert rec.evidence == (
+        "results-many-core",
+        "explanation-inter-op-deadlock",
+        "engine-benchmark",
+    )
 
 
 def test_latency_inter_op_grows_to_four_only() -> None:
-    assert recommend("latency", topology=topo(1)).settings == ThreadSettings(1, 1)
+    assert recommend("latency", topology=topo(1)).settings == ThreadSettings(1, 2)
     assert recommend("latency", topology=topo(3)).settings == ThreadSettings(3, 3)
     assert recommend("latency", topology=topo(8)).settings == ThreadSettings(8, 4)
     assert recommend("latency", topology=topo(128)).settings == ThreadSettings(128, 4)
@@ -100,7 +108,12 @@ def test_latency_several_processes_divide_with_low_confidence() -> None:
     assert rec.measure_instead is not None
     assert "--goal latency --processes 4" in rec.measure_instead
     assert "not measured for latency" in reasons(rec)
-    assert rec.evidence == ("results-many-core", "engine-benchmark", "gallery-workers")
+    assert rec.evidence == (
+        "results-many-core",
+        "explanation-inter-op-deadlock",
+        "engine-benchmark",
+        "gallery-workers",
+    )
 
 
 def test_smt_prefers_physical_cores_for_latency() -> None:
@@ -135,17 +148,21 @@ def test_smt_cap_scales_with_affinity_share() -> None:
 
 def test_quota_of_two_on_64_cpus() -> None:
     rec = recommend(topology=topo(64, cpu_quota=2, cores=32, sockets=2, smt=True))
-    assert rec.settings == ThreadSettings(2, 1)
+    assert rec.settings == ThreadSettings(2, 2)
     assert rec.cpu_budget == 2.0
     assert rec.tensorflow_default == ThreadSettings(64, 64)
     assert rec.intel_rule == ThreadSettings(16, 2)
     assert rec.confidence == "high"
     assert rec.measure_instead is None
-    assert rec.evidence == ("engine-benchmark", "gallery-containers")
+    assert rec.evidence == (
+        "engine-benchmark",
+        "gallery-containers",
+        "explanation-inter-op-deadlock",
+    )
     assert "quota" in rec.reasons[0]
     assert "2 CPUs" in rec.reasons[0]
     assert "64 CPUs" in rec.reasons[0]
-    assert "never oversubscribe" in reasons(rec)
+    assert "the intra-op threads of all processes fit the whole CPUs" in reasons(rec)
     assert "p99 step 12.9x shorter" in reasons(rec)
     assert "32x the budget" in rec.comparison[0]
     assert "quota throttles" in rec.comparison[0]
@@ -156,7 +173,7 @@ def test_quota_of_two_on_64_cpus() -> None:
 def test_quota_of_one_cpu() -> None:
     for goal, confidence in (("latency", "high"), ("throughput", "medium")):
         rec = recommend(goal, topology=topo(2, cpu_quota=1))
-        assert rec.settings == ThreadSettings(1, 1)
+        assert rec.settings == ThreadSettings(1, 2)
         assert rec.confidence == confidence
         assert "gallery-containers" in reasons(rec)
     assert recommend("throughput", topology=topo(2, cpu_quota=1)).measure_instead
@@ -166,7 +183,7 @@ def test_quota_divides_between_processes_for_throughput() -> None:
     # The no-quota rule would keep the defaults; a quota below the mask divides.
     rec = recommend("throughput", processes=4, topology=topo(16, cpu_quota=8))
     assert rec.settings == ThreadSettings(2, 2)
-    assert "In total 2 x 4 = 8 intra-op threads" in reasons(rec)
+    assert "Threads in total: 2 x 4 = 8 intra-op threads for 8 whole CPUs" in reasons(rec)
 
 
 def test_quota_no_tighter_than_the_mask_is_no_quota() -> None:
@@ -177,7 +194,7 @@ def test_quota_no_tighter_than_the_mask_is_no_quota() -> None:
 
 def test_fractional_quota_leaves_headroom() -> None:
     rec = recommend(topology=topo(8, cpu_quota=1.5))
-    assert rec.settings == ThreadSettings(1, 1)
+    assert rec.settings == ThreadSettings(1, 2)
     assert rec.cpu_budget == rec.per_process_budget == 1.5
     assert any("rounds down to 1 CPU" in r and "headroom" in r for r in rec.reasons)
     assert any("0.5" in r for r in rec.reasons)
@@ -185,7 +202,7 @@ def test_fractional_quota_leaves_headroom() -> None:
 
 def test_budget_below_one_cpu() -> None:
     rec = recommend(topology=topo(4, cpu_quota=0.5))
-    assert rec.settings == ThreadSettings(1, 1)
+    assert rec.settings == ThreadSettings(1, 2)
     assert any("less than one whole CPU" in r for r in rec.reasons)
     assert rec.confidence == "high"
 
@@ -205,7 +222,7 @@ def test_sixteen_cpus_four_processes_keep_the_defaults() -> None:
     said = ("4 processes share it", "keep TensorFlow's defaults", "0.904 [0.773, 1.057]")
     said += ("serial gaps", "p99", "not measured", "results-many-core")
     assert [phrase for phrase in said if phrase not in reasons(rec)] == []
-    assert "no oversubscription" not in reasons(rec)
+    assert "Threads in total" not in reasons(rec)
     assert rec.evidence == ("results-many-core", "engine-benchmark", "gallery-workers")
     # 16 threads per pool in each of 4 processes: 64 for 16 CPUs, and it keeps them.
     assert "64 intra-op threads" in rec.comparison[0]
@@ -215,9 +232,11 @@ def test_sixteen_cpus_four_processes_keep_the_defaults() -> None:
 
 
 def test_one_cpu_per_process_divides_the_cpus() -> None:
-    # Measured: 2 processes on 2 CPUs at 1/1 gave 1.15x the defaults' throughput.
+    # Measured: 2 processes on 2 CPUs at 1/1 gave 1.15x the defaults' throughput, and 1/2,
+    # what the rule gives (inter-op never 1), was tied with 1/1.
     rec = recommend("throughput", processes=2, topology=topo(2))
-    assert rec.settings == ThreadSettings(1, 1)
+    assert rec.settings == ThreadSettings(1, 2)
+    assert "1/2 each, the setting given, was tied with 1/1" in reasons(rec)
     assert not rec.keeps_defaults
     assert rec.confidence == "medium"
     assert "1.15x the defaults'" in reasons(rec)
@@ -234,12 +253,12 @@ def test_between_the_measured_cases_the_defaults_are_kept_with_low_confidence() 
 def test_more_processes_than_cpus() -> None:
     for goal in ("latency", "throughput"):
         rec = recommend(goal, processes=6, topology=topo(4))
-        assert rec.settings == ThreadSettings(1, 1)
+        assert rec.settings == ThreadSettings(1, 2)
         assert "6 processes alone oversubscribe" in reasons(rec)
         assert "at most 4 processes" in reasons(rec)
         assert rec.confidence == "low"
     quota = recommend("throughput", processes=6, topology=topo(8, cpu_quota=4))
-    assert quota.settings == ThreadSettings(1, 1)
+    assert quota.settings == ThreadSettings(1, 2)
     assert quota.confidence == "high"
 
 
@@ -248,7 +267,7 @@ def test_more_processes_than_cpus() -> None:
 
 def test_one_process_throughput() -> None:
     assert recommend("throughput", topology=topo(2)).settings == ThreadSettings(2, 2)
-    assert recommend("throughput", topology=topo(1)).settings == ThreadSettings(1, 1)
+    assert recommend("throughput", topology=topo(1)).settings == ThreadSettings(1, 2)
     rec = recommend("throughput", topology=topo(16))
     assert rec.settings == ThreadSettings(16, 2)
     assert rec.confidence == "medium"
@@ -309,7 +328,12 @@ def test_as_dict_and_json_round_trip() -> None:
     assert json.loads(json.dumps(data)) == data
     assert data["intra_op_parallelism_threads"] == 3
     assert data["confidence"] == "medium"
-    assert data["evidence"] == ["engine-benchmark", "gallery-containers"]
+    assert data["evidence"] == [
+        "engine-benchmark",
+        "gallery-containers",
+        "explanation-inter-op-deadlock",
+    ]
+    assert data["pool_threads"] == {"intra_op": 6, "inter_op": 4}
     assert data["tensorflow_default"] == {
         "intra_op_parallelism_threads": 8,
         "inter_op_parallelism_threads": 8,
@@ -403,8 +427,13 @@ def test_never_oversubscribes(
         assert rec.confidence in ("medium", "low")
     else:
         assert intra >= 1
-        assert inter >= 1
+        assert inter >= MIN_INTER_OP  # never 1: the deadlock
         assert intra * processes <= max(processes, math.floor(rec.cpu_budget))
+        assert rec.pool_threads == {"intra_op": intra * processes, "inter_op": inter * processes}
+        assert "Threads in total" in reasons(rec)
+    # The resolved inter-op pool is never 1, the defaults included (they are kept only
+    # with 2 CPUs or more per process).
+    assert rec.pool_threads["inter_op"] >= MIN_INTER_OP * processes
     assert rec.confidence in ("high", "medium", "low")
     assert (rec.measure_instead is None) == (rec.confidence == "high")
     if rec.confidence == "high":
@@ -459,3 +488,181 @@ def test_the_quota_tail_quotes_the_committed_engine_run() -> None:
     assert f"p99 step {p99['ratio']:.1f}x shorter" in said
     assert f"[{p99['low']:.1f}, {p99['high']:.1f}]" in said
     assert f"({quota_run['rounds']} interleaved rounds)" in said
+
+
+# --- the rule, scenario by scenario (the module documentation states it) -----------------
+
+# (mask CPUs, quota CPUs or None, processes, goal) -> intra/inter per process; "0/0" keeps
+# TensorFlow's defaults.
+RULE = {
+    (1, None, 1, "latency"): (1, 2),
+    (1, None, 1, "throughput"): (1, 2),
+    (2, None, 1, "latency"): (2, 2),
+    (2, None, 1, "throughput"): (2, 2),
+    (3, None, 1, "latency"): (3, 3),
+    (4, None, 1, "latency"): (4, 4),
+    (4, None, 1, "throughput"): (4, 2),
+    (16, None, 1, "latency"): (16, 4),
+    (16, None, 1, "throughput"): (16, 2),
+    (16, 1, 1, "latency"): (1, 2),
+    (16, 1, 1, "throughput"): (1, 2),
+    (16, 2, 1, "latency"): (2, 2),
+    (16, 2, 1, "throughput"): (2, 2),
+    (16, 4, 1, "latency"): (4, 2),
+    (16, None, 4, "latency"): (4, 4),
+    (16, None, 4, "throughput"): (0, 0),
+    (8, None, 4, "throughput"): (0, 0),
+    (4, None, 4, "latency"): (1, 2),
+    (4, None, 4, "throughput"): (1, 2),
+    (2, None, 2, "throughput"): (1, 2),
+    (16, 4, 4, "latency"): (1, 2),
+    (16, 4, 4, "throughput"): (1, 2),
+    (64, 16, 4, "latency"): (4, 2),
+    (64, 16, 4, "throughput"): (4, 2),
+    (4, None, 6, "latency"): (1, 2),
+    (16, 4, 6, "throughput"): (1, 2),
+}
+
+
+@pytest.mark.parametrize(("scenario", "expected"), RULE.items(), ids=str)
+def test_the_rule(scenario: tuple[int, float | None, int, str], expected: tuple[int, int]) -> None:
+    cpus, cpu_quota, processes, goal = scenario
+    rec = recommend(goal, processes=processes, topology=topo(cpus, cpu_quota=cpu_quota))
+    assert (rec.settings.intra_op, rec.settings.inter_op) == expected
+    whole = math.floor(rec.cpu_budget)
+    intra, inter = rec.pool_threads["intra_op"], rec.pool_threads["inter_op"]
+    if rec.keeps_defaults:
+        # The one measured exception: several processes, no quota, throughput.
+        assert cpu_quota is None
+        assert processes > 1
+        assert goal == "throughput"
+        assert rec.per_process_budget >= 2
+        assert intra == inter == cpus * processes
+    elif processes <= whole:
+        # Within the budget: the intra-op threads of all processes, not the inter-op ones.
+        assert intra <= whole
+        said = f"{count(intra, 'intra-op thread')} for {count(whole, 'whole CPU')}"
+        assert f"{said}, within the budget" in reasons(rec)
+        assert "are not counted against it" in reasons(rec)
+    else:
+        assert intra == processes > whole
+        assert f"run at most {whole} process" in reasons(rec)
+        assert "run fewer processes" in reasons(rec)
+    assert rec.settings.inter_op == 0 or rec.settings.inter_op >= MIN_INTER_OP
+
+
+def test_inter_op_is_never_one_and_the_reason_says_why() -> None:
+    for scenario in RULE:
+        cpus, cpu_quota, processes, goal = scenario
+        rec = recommend(goal, processes=processes, topology=topo(cpus, cpu_quota=cpu_quota))
+        if rec.keeps_defaults:
+            continue
+        said = reasons(rec)
+        assert f"inter_op={rec.settings.inter_op}, never 1" in said
+        assert "tf.py_function whose body calls a tf.function hangs" in said
+        assert "explanation-inter-op-deadlock" in rec.evidence
+        assert "tied in all 24 comparisons of the engine grid" in said
+    one = reasons(recommend(topology=topo(1)))
+    assert "TensorFlow's own default on this one-CPU mask is 1" in one
+    quota = reasons(recommend(topology=topo(16, cpu_quota=2)))
+    assert "Under a quota, 2 and no more" in quota
+    assert "TensorFlow's own default" not in quota
+
+
+def test_intel_rule_inter_op_of_one_is_called_out() -> None:
+    rec = recommend(topology=topo(16))  # one socket: Intel's rule gives inter_op=1
+    assert rec.intel_rule == ThreadSettings(16, 1)
+    assert "Its inter_op=1 is the size that hangs" in rec.comparison[1]
+    two = recommend(topology=topo(64, cores=32, sockets=2, smt=True))
+    assert "hangs" not in two.comparison[1]
+
+
+def test_pool_threads_counts_the_defaults_they_resolve_to() -> None:
+    rec = recommend("throughput", processes=4, topology=topo(16))
+    assert rec.keeps_defaults
+    assert rec.pool_threads == {"intra_op": 64, "inter_op": 64}
+    assert rec.as_dict()["pool_threads"] == rec.pool_threads
+
+
+def test_the_module_documentation_states_the_rule_with_its_evidence() -> None:
+    import tfthreads.recommend as module
+
+    doc = module.__doc__ or ""
+    for label in EVIDENCE:
+        assert f"``{label}``" in doc
+    for part in (
+        "**Budget.**",
+        "**Intra-op:",
+        "**Inter-op: never below 2.**",
+        "**Thread totals.**",
+    ):
+        assert part in doc
+    assert "``intra_op * P <= floor(B)``" in doc
+
+
+def test_every_evidence_label_is_a_page_of_the_site() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    text = "\n".join(
+        path.read_text()
+        for folder, pattern in (("docs", "**/*.md"), ("gallery", "*.py"))
+        for path in (root / folder).glob(pattern)
+    )
+    for label in EVIDENCE:
+        assert f"({label})=" in text or f".. _{label}:" in text, label
+
+
+def test_the_inter_op_costs_quote_the_committed_engine_run() -> None:
+    from tfthreads.stats import ratio_interval
+
+    engine = _engine_run()
+    ties = []
+    for scores in engine["scores"].values():
+        for intra in (1, 2, 3, 4):
+            two = scores["defaults"] if intra == 2 else scores[f"{intra}/2"]  # 2/2 = defaults
+            ties.append(ratio_interval(scores[f"{intra}/1"], two))
+    assert len(ties) == 24
+    assert all(tie.includes_one for tie in ties)
+    branches = engine["scores"]["branches"]
+    at_two = ratio_interval(branches["2/1"], branches["defaults"])
+    said = reasons(recommend(topology=topo(2)))
+    assert "tied in all 24 comparisons" in said
+    assert (
+        f"{at_two.ratio:.2f}x as fast at intra_op=2, [{at_two.low:.2f}, {at_two.high:.2f}]" in said
+    )
+    [row] = [r for r in engine["several_processes"]["rows"] if r["label"] == "1/2"]
+    best, defaults = row["vs_best"], (row["ratio"], row["low"], row["high"])
+    divided = reasons(recommend("throughput", processes=2, topology=topo(2)))
+    assert f"{best['ratio']:.3f} [{best['low']:.3f}, {best['high']:.3f}]" in divided
+    assert "with the defaults, {:.2f} [{:.2f}, {:.2f}]".format(*defaults) in divided
+
+
+# --- the doctor's warnings follow the rule --------------------------------------------
+
+
+def _doctor_warnings(t: Topology, settings: ThreadSettings | None = None) -> list[str]:
+    from tfthreads.doctor import _warnings
+    from tfthreads.settings import resolve_pools
+
+    resolved = resolve_pools(
+        settings or ThreadSettings(), affinity_cpus=t.affinity_cpus, environ={}
+    )
+    return _warnings(t, resolved, {}, None)
+
+
+def test_doctor_suggests_what_recommend_gives() -> None:
+    quota = _doctor_warnings(topo(16, cpu_quota=2))
+    assert len(quota) == 2  # both default pools of 16 threads under a 2-CPU quota
+    assert all("`tfthreads recommend` gives intra_op=2, inter_op=2" in w for w in quota)
+    assert not any("or fewer" in w for w in quota)
+
+
+def test_doctor_warns_about_one_inter_op_thread_and_not_about_two() -> None:
+    # TensorFlow's own default on one CPU is 1: the size that deadlocks.
+    [one] = _doctor_warnings(topo(1))
+    assert "inter-op pool will have 1 thread" in one
+    assert "inter_op=2" in one
+    assert _doctor_warnings(topo(1), ThreadSettings(1, 2)) == []
+    assert _doctor_warnings(topo(16, cpu_quota=1), ThreadSettings(1, 2)) == []
+    assert _doctor_warnings(topo(2)) == []

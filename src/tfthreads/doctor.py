@@ -21,6 +21,7 @@ from tfthreads.errors import TensorFlowUnavailableError
 from tfthreads.isolation import WorkerError, one_line
 from tfthreads.probe import PoolObservation, observe_pools
 from tfthreads.provenance import installed_tensorflow_version, onednn_cpu_flags
+from tfthreads.recommend import MIN_INTER_OP, recommend
 from tfthreads.settings import (
     MAX_THREADS,
     ResolvedPools,
@@ -93,15 +94,35 @@ def _warnings(
 ) -> list[str]:
     found = []
     budget = topo.cpu_budget
+    whole = max(1, math.floor(budget))
     quota_limits = topo.quota_cpus is not None and topo.quota_cpus < topo.affinity_cpus
     limit = "its cgroup CPU quota" if quota_limits else "its CPU affinity mask"
-    for pool, size in (("intra-op", resolved.intra_op), ("inter-op", resolved.inter_op)):
-        if size > budget:
-            found.append(
-                f"the {pool} pool will have {size} threads but this process may use only "
-                f"{budget:g} CPUs' worth of time ({limit}); set it to "
-                f"{max(1, math.floor(budget))} or fewer"
-            )
+    # The sizes to suggest are recommend's, so that the doctor and the rule never disagree.
+    advice = recommend("latency", topology=topo).settings
+    advised = (
+        f"`tfthreads recommend` gives intra_op={advice.intra_op}, inter_op={advice.inter_op} "
+        "for one process here (--goal and --processes change it)"
+    )
+    # The rule counts the intra-op threads against the budget; the inter-op threads only
+    # compute while independent ops run at once, so only a pool larger than both the whole
+    # CPUs and the rule's minimum is worth a warning.
+    if resolved.intra_op > whole:
+        found.append(
+            f"the intra-op pool will have {resolved.intra_op} threads but this process may "
+            f"use only {budget:g} CPUs' worth of time ({limit}); {advised}"
+        )
+    if resolved.inter_op > max(whole, MIN_INTER_OP):
+        found.append(
+            f"the inter-op pool will have {resolved.inter_op} threads but this process may "
+            f"use only {budget:g} CPUs' worth of time ({limit}), and independent ops can "
+            f"keep about intra-op + inter-op threads busy at once; {advised}"
+        )
+    if resolved.inter_op < MIN_INTER_OP:
+        found.append(
+            f"the inter-op pool will have {resolved.inter_op} thread: a tf.py_function whose "
+            "body calls a tf.function hangs with it (the site's page on the inter-op "
+            f"deadlock reproduces it); {advised}"
+        )
     for setting in by_kind(Kind.ENV_VAR):
         if setting.field in environ and not setting.effective_in_stock_wheel:
             found.append(

@@ -1,46 +1,74 @@
-"""Recommend thread pool sizes from the CPU budget, with every rule, its evidence and its limits.
+"""Recommend thread pool sizes from the CPU budget: one rule, with its evidence and limits.
 
-Each rule rests on a measurement, named in its reason with the page of the site that
-shows it (``results-many-core``: 16 CPUs, interleaved rounds of fresh processes;
-``gallery-containers`` and ``gallery-workers``: gallery examples, measured on the machine
-that builds the site; ``engine-benchmark``: 2 CPUs, 6 interleaved rounds of fresh
-processes, ``benchmarks/results/engine.md``). Each
-:class:`Recommendation` states how far its rule can be trusted (``confidence``) and, where
-the rule cannot know the answer, which ``tfthreads tune`` command measures it instead.
+This docstring is the one statement of the rule; the pages of the site show what
+:func:`recommend` gives for their scenarios rather than restating it. Each part rests on
+evidence that its reasons name, in words and by the label of the page of the site that
+shows it (:data:`EVIDENCE`): ``results-many-core`` (16 CPUs, interleaved rounds of fresh
+processes), ``engine-benchmark`` (2 CPUs, 6 interleaved rounds of fresh processes,
+``benchmarks/results/engine.md``), ``gallery-containers`` and ``gallery-workers``
+(gallery examples, measured on the machine that builds the site) and
+``explanation-inter-op-deadlock`` (hangs reproduced on every build). Each
+:class:`Recommendation` states how far it can be trusted (``confidence``) and, where the
+rule cannot know the answer, which ``tfthreads tune`` command measures it instead.
 
-1. **Budget.** ``B = topology.cpu_budget``, the smaller of the affinity mask and the
-   cgroup CPU quota (TensorFlow itself looks only at the mask). Each of ``processes``
-   processes gets ``b = B / processes`` and ``c = max(1, floor(b))`` whole CPUs; a
-   fractional remainder (a 1.5-CPU quota gives ``c = 1``) is headroom for the inter-op
-   and ``tf.data`` threads. More processes than whole CPUs get ``1/1`` each.
-2. **Under a CPU quota, never oversubscribe** (the quota is below the affinity count):
-   ``intra_op * processes <= floor(B)``, ``inter_op = 1`` if ``c <= 2`` else ``2``. Busy
-   threads beyond the quota spend it early in each period and then all wait: under a
-   1-CPU quota the defaults' p99 was 12.9x that of ``1/1``, [9.9, 15.6], at the same
-   throughput within the noise (``engine-benchmark``; ``gallery-containers``).
-   Confidence high for latency, medium for throughput (a tie there, on one workload).
-3. **Several processes, no quota, throughput: keep TensorFlow's defaults** (``0/0``) when
-   each process has 2 CPUs or more. Four processes on 16 CPUs gave the most total
-   throughput with the defaults; dividing the CPUs was at best indistinguishable, smaller
-   pools were worse (``results-many-core``): each step has serial gaps that the other
-   processes' threads fill. With less than 2 CPUs per process, divide them
-   (``intra_op = c``, ``inter_op = 1``): two processes on 2 CPUs at ``1/1`` gave 1.15x the
-   defaults' throughput (engine benchmark; ``gallery-workers``), one CPU leaving no gap to
-   fill. Confidence medium at the measured points (4 CPUs per process, 1 per process),
-   low between them.
-4. **One process, no quota, throughput:** ``intra_op = c``, ``inter_op = 2`` when
-   ``c >= 2``: on 16 CPUs every 16-thread setting was within 3 % of the defaults and
-   fewer intra-op threads lost (``results-many-core``). Confidence medium.
-5. **Latency, no quota:** ``intra_op = c`` (with SMT, this process's share of the physical
-   cores), ``inter_op = min(c, 4)`` (``1`` on one CPU). A large op splits across the
-   CPUs, but small models keep one thread busy whatever the intra-op size, and
-   independent branches need ``inter_op >= 2`` (``results-many-core``). Which applies
-   depends on the model, so the confidence is low and the recommendation says to run
-   ``tfthreads tune``. Several processes divide the CPUs, as a precaution that is not
-   measured (``gallery-workers`` measures it on the site's machine).
+**Budget.** ``B = topology.cpu_budget``, the smaller of the affinity mask and the cgroup
+CPU quota (TensorFlow itself looks only at the mask). ``P = processes`` share it: each
+gets ``b = B / P`` and ``c = max(1, floor(b))`` whole CPUs; a fractional remainder (a
+1.5-CPU quota gives ``c = 1``) is headroom for the inter-op and ``tf.data`` threads.
 
-The inter-op threads are not counted against the budget: they mostly dispatch ops and
-wait while the intra-op threads compute.
+**Intra-op: the intra-op threads of all processes fit the whole CPUs of the budget**,
+``intra_op * P <= floor(B)``, with ``intra_op = c`` in each process, under an affinity
+mask and under a quota alike. The intra-op pool is the one that splits an op over CPUs.
+
+- Under a quota below the mask, for both goals: busy threads beyond a quota spend it
+  early in each period and then all wait; under a 1-CPU quota the defaults' p99 step was
+  12.9x that of ``1/1``, [9.9, 15.6], at the same throughput within the noise
+  (``engine-benchmark``; ``gallery-containers``). Confidence high for latency, medium for
+  throughput (a tie there, on one workload).
+- Without a quota, latency: ``c``, with SMT this process's share of the physical cores.
+  A large op splits across the CPUs, but a small model kept one thread busy whatever the
+  size (``results-many-core``); the model decides, so the confidence is low and the
+  recommendation names ``tfthreads tune``.
+- Without a quota, throughput, one process: ``c``; on 16 CPUs every 16-thread setting was
+  within 3 % of the defaults and fewer intra-op threads lost (``results-many-core``).
+  Confidence medium.
+- Without a quota, throughput, several processes with ``b < 2``: ``c``; two processes on
+  2 CPUs gave 1.15x the defaults' throughput at ``1/1`` (``engine-benchmark``,
+  ``gallery-workers``). Confidence medium.
+
+Two cases leave the rule. Several processes without a quota, throughput, ``b >= 2``:
+**keep TensorFlow's defaults** (``0/0``), because four processes on 16 CPUs gave the most
+total throughput with them, dividing the CPUs was at best indistinguishable and smaller
+pools lost: each step has serial gaps that the other processes' threads fill
+(``results-many-core``); confidence medium at 4 CPUs per process, low between the measured
+points. More processes than whole CPUs (``P > floor(B)``): ``intra_op = 1`` each, which
+no budget of ``floor(B)`` holds; the reasons say to run at most ``floor(B)`` processes.
+
+**Inter-op: never below 2.** ``inter_op = 2``, and for latency without a quota
+``min(c, 4)`` when ``c > 2``.
+
+- Why never 1: with one inter-op thread a ``tf.py_function`` whose body calls a
+  ``tf.function`` hangs for ever, and with two it returns: the body holds the thread that
+  its nested ops would run on (``explanation-inter-op-deadlock``, reproduced on every
+  build). TensorFlow's own default is 1 on a one-CPU mask, so the rule sets 2 there too.
+  Two such ops running at once need 3, which no rule can see.
+- What 2 costs against 1: nothing measurable. On 2 CPUs, inter-op 2 against 1 at the same
+  intra-op size tied in all 24 comparisons of the engine grid (6 workloads, intra-op 1 to
+  4), and two processes at ``1/2`` each were tied with ``1/1`` for throughput
+  (``engine-benchmark``).
+- What more than 1 gains: independent branches of ops run at once only with 2 or more;
+  8 independent chains on 16 CPUs were 2.6x to 2.8x slower at ``inter_op=1``
+  (``results-many-core``), hence up to 4 for latency without a quota.
+- Under a quota, 2 and no more: each further inter-op thread lets one more independent op
+  compute at once and spend the quota. Not measured: the quota measurements run one op at
+  a time.
+
+**Thread totals.** Within the budget means the intra-op threads: ``intra_op * P <=
+floor(B)``. Each process also starts ``inter_op`` inter-op threads, not counted against
+the budget: they compute only while independent ops run at once (at most about
+``intra_op + inter_op`` threads of a process compute at once), and a thread that waits
+spends no CPU time and no quota. :attr:`Recommendation.pool_threads` gives the totals of
+all processes, and the reasons say them.
 
 Every :class:`Recommendation` also says how it differs from TensorFlow's defaults (both
 pools = the affinity count, per process) and from Intel's published rule (intra-op =
@@ -58,7 +86,15 @@ from tfthreads.settings import MAX_THREADS, ThreadSettings
 from tfthreads.topology import Topology
 from tfthreads.topology import topology as read_topology
 
-__all__ = ["CONFIDENCES", "EVIDENCE", "GOAL", "GOALS", "Recommendation", "recommend"]
+__all__ = [
+    "CONFIDENCES",
+    "EVIDENCE",
+    "GOAL",
+    "GOALS",
+    "MIN_INTER_OP",
+    "Recommendation",
+    "recommend",
+]
 
 #: The goals :func:`recommend`, :func:`~tfthreads.tune.tune` and sweeps understand.
 GOALS = ("latency", "throughput")
@@ -71,8 +107,14 @@ EVIDENCE = {
     "gallery-containers": "the containers example: a 1-CPU quota against a 1-CPU mask",
     "gallery-workers": "the workers example: several worker processes on one CPU budget",
     "engine-benchmark": "the engine benchmark: 2 CPUs, interleaved rounds of fresh processes",
+    "explanation-inter-op-deadlock": (
+        "the inter-op deadlock page: hangs with one inter-op thread, reproduced on every build"
+    ),
 }
-_MANY_CORE, _CONTAINERS, _WORKERS, _ENGINE = EVIDENCE
+_MANY_CORE, _CONTAINERS, _WORKERS, _ENGINE, _DEADLOCK = EVIDENCE
+#: The fewest inter-op threads :func:`recommend` gives: one deadlocks a ``tf.py_function``
+#: whose body calls a ``tf.function`` (``explanation-inter-op-deadlock``).
+MIN_INTER_OP = 2
 _ENGINE_WORDS = "the engine benchmark on 2 CPUs, 6 interleaved rounds"
 _NO_INTEL = (
     "Intel's rule (intra_op = physical cores per socket, inter_op = sockets) cannot be "
@@ -176,6 +218,20 @@ class Recommendation:
         """Whether the recommendation is to leave both pools at TensorFlow's defaults."""
         return self.settings.intra_op == 0 and self.settings.inter_op == 0
 
+    @property
+    def pool_threads(self) -> dict[str, int]:
+        """The pool threads all the processes start together, by pool.
+
+        ``0`` counts as the pool TensorFlow's defaults start here. The rule keeps
+        ``pool_threads["intra_op"]`` within the whole CPUs of the budget, and does not count
+        the inter-op threads against it (see the module documentation).
+        """
+        chosen, default = self.settings, self.tensorflow_default
+        return {
+            "intra_op": (chosen.intra_op or default.intra_op) * self.processes,
+            "inter_op": (chosen.inter_op or default.inter_op) * self.processes,
+        }
+
     def as_dict(self) -> dict[str, object]:
         """Return the recommendation as JSON-ready data (lists, not tuples)."""
         return {
@@ -190,6 +246,7 @@ class Recommendation:
             "reasons": list(self.reasons),
             "evidence": list(self.evidence),
             "comparison": list(self.comparison),
+            "pool_threads": self.pool_threads,
             "tensorflow_default": _pools(self.tensorflow_default),
             "intel_rule": None if self.intel_rule is None else _pools(self.intel_rule),
         }
@@ -279,7 +336,7 @@ def _compare(
     text = (
         f"TensorFlow's defaults (0/0) give each process intra_op={default.intra_op} and "
         f"inter_op={default.inter_op}, the affinity count, ignoring the quota and other "
-        f"processes: {default.intra_op * processes} intra-op threads (plus "
+        f"processes: {_many(default.intra_op * processes, 'intra-op thread')} (plus "
         f"{default.inter_op * processes} inter-op) across {_procs(processes)} for a budget "
         f"of {_cpus(budget)}, {fit}; {starts}"
     )
@@ -303,6 +360,11 @@ def _compare(
         rule += (
             f"; here it uses fewer intra-op threads than the {intra} recommended and relies "
             f"on {intel.inter_op} concurrent ops to use the rest."
+        )
+    if intel.inter_op < MIN_INTER_OP:
+        rule += (
+            f" Its inter_op={intel.inter_op} is the size that hangs a tf.py_function calling "
+            f"a tf.function; this rule gives {MIN_INTER_OP} or more."
         )
     return (text, rule)
 
@@ -347,8 +409,8 @@ def recommend(
     Recommendation
         The settings, the reasons with their evidence, the confidence, the ``tfthreads
         tune`` command to run where the rule cannot know, and how the settings compare with
-        TensorFlow's defaults and Intel's rule. The rules are listed in the module
-        documentation.
+        TensorFlow's defaults and Intel's rule. The rule is stated, with its evidence, in
+        the module documentation.
 
     Raises
     ------
@@ -365,7 +427,9 @@ def recommend(
     ...                 quota=CgroupQuota(2, "/sys/fs/cgroup", 200_000, 100_000))
     >>> rec = recommend("latency", topology=topo)
     >>> rec.settings.describe(), rec.confidence
-    ('intra_op=2, inter_op=1', 'high')
+    ('intra_op=2, inter_op=2', 'high')
+    >>> rec.pool_threads
+    {'intra_op': 2, 'inter_op': 2}
     >>> recommend("fast", topology=topo)
     Traceback (most recent call last):
     ...
@@ -385,20 +449,16 @@ def recommend(
     elif quota:
         verdict = _under_quota(goal, topo, processes, per_process, reasons)
     elif goal == "throughput" and processes > 1 and per_process < 2:
-        verdict = _divide(per_process, reasons)
+        verdict = _divide(topo, per_process, reasons)
     elif goal == "throughput" and processes > 1:
         verdict = _keep_defaults(topo, processes, per_process, reasons)
     elif goal == "throughput":
-        verdict = _throughput(per_process, reasons)
+        verdict = _throughput(topo, per_process, reasons)
     else:
         verdict = _latency(topo, processes, per_process, reasons)
     chosen = verdict.settings
-    if chosen.intra_op and processes <= whole:
-        reasons.append(
-            f"In total {chosen.intra_op} x {processes} = "
-            f"{_many(chosen.intra_op * processes, 'intra-op thread')} for "
-            f"{_many(whole, 'whole CPU')}: no oversubscription."
-        )
+    if not (chosen.intra_op == 0 and chosen.inter_op == 0):
+        reasons.append(_totals(chosen, processes, whole))
     size = min(MAX_THREADS, topo.tensorflow_default_threads)
     default = ThreadSettings(size, size)
     intel = _intel_rule(topo)
@@ -420,6 +480,60 @@ def recommend(
     )
 
 
+def _totals(chosen: ThreadSettings, processes: int, whole: int) -> str:
+    """Say the thread totals, and what the rule counts against the budget."""
+    intra, inter = chosen.intra_op * processes, chosen.inter_op * processes
+    each = "" if processes == 1 else f" ({chosen.inter_op} per process)"
+    fits = (
+        "within the budget"
+        if intra <= whole
+        else f"more than the {_many(max(1, whole), 'whole CPU')}: run fewer processes"
+    )
+    return (
+        f"Threads in total: {chosen.intra_op} x {processes} = "
+        f"{_many(intra, 'intra-op thread')} for {_many(whole, 'whole CPU')}, {fits}; the "
+        f"{_many(inter, 'inter-op thread')}{each} are not counted against it: they compute "
+        "only while independent ops run at once (at most about "
+        "intra_op + inter_op threads of a process compute at once), and a thread that waits "
+        "spends no CPU time and no quota."
+    )
+
+
+#: The branches workload on 2 CPUs, inter_op 2 against 1 at intra_op 2 (the defaults there).
+_GRID_TIES = (
+    "On 2 CPUs a second inter-op thread cost nothing measurable: inter_op=2 against 1 at "
+    "the same intra_op (1 to 4) tied in all 24 comparisons of the engine grid (6 "
+    "workloads); for the branches workload, 8 independent chains, inter_op=2 was 1.20x as "
+    "fast at intra_op=2, [0.80, 1.52]"
+)
+
+
+def _inter_op(inter: int, topo: Topology, quota: bool) -> tuple[str, tuple[str, ...]]:
+    """Why inter_op is ``inter``, never 1: the deadlock, and what 2 costs; its evidence."""
+    text = (
+        f"inter_op={inter}, never 1: with one inter-op thread a tf.py_function whose body "
+        "calls a tf.function hangs for ever, because the body holds the only thread its "
+        "nested ops could run on, and with two it returns"
+        + (
+            "; TensorFlow's own default on this one-CPU mask is 1"
+            if topo.affinity_cpus == 1
+            else ""
+        )
+        + ". Two such ops running at once need 3, which no rule can see"
+        + _seen("the inter-op deadlock page, reproduced on every build", _DEADLOCK)
+        + " "
+        + _GRID_TIES
+        + _seen(_ENGINE_WORDS, _ENGINE)
+    )
+    if quota:
+        text += (
+            " Under a quota, 2 and no more: each further inter-op thread lets one more "
+            "independent op compute at once and spend the quota. Not measured: the quota "
+            "measurements run one op at a time."
+        )
+    return text, (_DEADLOCK, _ENGINE)
+
+
 _QUOTA_TAIL = (
     "busy threads beyond a quota spend it early in each 100 ms period and then all wait "
     "for the next one: under a 1-CPU quota, 1/1 had a p99 step 12.9x shorter than "
@@ -435,27 +549,35 @@ def _too_many(topo: Topology, processes: int, quota: bool, reasons: list[str]) -
     budget, whole = topo.cpu_budget, math.floor(topo.cpu_budget)
     reasons.append(
         f"The budget of {_cpus(budget)} is less than one whole CPU, so the process gets "
-        "the minimum, intra_op=1 and inter_op=1; expect it to be throttled."
+        "the fewest threads, intra_op=1; expect it to be throttled."
         if processes == 1
         else f"{processes} processes alone oversubscribe the budget of {_cpus(budget)} "
-        "(more processes than whole CPUs), so each gets the minimum, intra_op=1 and "
-        f"inter_op=1; run at most {_procs(max(1, whole))} to stop them competing."
+        "(more processes than whole CPUs), so each gets the fewest threads, intra_op=1; "
+        f"run at most {_procs(max(1, whole))} to stop them competing."
     )
+    inter, inter_evidence = _inter_op(MIN_INTER_OP, topo, quota)
+    reasons.append(inter)
     if quota:
         reasons.append(
             "Under a CPU quota, " + _QUOTA_TAIL + _seen(_ENGINE_WORDS, _ENGINE, _CONTAINERS)
         )
         return _Verdict(
-            ThreadSettings(1, 1),
+            ThreadSettings(1, MIN_INTER_OP),
             "high",
             "threads beyond a CPU quota cost a long tail wherever it was measured.",
-            (_ENGINE, _CONTAINERS),
+            _unique(_ENGINE, _CONTAINERS, *inter_evidence),
         )
     return _Verdict(
-        ThreadSettings(1, 1),
+        ThreadSettings(1, MIN_INTER_OP),
         "low",
         "more processes than CPUs without a quota has not been measured by this project.",
+        inter_evidence,
     )
+
+
+def _unique(*labels: str) -> tuple[str, ...]:
+    """Return the labels in order, each once."""
+    return tuple(dict.fromkeys(labels))
 
 
 def _share(per_process: float, reasons: list[str]) -> int:
@@ -491,42 +613,32 @@ def _smt_cap(topo: Topology, processes: int, intra: int, reasons: list[str]) -> 
 def _under_quota(
     goal: str, topo: Topology, processes: int, per_process: float, reasons: list[str]
 ) -> _Verdict:
-    """Rule 2: a quota below the mask: never oversubscribe it."""
+    """Apply the rule under a quota below the mask: the intra-op threads fit its whole CPUs."""
     whole = _share(per_process, reasons)
     reasons.append(
-        "Under a CPU quota, never oversubscribe: intra_op x processes stays within the whole "
-        "CPUs of the budget, because " + _QUOTA_TAIL + _seen(_ENGINE_WORDS, _ENGINE, _CONTAINERS)
+        "Under a CPU quota, the intra-op threads of all processes fit the whole CPUs of the "
+        "budget (intra_op x processes), because "
+        + _QUOTA_TAIL
+        + _seen(_ENGINE_WORDS, _ENGINE, _CONTAINERS)
     )
     intra = whole if goal == "throughput" else _smt_cap(topo, processes, whole, reasons)
+    reasons.append(f"{goal.capitalize()} goal: intra_op uses the {_cpus(intra)} of the process.")
+    inter, inter_evidence = _inter_op(MIN_INTER_OP, topo, quota=True)
+    reasons.append(inter)
+    evidence = _unique(_ENGINE, _CONTAINERS, *inter_evidence)
     if goal == "throughput":
-        inter = 2 if whole >= 2 else 1
-        reasons.append(
-            f"Throughput goal: intra_op uses the {_cpus(whole)} of the process; "
-            + (
-                "inter_op=2 keeps two ops in flight."
-                if inter == 2
-                else "inter_op=1: with one CPU a second op in flight would only compete for it."
-            )
-        )
         return _Verdict(
-            ThreadSettings(intra, inter),
+            ThreadSettings(intra, MIN_INTER_OP),
             "medium",
             "under a 1-CPU quota throughput was the same within the noise with 1/1 and "
             "with the defaults (one workload, 2 CPUs); what a quota costs is the tail.",
-            (_ENGINE, _CONTAINERS),
+            evidence,
         )
-    inter = 1 if whole <= 2 else 2
-    reasons.append(
-        f"Latency goal: intra_op uses the {_cpus(whole)} of the process; inter_op={inter} "
-        "keeps the threads that run ops at once within the quota. A model with independent "
-        "branches may run faster with inter_op=2 and intra_op lowered to fit: not measured "
-        "under a quota."
-    )
     return _Verdict(
-        ThreadSettings(intra, inter),
+        ThreadSettings(intra, MIN_INTER_OP),
         "high",
         "threads beyond a CPU quota cost a long tail wherever it was measured.",
-        (_ENGINE, _CONTAINERS),
+        evidence,
     )
 
 
@@ -537,12 +649,12 @@ _TWO_ON_TWO = (
 )
 
 
-def _divide(per_process: float, reasons: list[str]) -> _Verdict:
-    """Rule 3, less than 2 CPUs per process: divide them; no gap is left for others to fill."""
+def _divide(topo: Topology, per_process: float, reasons: list[str]) -> _Verdict:
+    """Less than 2 CPUs per process, throughput: divide them; no gap is left for others to fill."""
     whole = _share(per_process, reasons)
     reasons += [
         f"Throughput with several processes, no quota, and less than 2 CPUs per process: "
-        f"divide the CPUs, intra_op={whole}, inter_op=1. "
+        f"divide the CPUs, intra_op={whole}. "
         + _TWO_ON_TWO
         + _seen(_ENGINE_WORDS, _ENGINE, _WORKERS),
         "With 4 CPUs per process it went the other way: 4 processes on 16 CPUs gave the "
@@ -550,19 +662,25 @@ def _divide(per_process: float, reasons: list[str]) -> _Verdict:
         "process's serial gaps (Python dispatch, small ops); one CPU per process leaves "
         "little such gap" + _seen("the 16-CPU results", _MANY_CORE),
     ]
+    inter, inter_evidence = _inter_op(MIN_INTER_OP, topo, quota=False)
+    reasons.append(
+        inter + " Here 1/2 each, the setting given, was tied with 1/1, 0.926 [0.810, 1.002] "
+        "of its throughput, and with the defaults, 1.04 [0.93, 1.15]"
+        + _seen(_ENGINE_WORDS, _ENGINE)
+    )
     return _Verdict(
-        ThreadSettings(whole, 1),
+        ThreadSettings(whole, MIN_INTER_OP),
         "medium",
         "measured on one model (a batch-1024 MLP) with 2 processes on 2 CPUs; a model with "
         "longer serial gaps in each step may favour the defaults.",
-        (_ENGINE, _WORKERS, _MANY_CORE),
+        _unique(_ENGINE, _WORKERS, _MANY_CORE, *inter_evidence),
     )
 
 
 def _keep_defaults(
     topo: Topology, processes: int, per_process: float, reasons: list[str]
 ) -> _Verdict:
-    """Rule 3, 2 CPUs or more per process: TensorFlow's defaults."""
+    """2 CPUs or more per process, throughput, no quota: TensorFlow's defaults."""
     size = min(MAX_THREADS, topo.tensorflow_default_threads)
     reasons += [
         "Throughput with several processes, no quota, and 2 CPUs or more per process: keep "
@@ -582,6 +700,10 @@ def _keep_defaults(
         "8.70 ms at 4/2, no interval); the p99 of small requests arriving at random under "
         "this load is not measured. If it matters, divide the CPUs as for the latency goal "
         "and measure both" + _seen("the 16-CPU results", _MANY_CORE, _WORKERS),
+        (
+            f"The defaults' inter-op pool has {size} threads per process, 2 or more, as the "
+            "rule for the inter-op pool asks."
+        ),
     ]
     measured = per_process >= 4
     return _Verdict(
@@ -596,37 +718,35 @@ def _keep_defaults(
     )
 
 
-def _throughput(per_process: float, reasons: list[str]) -> _Verdict:
-    """Rule 4: one process, no quota, throughput: every CPU for intra-op, two ops in flight."""
+def _throughput(topo: Topology, per_process: float, reasons: list[str]) -> _Verdict:
+    """One process, no quota, throughput: every CPU for intra-op, two ops in flight."""
     whole = _share(per_process, reasons)
-    inter = 2 if whole >= 2 else 1
-    reasons += [
+    reasons.append(
         f"Throughput goal: intra_op uses all {_cpus(whole)}. One process on 16 CPUs (a "
         "batch-1024 MLP): every 16-thread setting was within 3 % of the defaults, and 8 "
         "threads or fewer lost 19 % or more (single round)"
+        + _seen("the 16-CPU results", _MANY_CORE)
+    )
+    inter, inter_evidence = _inter_op(MIN_INTER_OP, topo, quota=False)
+    reasons += [
+        inter + " On 16 CPUs inter_op 1, 2 or 4 made no difference beyond the noise for this "
+        "workload (0.979, 0.981, 0.970 of the defaults, single round)"
         + _seen("the 16-CPU results", _MANY_CORE),
-        (
-            "inter_op=2 keeps two ops in flight; inter_op 1, 2 or 4 made no difference "
-            "beyond the noise there (0.979, 0.981, 0.970 of the defaults, single round)"
-            + _seen("the 16-CPU results", _MANY_CORE)
-            if inter == 2
-            else "inter_op=1: with one CPU, a second op in flight would only compete for it."
-        ),
         "For many concurrent requests, several processes may give more total throughput "
         "than one: 4 processes at the defaults on 16 CPUs gave about 3x the throughput of "
         "one process (different scenarios, no interval); pass processes=N"
         + _seen("the 16-CPU results", _MANY_CORE),
     ]
     return _Verdict(
-        ThreadSettings(whole, inter),
+        ThreadSettings(whole, MIN_INTER_OP),
         "medium",
         "measured on MLPs in single rounds; a model with small ops or branches may differ.",
-        (_MANY_CORE,),
+        _unique(_MANY_CORE, *inter_evidence),
     )
 
 
 def _latency(topo: Topology, processes: int, per_process: float, reasons: list[str]) -> _Verdict:
-    """Rule 5: latency, no quota: split large ops, let branches run; the model decides."""
+    """Latency, no quota: split large ops, let branches run; the model decides."""
     whole = _share(per_process, reasons)
     intra = _smt_cap(topo, processes, whole, reasons)
     reasons.append(
@@ -637,19 +757,16 @@ def _latency(topo: Topology, processes: int, per_process: float, reasons: list[s
         "batch 1, 16 threads were 1.219x slower, [1.169, 1.272], 2 rounds)"
         + _seen("the 16-CPU results", _MANY_CORE)
     )
-    inter = 1 if whole == 1 else min(whole, 4)
+    inter = max(MIN_INTER_OP, min(whole, 4))
+    text, inter_evidence = _inter_op(inter, topo, quota=False)
     reasons.append(
-        "inter_op=1: with one CPU, a second op in flight would only compete for it."
-        if inter == 1
-        else f"inter_op={inter}: independent branches of ops run at once only with inter_op "
-        "of 2 or more. The branches workload (8 independent chains) was on 16 CPUs "
-        "2.6x to 2.8x slower at "
-        "inter_op=1 against 1.05x to 1.28x at inter_op=4 with intra_op of 4 or more "
-        "(single round); a chain of ops keeps one thread busy, so the others sleep. On 2 "
-        "CPUs the grid could not tell inter_op 1, 2 and 4 apart for it (6 rounds)"
-        + _seen(f"{_ENGINE_WORDS}; the 16-CPU results", _ENGINE, _MANY_CORE)
+        text + " More inter-op threads let more independent branches run at once: the "
+        "branches workload was on 16 CPUs 2.6x to 2.8x slower at inter_op=1 against 1.05x "
+        "to 1.28x at inter_op=4 with intra_op of 4 or more (single round); a chain of ops "
+        "keeps one thread busy, so the others sleep. Hence one per CPU, from 2 up to 4"
+        + _seen("the 16-CPU results", _MANY_CORE)
     )
-    evidence: tuple[str, ...] = (_MANY_CORE,) if inter == 1 else (_MANY_CORE, _ENGINE)
+    evidence = _unique(_MANY_CORE, *inter_evidence)
     if processes > 1:
         reasons.append(
             f"Several processes: each keeps to its share of {_cpus(whole)}, a precaution "
