@@ -179,7 +179,11 @@ def test_a_full_disk_names_the_file_and_leaves_every_earlier_row(tmp_path):
         assert not results.repaired
 
 
-TUNE_LATENCY = {"command": "tune", "workload": {"name": "model.keras"}, "goal": "latency"}
+TUNE_LATENCY = {
+    "command": "tune",
+    "workload": {"kind": "keras", "target": "model.keras", "params": {}},
+    "goal": "latency",
+}
 
 
 @pytest.mark.parametrize(
@@ -190,12 +194,11 @@ TUNE_LATENCY = {"command": "tune", "workload": {"name": "model.keras"}, "goal": 
             {**TUNE_LATENCY, "goal": "throughput"},
             "holds a tune of 'model.keras' (goal latency), started ",
         ),
-        (TUNE_LATENCY, TUNE_LATENCY, "this run is a tune of 'model.keras' (goal latency): "),
         ({"workloads": []}, TUNE_LATENCY, "already holds a sweep, started "),
         (
             TUNE_LATENCY,
             {"workloads": []},
-            "this run is a sweep: choose another file or --no-resume",
+            "this run is a sweep: choose another file, or --no-resume",
         ),
     ],
 )
@@ -209,11 +212,15 @@ def test_a_file_holds_one_run_and_refuses_rows_of_another(tmp_path, first, secon
     assert path.read_bytes() == before
 
 
-def test_a_sweep_resumes_a_sweep(tmp_path):
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [({"workloads": []}, {"workloads": ["other"]}), (TUNE_LATENCY, {**TUNE_LATENCY, "repeats": 9})],
+)
+def test_a_sweep_resumes_a_sweep_and_a_tune_the_same_tune(tmp_path, first, second):
     path = tmp_path / "r.jsonl"
-    with ResultsFile.open(path, run={"workloads": []}) as results:
+    with ResultsFile.open(path, run=first) as results:
         results.append({"status": "ok"})
-    with ResultsFile.open(path, run={"workloads": ["other"]}) as results:
+    with ResultsFile.open(path, run=second) as results:
         assert results.rows == [{"status": "ok"}]
 
 

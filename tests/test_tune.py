@@ -168,3 +168,27 @@ def test_a_grid_of_only_the_defaults_pools_is_refused_before_measuring() -> None
     one_cpu = MeasureOptions(cpus=[min(os.sched_getaffinity(0))])
     with pytest.raises(SettingError, match=r"same pools as TensorFlow's defaults here "):
         tune("matmul", grid=[ThreadSettings(intra_op=1, inter_op=1)], options=one_cpu)
+
+
+@pytest.mark.slow
+def test_an_interrupted_tune_resumes_where_it_stopped(tmp_path) -> None:
+    """Run again with the same --output, a tune takes what it measured before from the file."""
+    path = tmp_path / "tune.jsonl"
+    searched = [ThreadSettings(intra_op=1, inter_op=2), ThreadSettings(intra_op=2, inter_op=2)]
+    options = MeasureOptions(repeats=3, warmup=1)
+    first = tune("matmul", budget=8, options=options, results=path, grid=searched)
+    lines = path.read_text().splitlines()
+    measured = len(lines) - 1
+    assert measured == len(first.tried.rows)
+    # Interrupted after three measurements: the file holds the header and those three.
+    path.write_text("\n".join(lines[:4]) + "\n")
+    again = tune("matmul", budget=8, options=options, results=path, grid=searched)
+    assert again.tried.reused == 3
+    assert [r.settings for r in again.tried.rows[:3]] == [r.settings for r in first.tried.rows[:3]]
+    # The file holds the three taken from it and what was measured after them, once each.
+    assert len(path.read_text().splitlines()) - 1 == len(again.tried.rows)
+    # A tune of another goal is refused, the file untouched.
+    before = path.read_bytes()
+    with pytest.raises(SettingError, match="already holds a tune of 'matmul'"):
+        tune("matmul", "throughput", budget=8, options=options, results=path, grid=searched)
+    assert path.read_bytes() == before

@@ -119,6 +119,7 @@ def add_commands(commands: Any) -> None:
     )
     tune.add_argument("workload", metavar="WORKLOAD")
     tune.add_argument("--goal", choices=("latency", "throughput"), default="latency")
+    tune.add_argument("--no-resume", action="store_true", help="start the output file afresh")
     tune.add_argument(
         "--budget",
         type=argument(BUDGET, "budget"),
@@ -150,7 +151,7 @@ def add_commands(commands: Any) -> None:
     _add_measuring(
         tune,
         "write each measurement to this JSON-lines file as it is made; the file holds one "
-        "tune (an existing tune's or sweep's file is refused)",
+        "tune, and the same tune run again resumes it where it stopped",
     )
 
     report = commands.add_parser(
@@ -269,7 +270,10 @@ def run(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
         grid=searched,
         chunks=args.chunks,
+        resume=not args.no_resume,
     )
+    if found.tried.reused:
+        _note(f"reused {found.tried.reused} measurements from {args.output}")
     _emit(args, found.as_dict(), _tune_report(found))
     if found.tried.failed:
         _note(f"{len(found.tried.failed)} of {len(found.tried.rows)} measurements failed")

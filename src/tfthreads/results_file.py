@@ -251,7 +251,10 @@ _RUN_IDENTITY = ("command", "goal", "workload")
 def _describe_run(run: Mapping[str, Any]) -> str:
     command = str(run.get("command") or "sweep")
     workload = run.get("workload")
-    what = f" of {workload.get('name')!r}" if isinstance(workload, Mapping) else ""
+    named = (
+        workload.get("target") or workload.get("name") if isinstance(workload, Mapping) else None
+    )
+    what = f" of {named!r}" if named else ""
     goal = f" (goal {run['goal']})" if run.get("goal") else ""
     return f"a {command}{what}{goal}"
 
@@ -259,9 +262,9 @@ def _describe_run(run: Mapping[str, Any]) -> str:
 def _check_same_run(
     header: Mapping[str, Any] | None, run: Mapping[str, Any], *, name: str, path: str
 ) -> None:
-    """Refuse to add a run's rows to a file holding another run's (or a tune's) rows.
+    """Refuse to add a run's rows to a file holding another run's rows.
 
-    A sweep resumes a sweep. A tune never resumes: its file holds one tune.
+    A sweep resumes a sweep; a tune resumes a tune of the same workload and goal.
     """
     held = (header or {}).get("run") or {}
     if not isinstance(held, Mapping) or not held:
@@ -272,11 +275,11 @@ def _check_same_run(
         for key in _RUN_IDENTITY
     )
     created = (header or {}).get("created", "an earlier run")
-    if differs or run.get("command") == "tune":
+    if differs:
         raise SettingError(
             f"{name}: {path!r} already holds {_describe_run(held)}, started {created}; "
-            f"this run is {_describe_run(run)}: choose another file"
-            + (" or --no-resume to start it afresh" if run.get("command") != "tune" else "")
+            f"this run is {_describe_run(run)}: choose another file, or --no-resume to "
+            "start it afresh"
         )
 
 

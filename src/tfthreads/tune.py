@@ -24,6 +24,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tfthreads._checks import WholeNumber
@@ -32,8 +33,8 @@ from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
 from tfthreads.measure import check_chunks, check_workloads, measure
 from tfthreads.options import MeasureOptions
-from tfthreads.recommend import Recommendation, recommend
-from tfthreads.results import Failure, Measurement, Result
+from tfthreads.recommend import MIN_INTER_OP, Recommendation, recommend
+from tfthreads.results import Failure, Measurement, Result, result_from_dict
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import RatioInterval, geometric_mean
@@ -143,16 +144,18 @@ def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]
     >>> [s.describe() for s in candidates(8, advice)][:3]
     ['intra_op=0, inter_op=0', 'intra_op=8, inter_op=4', 'intra_op=8, inter_op=2']
     >>> len(candidates(8, advice))
-    13
+    9
     >>> one = Topology(logical_cpus=1, affinity=(0,), physical_cores=1, sockets=1,
     ...                numa_nodes=1, smt=False, cpuset=None, quota=None)
     >>> [s.describe() for s in candidates(1, recommend("latency", topology=one))]
     ['intra_op=0, inter_op=0', 'intra_op=1, inter_op=2']
     """
     intra = sorted({1, max_threads} | {2**k for k in range(1, 16) if 2**k < max_threads})
-    # Two inter-op threads even on one CPU: two independent ops can then be in flight,
-    # and the defaults there (1/1) have another candidate to be compared with.
-    inter = sorted({1, 2, max_threads})
+    # Never fewer inter-op threads than recommend gives (MIN_INTER_OP, 2): one inter-op
+    # thread can deadlock (explanation/inter-op-deadlock), and a second one measured no
+    # slower. Two even on one CPU: the defaults there (1/1) have another candidate then.
+    # A user's own grid (--inter-op 1) is still measured as given.
+    inter = sorted({MIN_INTER_OP, max(MIN_INTER_OP, max_threads)})
     # Keeping the defaults is the first candidate anyway: look near the pools they resolve to.
     target = advice.tensorflow_default if advice.keeps_defaults else advice.settings
 
@@ -197,6 +200,7 @@ def tune(
     progress: bool | None = None,
     grid: Sequence[ThreadSettings] | None = None,
     chunks: int = 1,
+    resume: bool = True,
 ) -> TuneResult:
     """Find good thread settings for a workload: screen candidates, compare the finalists.
 
@@ -218,7 +222,12 @@ def tune(
         Stop the final rounds once every ratio to the defaults is within this fraction.
     results : path-like, optional
         Results file that receives every measurement as it is made (see
-        :class:`tfthreads.results_file.ResultsFile`); a tune always measures afresh.
+        :class:`tfthreads.results_file.ResultsFile`). It holds one tune: the same tune
+        (workload, goal) run again with it resumes, taking each measurement it would make
+        from the file where one was made under the same conditions
+        (:func:`tfthreads.sweep.result_key`) at the same stage, so an interrupted tune goes
+        on where it stopped. Final rounds measured chunk by chunk (``chunks`` above 1)
+        are measured again; they stay in the file as complete rounds.
     progress : bool, optional
         Print a line per screening step and final round on stderr.
     grid : sequence of ThreadSettings, optional
@@ -228,6 +237,8 @@ def tune(
         With more than 1, each final round runs the finalists' processes at once, taking
         turns chunk by chunk (see :func:`tfthreads.compare.compare`): steadier ratios on
         a machine whose speed changes within seconds.
+    resume : bool
+        ``False`` starts ``results`` afresh instead of resuming it.
 
     Returns
     -------
@@ -270,9 +281,16 @@ def tune(
         )
     check_workloads([spec], options)
     tried: list[Result] = []
-    with _log(results, spec, goal, options) as record:
+    reused = 0
+    with _log(results, spec, goal, options, resume) as (record, earlier):
 
         def measured(settings: ThreadSettings, stage: str) -> Result:
+            nonlocal reused
+            again = earlier(settings, stage)
+            if again is not None:  # a resumed tune: measured before under the same conditions
+                reused += 1
+                tried.append(again)
+                return again
             try:
                 result: Result = measure(spec, settings, options=options)
             except WorkerError as error:
@@ -326,7 +344,9 @@ def tune(
         best=finalists[comparison.best],
         goal=goal,
         recommendation=advice,
-        tried=SweepResult(rows=tried),
+        tried=SweepResult(
+            rows=tried, path=None if results is None else Path(results), reused=reused
+        ),
         comparison=comparison,
     )
 
@@ -372,17 +392,30 @@ def _log(
     spec: WorkloadSpec,
     goal: str,
     options: MeasureOptions,
-) -> Iterator[Callable[[Result, str], None]]:
-    """Yield a function that records each measurement in the results file, if there is one."""
+    resume: bool,
+) -> Iterator[tuple[Callable[[Result, str], None], Callable[[ThreadSettings, str], Result | None]]]:
+    """Yield how to record a measurement in the results file, and how to find it there.
+
+    The second function returns, in file order, the measurements a resumed tune made
+    before of the same settings at the same stage, under the same conditions.
+    """
     if results is None:
-        yield lambda result, stage: None
+        yield (lambda result, stage: None), (lambda settings, stage: None)
         return
     run = {"command": "tune", "workload": spec.as_dict(), "goal": goal, "repeats": options.repeats}
-    # Appended to, never emptied: a tune measures afresh but keeps earlier rows.
-    with ResultsFile.open(results, run=run) as file:
+    with ResultsFile.open(results, run=run, resume=resume) as file:
+        earlier: dict[tuple[str, str], list[Result]] = {}
+        for row in file.rows:
+            result = result_from_dict(row)
+            if isinstance(result, Measurement) and row.get("key") and row.get("stage"):
+                earlier.setdefault((str(row["key"]), str(row["stage"])), []).append(result)
 
         def record(result: Result, stage: str) -> None:
             key = result_key(spec, result.settings, options)
             file.append({**result.as_dict(), "key": key, "stage": stage})
 
-        yield record
+        def find(settings: ThreadSettings, stage: str) -> Result | None:
+            made = earlier.get((result_key(spec, settings, options), stage))
+            return made.pop(0) if made else None
+
+        yield record, find
