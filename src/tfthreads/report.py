@@ -86,7 +86,7 @@ class Source:
 
     @property
     def name(self) -> str:
-        """The file's label in this report: its name unless another file shares it."""
+        """Return the file's label in this report, its name unless another file shares it."""
         return self.label or self.path.name
 
     def describe(self) -> str:
