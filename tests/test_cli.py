@@ -326,3 +326,10 @@ def test_every_help_shows_defaults_and_exit_codes(command: str) -> None:
     assert "143 terminated (SIGTERM)" in text
     if command in ("sweep", "tune"):
         assert "--repeats N default: 20" in text
+
+
+def test_a_repeated_value_in_a_list_is_listed_once() -> None:
+    from tfthreads.cli import build_parser
+
+    args = build_parser().parse_args(["sweep", "matmul", "--intra-op", "1,2,1,2"])
+    assert args.intra_op == [1, 2]

@@ -230,3 +230,16 @@ def test_sigterm_says_so_leaves_nothing_running_and_no_temporary_folder(tmp_path
     assert "Traceback" not in stderr
     assert list(Path(tempfile.gettempdir()).glob(f"tfthreads-*-pid{child.pid}-*")) == []
     assert [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_the_table_never_cuts_a_workload_name() -> None:
+    long_name = parse_workload("matmul", n=64)
+    row = measured(ThreadSettings(), 0.001)
+    import dataclasses
+
+    named = dataclasses.replace(
+        row, workload=dataclasses.replace(long_name, target="a_long_module_name.steps:build")
+    )
+    text = SweepResult(rows=[named, row]).table()
+    assert "a_long_module_name.steps:build" in text
+    assert len({len(line) for line in text.splitlines()[:1]}) == 1

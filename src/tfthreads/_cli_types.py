@@ -61,7 +61,8 @@ def thread_list(low: int) -> Callable[[str], list[int]]:
             raise argparse.ArgumentTypeError(
                 f"got {text!r}; expected thread counts separated by commas, such as 1,2,4"
             )
-        return [one(part) for part in parts]
+        # A repeated value is measured once, so it is listed once.
+        return list(dict.fromkeys(one(part) for part in parts))
 
     parse.__name__ = "thread list"
     return parse

@@ -147,17 +147,28 @@ class SweepResult:
         return max(rows, key=lambda r: r.throughput)
 
     def table(self) -> str:
-        """Format the rows as a fixed-width text table."""
-        header = "".join(f"{name:>{width}} " for name, _, width in _TABLE_COLUMNS)
+        """Format the rows as a fixed-width text table (columns as wide as their widest cell)."""
+        texts = [
+            [
+                "-" if row.get(name) is None else fmt.format(row.get(name))
+                for name, fmt, _ in _TABLE_COLUMNS
+            ]
+            for row in (result.row() for result in self.rows)
+        ]
+        widths = [
+            max([width, *(len(cells[i]) for cells in texts)])
+            for i, (_, _, width) in enumerate(_TABLE_COLUMNS)
+        ]
+        header = "".join(
+            f"{name:>{width}} " for (name, _, _), width in zip(_TABLE_COLUMNS, widths, strict=True)
+        )
         lines = [header.rstrip(), "-" * len(header.rstrip())]
-        for result in self.rows:
-            row = result.row()
-            cells = []
-            for name, fmt, width in _TABLE_COLUMNS:
-                value = row.get(name)
-                text = "-" if value is None else fmt.format(value)
-                cells.append(f"{text[:width]:>{width}} ")
-            lines.append("".join(cells).rstrip())
+        for result, cells in zip(self.rows, texts, strict=True):
+            lines.append(
+                "".join(
+                    f"{text:>{width}} " for text, width in zip(cells, widths, strict=True)
+                ).rstrip()
+            )
             if isinstance(result, Failure):
                 # In full (JSON has it verbatim), wrapped, without terminal escape codes.
                 message = f"{result.reason}: {one_line(result.error)}"
