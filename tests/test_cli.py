@@ -333,3 +333,20 @@ def test_a_repeated_value_in_a_list_is_listed_once() -> None:
 
     args = build_parser().parse_args(["sweep", "matmul", "--intra-op", "1,2,1,2"])
     assert args.intra_op == [1, 2]
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_escaped_not_a_traceback(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    name = os.fsencode(tmp_path) + b"/\xff.jsonl"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    done = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"tfthreads", b"report", name],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr
+    assert b"cannot be read: No such file" in done.stderr

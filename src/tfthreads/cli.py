@@ -167,6 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv : sequence of str, optional
         Arguments without the program name; ``sys.argv[1:]`` by default.
     """
+    # A file name that is not UTF-8 reaches Python as surrogate escapes: print it as
+    # backslash escapes rather than fail on it.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(_joined_values(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
