@@ -175,6 +175,12 @@ def test_doctor_text_report():
     assert "Thread pools" in result.stdout
     assert "intra-op" in result.stdout
     assert "TensorFlow 2." in result.stdout
+    # The count in brackets is that of the threads listed, not of the whole process.
+    line = next(x for x in result.stdout.splitlines() if "threads started by the runtime" in x)
+    listed = sum(
+        int(part.rsplit(" x", 1)[1]) for part in line.split(": ", 1)[1].split(" (")[0].split(", ")
+    )
+    assert f"({listed} threads; the process had " in line
 
 
 def test_console_script_is_installed():

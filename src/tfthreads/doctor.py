@@ -306,7 +306,11 @@ def format_report(report: Mapping[str, Any]) -> str:
         lines.append(f"  observed: {report['probe']['status']}: {report['probe']['reason']}")
     if observed is not None:
         new = ", ".join(f"{name} x{count}" for name, count in observed["new_threads"].items())
-        lines.append(f"  threads started by the runtime: {new} ({observed['total']} in all)")
+        started = sum(observed["new_threads"].values())
+        lines.append(
+            f"  threads started by the runtime: {new} ({started} threads; the process had "
+            f"{observed['total']} in all)"
+        )
     lines += ["", "Environment variables"]
     for row in report["environment"]:
         value = "not set" if row["value"] is None else f"= {row['value']}"
