@@ -248,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
             options=options,
             results=args.output,
             resume=not args.no_resume,
+            progress=True,  # a bar on a terminal, else a line per setting with the time left
         )
         _emit(args, [row.as_dict() for row in result.rows], result.table())
         if result.reused:
@@ -267,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
         budget=args.budget,
         options=options,
         results=args.output,
-        progress=sys.stderr.isatty(),
+        progress=True,  # a line per measurement on stderr, with the total and time left
         grid=searched,
         chunks=args.chunks,
         resume=not args.no_resume,

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import textwrap
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,10 +276,12 @@ def sweep(
             check_workloads(specs, options)
         show = sys.stderr.isatty() if progress is None else progress
         todo: Iterable[ThreadSettings] = settings_list
-        if show:
-            from tqdm import tqdm  # only on a terminal: captured output stays clean
+        if show and sys.stderr.isatty():
+            from tqdm import tqdm  # a bar on a terminal
 
             todo = tqdm(settings_list, desc="settings", file=sys.stderr)
+        elif show:  # a log or a pipe: a line per setting, with the total and the time left
+            todo = _progress_lines(settings_list, "sweep", "settings")
         for settings in todo:
             missing = [i for i in range(len(specs)) if keys[i, settings] not in done]
             measured = _run_one([specs[i] for i in missing], settings, options)
@@ -289,6 +292,28 @@ def sweep(
                     file.append({**result.as_dict(), "key": key})
     ordered = [done[keys[i, settings]] for settings in settings_list for i in range(len(specs))]
     return SweepResult(rows=ordered, path=None if file is None else file.path, reused=reused)
+
+
+def _progress_lines(
+    items: Sequence[ThreadSettings], command: str, what: str
+) -> Iterator[ThreadSettings]:
+    """Yield ``items``, writing before each a line with how many are done and the time left."""
+    started = time.monotonic()
+    for done, item in enumerate(items):
+        left = ""
+        if done:
+            seconds = (time.monotonic() - started) / done * (len(items) - done)
+            left = (
+                f"; about {seconds / 60:.0f} min left"
+                if seconds >= 90
+                else f"; about {seconds:.0f} s left"
+            )
+        print(
+            f"tfthreads {command}: {done} of {len(items)} {what} measured{left}; next {item.describe()}",
+            file=sys.stderr,
+            flush=True,
+        )
+        yield item
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ import dataclasses
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,6 +283,7 @@ def tune(
     check_workloads([spec], options)
     tried: list[Result] = []
     reused = 0
+    started = time.monotonic()
     with _log(results, spec, goal, options, resume) as (record, earlier):
 
         def measured(settings: ThreadSettings, stage: str) -> Result:
@@ -291,6 +293,15 @@ def tune(
                 reused += 1
                 tried.append(again)
                 return again
+            if progress:
+                done = len(tried) - reused
+                elapsed = time.monotonic() - started
+                left = budget - len(tried)
+                eta = f"; about {elapsed / done * left / 60:.0f} min left at most" if done else ""
+                _say(
+                    f"measurement {len(tried) + 1} of at most {budget} ({stage}: "
+                    f"{settings.describe()}){eta}"
+                )
             try:
                 result: Result = measure(spec, settings, options=options)
             except WorkerError as error:
