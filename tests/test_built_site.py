@@ -64,3 +64,14 @@ def test_no_third_party_assets() -> None:
             if re.search(r'(?:src|href)="(?:https?:)?//', tag) and 'rel="canonical"' not in tag:
                 offenders.append(f"{page.name}: {tag}")
     assert not offenders, "\n".join(offenders[:10])
+
+
+@pytest.mark.parametrize("source", GALLERY_SOURCES, ids=lambda p: p.stem)
+def test_comparisons_carry_paired_intervals(source: Path) -> None:
+    # A verdict comes from a paired interval, printed with it; the old rule (quartile
+    # ranges that overlap, "within the noise of") judged single measurements.
+    html = _page(source.stem)
+    assert "within the noise of" not in html, f"{source.name}: a verdict without an interval"
+    verdicts = [t for t in _output_tables(html) if "indistinguishable" in t or ">better<" in t]
+    for table in verdicts:
+        assert "95 % CI" in table, f"{source.name}: a table of verdicts without intervals"
