@@ -52,7 +52,7 @@ seen = dict(
 # %%
 # Default pools and intra-op 1 under a one-CPU quota
 # --------------------------------------------------
-# Inside a temporary cgroup with a quota of one CPU (what ``--cpus=1`` does), the defaults and ``intra_op=1`` are compared in 3 paired rounds (:func:`tfthreads.compare.compare` with ``chunks=3``): in each round both processes start in the cgroup, warm up, and take turns running thirds of their timed loops, so both meet the same state of the machine.
+# Inside a temporary cgroup with a quota of one CPU (what ``--cpus=1`` does), the defaults and ``intra_op=1`` are compared in 4 paired rounds (:func:`tfthreads.compare.compare` with ``chunks=3``): in each round both processes start in the cgroup, warm up, and take turns running thirds of their timed loops, so both meet the same state of the machine.
 # A quota period is 100 ms, and a throttled step waits for the next one; a loop that spans one or two periods can miss throttling altogether, so each timed loop is sized to about 1.6 s of CPU time (about 16 periods), from the CPU time per matmul measured above.
 # :func:`tfthreads.quota.cpu_quota` creates the cgroup; it needs root and a writable cgroup file system, and where the machine does not allow it the comparison is left out and the reason is printed.
 
@@ -74,13 +74,15 @@ try:
     with cpu_quota(1.0) as group:
         options = MeasureOptions(repeats=repeats, warmup=5, cgroup=group)
         before = throttling(group)
+        # Few chunks: both settings share the cgroup, and a turn that starts in a period the
+        # other setting has used up waits for the next one; 3 turns keep that to 3 steps.
         quota = compare(
             "matmul",
             [ThreadSettings(), sized],
             options=options,
             chunks=3,
-            min_rounds=3,
-            max_rounds=3,
+            min_rounds=4,
+            max_rounds=4,
         )
         periods, throttled = (b - a for a, b in zip(before, throttling(group), strict=True))
 except UnsupportedPlatformError as error:

@@ -128,6 +128,11 @@ plt.show()
 # For *P* workers and the latency goal, or under a CPU quota, the recommendation is ``intra_op`` = the CPUs in the budget divided by *P* (at least 1); for throughput without a quota it keeps TensorFlow's defaults when each worker has 2 CPUs or more, because the other workers' threads fill each worker's serial gaps, and divides the CPUs when a worker has less, where little gap is left to fill (the lines below print both).
 # On a machine with more CPUs each default worker starts more threads; four workers on 16 CPUs are measured on :ref:`results-many-core`.
 
+default_threads = workers * sum(compared[1].measured(0)[0].observed_pools.values())
+claim(
+    "workers that keep the default pools put more pool threads on the CPUs than there are CPUs",
+    default_threads > budget,
+)
 for goal in ("latency", "throughput"):
     print(
         f"recommend({goal!r}, processes={workers}): {recommend(goal, processes=workers).settings.describe()}"

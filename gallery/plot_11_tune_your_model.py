@@ -59,7 +59,7 @@ print(run_function(save_model, {"path": str(model_path)}), "parameters saved to"
 # Tune it
 # -------
 # The goal is latency: the lowest median time for one call of the model on a batch of 8 images.
-# A budget of 8 measurements keeps the page fast: too few to screen a grid, so ``tune`` compares the defaults with the nearest other candidate (the recommendation, unless it starts the same pools as the defaults) in four interleaved rounds, whose processes take turns running thirds of their timed loops (``chunks=3``).
+# A budget of 6 measurements keeps the page fast: too few to screen a grid, so ``tune`` compares the defaults with the nearest other candidate (the recommendation, unless it starts the same pools as the defaults) in three interleaved rounds, whose processes take turns running thirds of their timed loops (``chunks=3``).
 # With your own model, give it more (the command line's default is 40).
 
 from tfthreads.options import MeasureOptions
@@ -68,7 +68,7 @@ from tfthreads.workloads import parse_workload
 
 spec = parse_workload(str(model_path), input_shape=[8, 32, 32, 3])
 options = MeasureOptions(repeats=15)
-tuned = tune(spec, "latency", budget=8, options=options, chunks=3)
+tuned = tune(spec, "latency", budget=6, options=options, chunks=3)
 if tuned.tried.failed:
     raise RuntimeError(f"a tune measurement failed: {tuned.tried.failed[0].error}")
 final = tuned.comparison
