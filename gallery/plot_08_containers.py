@@ -129,7 +129,10 @@ if quota is not None:
     ]
     note = f"quota of 1 CPU; {len(quota.rounds)} paired rounds of {repeats} matmuls per setting;\n"
     note += "verdict: better or worse for intra-op 1, or indistinguishable"
-    show(Table.of(rows, note=note))
+    table = Table.of(rows, note=note)
+else:
+    table = Table(["quota comparison"], [["not measured: this machine cannot create the cgroup"]])
+show(table)
 
 # %%
 # Left: every timed matmul under the quota, all rounds together; the box spans the interquartile range.
