@@ -85,7 +85,7 @@ plt.show()
 # On a machine with more CPUs, graphs with many independent branches can keep gaining up to more inter-op threads; a model that is one chain of ops (most sequential Keras models) has nothing for them to overlap, whatever the machine.
 # The lines below give, for each graph, the fastest size, the sizes tied with it (where the gains stop), and how the largest size compares with the fastest, each from the paired intervals.
 
-names = [f"{inter} inter-op threads" for inter in inter_sizes]
+names = [f"{inter} inter-op thread{'s' if inter > 1 else ''}" for inter in inter_sizes]
 for k in branch_counts:
     comparison = compared[k]
     best = comparison.best
@@ -93,7 +93,7 @@ for k in branch_counts:
     ties = (
         f"; tied with it: {', '.join(map(str, tied))}" if tied else "; no other size tied with it"
     )
-    print(f"k={k}: fastest with {inter_sizes[best]} inter-op threads{ties}.")
+    print(f"k={k}: fastest with {names[best]}{ties}.")
     top = len(inter_sizes) - 1
     if top != best:
         print("  " + verdict(comparison, top, best, names=names))
