@@ -95,7 +95,8 @@ else:
     )
     print(f"{min(loops) / PERIOD_SECONDS:.0f} to {max(loops) / PERIOD_SECONDS:.0f} quota periods.")
     # Both settings share the cgroup, so its counters cover the whole comparison, start-ups too.
-    print(f"The quota throttled the cgroup in {throttled} of the {periods} periods it ran in.")
+    print(f"The quota throttled the cgroup in {throttled} of the {periods} periods it ran in")
+    print("(TensorFlow's start-ups and both settings' turns together).")
 
 labels = ("quota 1 CPU, defaults", "quota 1 CPU, intra=1")
 seen_under = {} if quota is None else {n: quota.measured(i)[0] for i, n in enumerate(labels)}

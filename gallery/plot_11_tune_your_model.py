@@ -155,7 +155,7 @@ def gain(pools: tuple[int, int]):
 
 
 order = sorted(home, key=lambda p: gain(p).ratio if gain(p) else 1.0, reverse=True)
-fig, ax = plt.subplots(figsize=(8, 0.6 * len(order) + 1.5), layout="constrained")
+fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 1.8), layout="constrained")
 for y, p in enumerate(order):
     c, i = home[p]
     r = gain(p)
@@ -167,7 +167,7 @@ for y, p in enumerate(order):
 ax.axvline(1, color="k", linewidth=0.8)
 ax.set_yticks(range(len(order)), [f"{p[0]}/{p[1]}: {names[p] or 'tune neighbour'}" for p in order])
 ax.invert_yaxis()
-ax.set_xlabel("times faster than the defaults, batch of 8 (95 % CI; green: tune()'s choice)")
+ax.set_xlabel("times faster than the defaults (95 % CI); green: tune()'s choice")
 fig.suptitle("small_cnn.keras: every setting against the defaults (intra/inter: rules)")
 plt.show()
 shutil.rmtree(folder)  # the saved model is not needed any more
