@@ -1,4 +1,4 @@
-"""What the gallery examples share: the machine they ran on, tables, and noise checks.
+"""What the gallery examples share: the machine they ran on, tables, and verdicts.
 
 The examples import this module as ``_helpers`` (sphinx-gallery's local-module pattern):
 sphinx-gallery puts the examples' folder on ``sys.path`` while it runs them, and Python
@@ -16,23 +16,32 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from tfthreads.compare import Comparison
 from tfthreads.provenance import describe_machine
 from tfthreads.report import load_report, table_cells
+from tfthreads.results import Measurement
+from tfthreads.stats import RatioInterval, geometric_mean
 
 #: Results files committed from other machines (rendered on the site's results page too).
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
 
 __all__ = [
+    "ClaimError",
     "Table",
-    "compare",
+    "claim",
+    "committed",
+    "committed_rows",
     "machine",
-    "overlaps",
     "pair",
     "pool_bars",
     "pools",
+    "ratio",
     "show",
     "spread",
     "timing",
+    "typical",
+    "verdict",
+    "verdict_sentence",
 ]
 
 
@@ -56,7 +65,7 @@ class Table:
     >>> print(Table(["pool", "threads"], [["intra-op", 4], ["inter-op", 2.5]], note="n"))
     pool      threads
     -----------------
-    intra-op     4
+    intra-op        4
     inter-op     2.50
     n
     """
@@ -160,6 +169,20 @@ def observe_all(observe: Callable[[Any], Any], cases: Iterable[Any]) -> list[Any
         return list(pool.map(observe, cases))
 
 
+def committed_rows(scenario: str, file: str = "many_core.jsonl") -> list[list[Any]]:
+    """Return the rows of one scenario of a results file committed from another machine.
+
+    One list of :class:`~tfthreads.report.ReportRow` per workload and goal, in the order
+    of :func:`committed`'s tables, so that an example can check what its prose says
+    about them.
+    """
+    report = load_report([RESULTS / file])
+    groups = [rows for (_, key, _, _), rows in report.groups().items() if key == scenario]
+    if not groups:
+        raise ValueError(f"{file}: no scenario {scenario!r}")
+    return groups
+
+
 def committed(scenario: str, file: str = "many_core.jsonl") -> list[Table]:
     """Tables of one scenario of a results file committed from another machine.
 
@@ -167,22 +190,17 @@ def committed(scenario: str, file: str = "many_core.jsonl") -> list[Table]:
     ``tfthreads report``, and each table's note names the machine, the date and the
     TensorFlow release they were measured with, so they are never read as this machine's.
     """
-    report = load_report([RESULTS / file])
-    source = report.sources[0]
+    source = load_report([RESULTS / file]).sources[0]
     tables = []
-    for (_, key, workload, goal), rows in report.groups().items():
-        if key != scenario:
-            continue
+    for rows in committed_rows(scenario, file):
         head, body = table_cells(rows)
-        quantity = "median step time" if goal == "latency" else "throughput, all processes"
+        quantity = "median step time" if rows[0].goal == "latency" else "throughput, all processes"
         note = (
             f"Not this machine: {source.machine}; measured {source.date}.\n"
-            f"{rows[0].title}: {workload}, {rows[0].processes} process(es); ratio = "
+            f"{rows[0].title}: {rows[0].workload}, {rows[0].processes} process(es); ratio = "
             f"{quantity} / that of {rows[0].baseline}, 95 % interval over interleaved rounds."
         )
         tables.append(Table(head, body, note=note))
-    if not tables:
-        raise ValueError(f"{file}: no scenario {scenario!r}")
     return tables
 
 
@@ -192,33 +210,131 @@ def machine() -> Table:
     return Table(["", "measured on"], zip(["CPU", "CPUs", "software"], parts, strict=True))
 
 
-def overlaps(a: Any, b: Any) -> bool:
-    """Whether the interquartile ranges of two measurements' step times overlap.
+def ratio(interval: RatioInterval | None) -> str | None:
+    """Write a ratio and its 95 % interval for a table cell: ``"1.23 [1.10, 1.38]"``.
 
-    ``a`` and ``b`` are :class:`~tfthreads.measure.Measurement` objects or their rows
-    (dicts with ``"wall": {"q1": ..., "q3": ...}``).
+    ``None`` (a cell written ``-``) where there is no interval: a failed measurement.
+
+    Examples
+    --------
+    >>> ratio(RatioInterval(1.234, 1.1, 1.38, 4))
+    '1.23 [1.10, 1.38]'
     """
-    (a1, a3), (b1, b3) = _quartiles(a), _quartiles(b)
-    return a1 <= b3 and b1 <= a3
+    if interval is None:
+        return None
+    return f"{interval.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
 
 
-def compare(a: Any, b: Any) -> str:
-    """Say how ``a``'s median step time compares with ``b``'s, given the noise."""
-    if overlaps(a, b):
-        return "within the noise of"
-    return "slower than" if a.wall.median > b.wall.median else "faster than"
+def verdict(
+    comparison: Comparison,
+    candidate: int,
+    baseline: int = 0,
+    *,
+    of: Callable[[Measurement], float] | None = None,
+    names: Sequence[str] | None = None,
+    **words: str,
+) -> str:
+    """Say in one sentence how ``candidate`` compares with ``baseline`` in a comparison.
+
+    The interval is :meth:`~tfthreads.compare.Comparison.interval`'s, paired by round
+    (above 1 favours ``candidate``); :func:`verdict_sentence` words it.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        Settings measured in the same rounds.
+    candidate, baseline : int
+        Indexes of the two settings in ``comparison``.
+    of : callable, optional
+        The score compared, higher is better (``lambda m: 1 / m.wall.p99`` for the tail);
+        the goal's score by default.
+    names : sequence of str, optional
+        Names of the settings, by index; :meth:`~tfthreads.compare.Comparison.label` by default.
+    **words : str
+        ``quantity``, ``better``, ``worse`` and ``above``, as :func:`verdict_sentence` takes them.
+
+    Returns
+    -------
+    str
+        For example ``"The median step time is shorter with 2/1 than with defaults: ratio
+        1.98 [1.79, 2.20] over 4 paired rounds (above 1 favours 2/1)."``
+    """
+    name = names[candidate] if names else comparison.label(candidate)
+    base = names[baseline] if names else comparison.label(baseline)
+    return verdict_sentence(comparison.interval(candidate, baseline, of=of), name, base, **words)
 
 
-def timing(m: Any, base: Any = None) -> dict[str, Any]:
-    """Columns that describe one measurement's step time, and its speed-up over ``base``."""
-    speedup = {} if base is None else {"speedup": base.wall.median / m.wall.median}
+def verdict_sentence(
+    interval: RatioInterval | None,
+    name: str,
+    base: str,
+    *,
+    quantity: str = "the median step time",
+    better: str = "shorter",
+    worse: str = "longer",
+    above: str = "above 1 favours {name}",
+) -> str:
+    """Word a paired ratio of ``name`` to ``base`` as a verdict: its interval picks the word.
+
+    ``better`` when all of the 95 % interval is above 1, ``worse`` when all of it is
+    below, and *indistinguishable on this machine* when it includes 1. ``above`` says what
+    a ratio above 1 means (``{name}`` and ``{base}`` are filled in).
+    """
+    lead = quantity[:1].upper() + quantity[1:]
+    if interval is None:
+        return f"{lead}: no verdict for {name} against {base}, a measurement failed."
+    meaning = above.format(name=name, base=base)
+    detail = (
+        f"ratio {interval.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}] "
+        f"over {interval.rounds} paired rounds ({meaning})"
+    )
+    if interval.includes_one:
+        return f"{lead} is indistinguishable on this machine between {name} and {base}: {detail}."
+    word = better if interval.low > 1 else worse
+    return f"{lead} is {word} with {name} than with {base}: {detail}."
+
+
+class ClaimError(AssertionError):
+    """A sentence of a page that this build's measurement contradicts."""
+
+
+def claim(text: str, holds: bool) -> None:
+    """Stop the example when a sentence its page states is contradicted by its data.
+
+    Static prose may state what a measurement must show (a pool size, an order of
+    events); the example checks it with this, so a page can never show the sentence next
+    to data that says otherwise. The build fails with one line naming the sentence.
+
+    Examples
+    --------
+    >>> claim("2 is larger than 1", 2 > 1)
+    >>> claim("1 is larger than 2", 1 > 2)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ClaimError: the page says "1 is larger than 2", and this build's measurement contradicts it
+    """
+    if not holds:
+        raise ClaimError(f'the page says "{text}", and this build\'s measurement contradicts it')
+
+
+def typical(comparison: Comparison, index: int, of: Callable[[Measurement], float]) -> float:
+    """Return a setting's typical value of a statistic: its geometric mean over the rounds."""
+    return geometric_mean([of(m) for m in comparison.measured(index)])
+
+
+def timing(comparison: Comparison, index: int, baseline: int = 0) -> dict[str, Any]:
+    """Columns that describe one setting of a comparison, and its ratio to ``baseline``.
+
+    The times are geometric means over the rounds; the ratio is the paired interval of
+    the comparison's goal (above 1 is better than ``baseline``), and its verdict.
+    """
+    interval = comparison.interval(index, baseline) if index != baseline else None
     return {
-        "median ms": m.wall.median * 1e3,
-        "IQR ms": m.wall.iqr * 1e3,
-        "p99 ms": m.wall.p99 * 1e3,
-        **speedup,
-        "CPU/wall": m.cpu.median / m.wall.median,
-        "busy thr": m.row()["threads_active"],
+        "median ms": typical(comparison, index, lambda m: m.wall.median * 1e3),
+        "p99 ms": typical(comparison, index, lambda m: m.wall.p99 * 1e3),
+        f"vs {comparison.label(baseline)} [95 % CI]": ratio(interval),
+        "verdict": "baseline" if index == baseline else comparison.verdict(index, baseline),
+        "CPU/wall": typical(comparison, index, lambda m: m.cpu.median / m.wall.median),
+        "thr used CPU": max(m.row()["threads_active"] for m in comparison.measured(index)),
     }
 
 
@@ -237,12 +353,6 @@ def spread(measurements: Iterable[Any], f: Any = None) -> tuple[list[float], lis
         low.append(centres[-1] - q1)
         high.append(q3 - centres[-1])
     return centres, [low, high]
-
-
-def _quartiles(measured: Any) -> tuple[float, float]:
-    if isinstance(measured, Mapping):
-        return measured["wall"]["q1"], measured["wall"]["q3"]
-    return measured.wall.q1, measured.wall.q3
 
 
 def pair(a: object, b: object) -> str:

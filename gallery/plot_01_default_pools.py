@@ -11,7 +11,7 @@ This example starts TensorFlow in fresh processes, once with the defaults and on
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-tf-num-intraop-threads`.
 """
 
-from _helpers import Table, machine, observe_all, pair, pool_bars, show
+from _helpers import Table, claim, machine, observe_all, pair, pool_bars, show
 
 show(machine())
 
@@ -72,7 +72,14 @@ plt.show()
 # With the defaults, *both* pools get one thread per CPU in the affinity mask, so a process starts about twice as many pool threads as it has CPUs.
 # Narrowing the affinity mask (``taskset``, ``numactl -C``, ``docker --cpuset-cpus``) shrinks both default pools.
 # On a machine with more CPUs the default rows grow with the CPU count, while the explicitly configured rows stay the same.
-# The line below says whether every observed count matched the precedence here.
+# The first two statements are checked against this build's processes; the line below says whether every observed count matched the precedence here.
 
+claim(
+    "with the defaults both pools get one thread per CPU in the mask",
+    observed[0] == (topo.affinity_cpus,) * 2,
+)
+if "affinity: 1 CPU (taskset)" in configurations:
+    narrowed = observed[list(configurations).index("affinity: 1 CPU (taskset)")]
+    claim("narrowing the affinity mask shrinks both default pools", narrowed == (1, 1))
 mismatches = [c for c, o, e in zip(configurations, observed, expected, strict=True) if o != e]
 print("all observations match the precedence" if not mismatches else f"mismatch: {mismatches}")

@@ -13,17 +13,28 @@ Measured on a 16-CPU machine as well (small-model latency against intra-op threa
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`.
 """
 
-from _helpers import Table, committed, compare, machine, show, spread, timing
+from _helpers import (
+    Table,
+    claim,
+    committed,
+    committed_rows,
+    machine,
+    show,
+    timing,
+    typical,
+    verdict,
+)
 
 show(machine())
 
 # %%
-# One fresh process per intra-op size
-# -----------------------------------
-# Both workloads share the process, each timed over 15 steps after a short warm-up.
+# One fresh process per intra-op size and round
+# ---------------------------------------------
+# Both workloads share the processes, each timed over 15 steps after a short warm-up.
+# :func:`tfthreads.compare.compare_many` measures the sizes in 3 paired rounds: in each round one process per size starts, and for each workload the processes take turns running thirds of their timed steps, so every size meets the same state of the machine.
 # On a machine with more than 4 CPUs, the sizes are powers of two instead of every count.
 
-from tfthreads.measure import measure_many
+from tfthreads.compare import compare_many
 from tfthreads.options import MeasureOptions
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
@@ -36,40 +47,49 @@ else:
     sizes = sorted({2**i for i in range(cpus.bit_length()) if 2**i <= cpus} | {cpus, cpus + 1})
 workloads = {"matmul 1024x1024": "matmul", "Conv2D 3x3, 4x32x32x64": "conv2d"}
 specs = [parse_workload("matmul", n=1024), parse_workload("conv2d")]
+settings = [ThreadSettings(intra_op=intra, inter_op=1) for intra in sizes]
+options = MeasureOptions(repeats=15)
+compared = dict(
+    zip(workloads.values(), compare_many(specs, settings, options=options, chunks=3), strict=True)
+)
 
-results = {}  # (workload name, intra-op threads) -> Measurement
-for intra in sizes:
-    settings = ThreadSettings(intra_op=intra, inter_op=1)
-    for m in measure_many(specs, settings, options=MeasureOptions(repeats=15)):
-        results[m.workload.name, intra] = m
+
+def gflops(m):
+    """Return the arithmetic rate of a measurement's median step (GFLOP/s)."""
+    return m.gflops or 0.0
+
 
 rows = [
-    {"workload": name, "intra": intra, **timing(results[name, intra], results[name, 1])}
-    | {"GFLOP/s": results[name, intra].gflops}
+    {"workload": name, "intra": intra, **timing(compared[name], i)}
+    | {"GFLOP/s": typical(compared[name], i, gflops)}
     for name in workloads.values()
-    for intra in sizes
+    for i, intra in enumerate(sizes)
 ]
-note = "speedup: median time with 1 intra-op thread / median time here;\n"
-note += "busy thr: threads that used CPU in the loop"
+note = "median ms, p99 ms, CPU/wall, GFLOP/s: geometric means over the rounds; inter-op = 1;\n"
+note += "vs 1/1: how many times faster than 1 intra-op thread, paired by round (95 % interval);\n"
+note += "thr used CPU: threads whose CPU time grew during the timed loop (most in a round)"
 show(Table.of(rows, digits={"GFLOP/s": 1}, note=note))
 
 # %%
-# Each point is the rate of the median step, with error bars from the rates of the quartiles.
-# The dashed line is ideal scaling: the one-thread rate times the number of threads, up to the CPUs in the affinity mask.
-# The one-thread rate is what one core achieved here, not its theoretical peak, so the line is a reference for scaling, not a hardware limit.
+# Each point is the speed-up over one intra-op thread, with the 95 % interval of that ratio over the paired rounds.
+# The dashed line is ideal scaling: as many times faster as there are threads, up to the CPUs in the affinity mask.
+# It starts from what one core achieved here, not from its theoretical peak, so it is a reference for scaling, not a hardware limit.
 
 import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
 for ax, (title, name) in zip(axes, workloads.items(), strict=True):
-    ms = [results[name, intra] for intra in sizes]
-    medians, yerr = spread(ms, lambda seconds, m=ms[0]: m.flops_per_step / seconds / 1e9)
-    ax.errorbar(sizes, medians, yerr=yerr, marker="o", capsize=4, label="measured")
-    ideal = [medians[0] * min(intra, cpus) for intra in sizes]
-    ax.plot(sizes, ideal, "k--", linewidth=1, label="ideal from 1 thread")
+    intervals = [compared[name].interval(i) for i in range(1, len(sizes))]
+    mid = [1.0] + [r.ratio for r in intervals]
+    yerr = [
+        [0.0] + [r.ratio - r.low for r in intervals],
+        [0.0] + [r.high - r.ratio for r in intervals],
+    ]
+    ax.errorbar(sizes, mid, yerr=yerr, marker="o", capsize=4, label="measured")
+    ax.plot(sizes, [min(intra, cpus) for intra in sizes], "k--", linewidth=1, label="ideal")
     ax.axvline(cpus, color="tab:red", linestyle=":", label=f"CPUs in mask ({cpus})")
     ax.set(title=title, xlabel="intra-op threads (inter-op = 1)", xticks=sizes, ylim=(0, None))
-axes[0].set_ylabel("GFLOP/s (median, IQR bars)")
+axes[0].set_ylabel("speed-up over 1 thread (95 % CI)")
 axes[0].legend(loc="lower right", fontsize="small")
 plt.show()
 
@@ -77,27 +97,37 @@ plt.show()
 # What this shows
 # ---------------
 # Where the ideal line and the measured points part, the op stops gaining from more threads: memory bandwidth, the split of a small op into pieces, and the threads of other processes on the same CPUs all take a share.
-# An intra-op pool larger than the CPUs in the mask cannot run more work at once; the extra thread can only add switching, so a rate above the one at the mask size is noise, and a lower rate or a wider spread is the cost of oversubscription.
+# An intra-op pool larger than the CPUs in the mask cannot run more work at once; the extra thread can only add switching, so the last line of each workload below compares it with the pool of the mask's size.
 # On a machine with more CPUs, the same script measures more sizes; a large op keeps scaling further than a small one, and the default (``0``, one thread per CPU in the mask) is then the upper end of the curve rather than a safe choice for every op.
 
+names = [f"{intra} thread{'s' if intra > 1 else ''}" for intra in sizes]
+full, over = sizes.index(cpus), len(sizes) - 1
 for name in workloads.values():
-    best = min(sizes, key=lambda intra, name=name: results[name, intra].wall.median)
-    one, full, over = (results[name, n] for n in (1, cpus, sizes[-1]))
-    efficiency = one.wall.median / full.wall.median / cpus
-    print(f"{name}: best intra-op here: {best}; {cpus} threads: {efficiency:.0%} of ideal scaling")
-    print(f"  {sizes[-1]} threads (more than the CPUs) is {compare(over, full)} {cpus} threads")
+    comparison = compared[name]
+    print(f"{name}:")
+    if cpus > 1:
+        gain = comparison.interval(full)
+        print(f"  {cpus} threads reached {gain.ratio / cpus:.0%} of ideal scaling", end="")
+        print(f" ({gain.low / cpus:.0%} to {gain.high / cpus:.0%}, 95 % interval)")
+        print("  " + verdict(comparison, full, 0, names=names))
+    print("  " + verdict(comparison, over, full, names=names))
 
 # %%
 # The same question on a 16-CPU machine
 # --------------------------------------
 # A results file committed from another machine (:ref:`results-many-core`) measured a small Keras MLP, one call at a time, with 1 to 16 intra-op threads, in interleaved rounds of fresh processes.
 # Nothing below ran on the machine that built this page: the tables are read from that file, and their notes name the machine.
-# At batch 1 each call is mostly Python and Keras dispatch on one thread, so more intra-op threads cannot shorten it much.
+# At batch 1 each call is mostly Python and Keras dispatch on one thread, so more intra-op threads have little of each call to share.
 
 small_model = committed("latency")
 show(small_model[0])
 
 # %%
-# The same model at batch 32 has more arithmetic per call, and still no intra-op size was measurably faster than one thread here: a model this small does not split into enough work.
+# The same model at batch 32 has more arithmetic per call, and on that machine still no intra-op size was measurably faster than one thread (checked against the file as this page is built): a model this small does not split into enough work.
 
+batch32 = committed_rows("latency")[1]
+claim(
+    "at batch 32 no intra-op size was measurably faster than one thread on the 16-CPU machine",
+    all(row.verdict != "better" for row in batch32),
+)
 show(small_model[1])

@@ -11,7 +11,7 @@ This example starts one fresh process per *first call*, makes that call, then tr
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, machine, observe_all, pair, show
+from _helpers import Table, claim, machine, observe_all, pair, show
 
 show(machine())
 
@@ -111,12 +111,22 @@ plt.show()
 # What this shows
 # ---------------
 # A call that only *lists* or *builds* something can still start the runtime: the runtime starts when TensorFlow creates its eager context, and every call that needs a device does that.
-# Once it has started, the setters raise rather than silently keeping the old values, and the pools keep their default size, one thread per CPU in the affinity mask.
+# Once it has started, the setters raise rather than silently keeping the old values, and the pools keep their default size, one thread per CPU in the affinity mask (both checked below against this build's processes).
 # The fix is ordering: call the setters right after ``import tensorflow``, before anything else, or set ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` in the environment.
 # On a machine with more CPUs the late rows get larger pools; which calls are too late does not depend on the machine, only on the TensorFlow version.
 
 for kind in ("works", "raises", "ignored"):
     print(f"{kind:>7}:", ", ".join(k for k, c in cells.items() if c["verdict"] == kind) or "(none)")
 late = [c for c in cells.values() if c["verdict"] != "works"]
-if late and all(c["threads"] == [cpus, cpus] for c in late):
+claim(
+    "once the runtime has started, the setters raise", all(c["verdict"] == "raises" for c in late)
+)
+claim(
+    "once the runtime has started, the pools keep their default size",
+    all(c["threads"] == [cpus, cpus] for c in late),
+)
+claim(
+    "the control (import only) can still set the pools", cells[FIRST_CALLS[0]]["verdict"] == "works"
+)
+if late:
     print(f"every late call left both pools at the default size, {cpus} threads each")

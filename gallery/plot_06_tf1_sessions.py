@@ -11,7 +11,7 @@ This example opens a series of sessions in one process and counts the threads ea
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`, :ref:`setting-configproto-use-per-session-threads`, :ref:`setting-configproto-session-inter-op-thread-pool`, :ref:`setting-threadpooloptionproto-num-threads`, :ref:`setting-threadpooloptionproto-global-name`, :ref:`setting-runoptions-inter-op-thread-pool`.
 """
 
-from _helpers import Table, machine, observe_all, pool_bars, show
+from _helpers import Table, claim, machine, observe_all, pool_bars, show
 
 show(machine())
 
@@ -145,6 +145,37 @@ def added(entry: dict) -> int:
     return entry["new"]["intra"] + sum(entry["new"]["inter"].values())
 
 
+# Each bullet above, checked against this build's two processes.
+claim(
+    "the first session's sizes are the process's sizes",
+    (added(main[0]), added(reverse[0])) == (2, 4),
+)
+claim(
+    "a second session asking for other sizes adds no threads",
+    added(main[1]) == added(reverse[1]) == 0,
+)
+claim(
+    "use_per_session_threads gives the session its own inter-op pool, which ends with the session",
+    (sum(main[2]["new"]["inter"].values()), inter(main[2], "after_close")) == (3, "none"),
+)
+claim(
+    "session_inter_op_thread_pool creates one pool per entry, named tf_Compute0, tf_Compute1",
+    set(main[3]["new"]["inter"]) == {"tf_Compute0", "tf_Compute1"},
+)
+pools_ran = main[3]["ran_on"]
+claim(
+    "RunOptions.inter_op_thread_pool picks one pool per Session.run",
+    (pools_ran["0"], pools_ran["1"]) == ("tf_Compute0", "tf_Compute1"),
+)
+claim("-1 runs the step on the calling thread", pools_ran["-1"] == "caller")
+claim(
+    "an index past the end is an InvalidArgumentError",
+    pools_ran["2"].startswith("InvalidArgumentError"),
+)
+claim(
+    "a later session asking for the same global_name and size creates no threads and runs on the existing pool",
+    added(main[4]) == 0 and main[4]["ran_on"]["0"] == pools_ran["1"],
+)
 print(f"the 2nd session added {added(main[1])} pool threads")
 print(f"with the larger session first: {added(reverse[0])} added, then {added(reverse[1])}")
 new_inter, ran_on = sum(main[5]["new"]["inter"].values()), main[5]["ran_on"]["0"]

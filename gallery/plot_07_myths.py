@@ -16,7 +16,7 @@ This example measures five of them on this machine, in fresh processes:
 .. seealso:: :ref:`setting-configproto-device-count`, :ref:`setting-configproto-allow-soft-placement`, :ref:`setting-omp-num-threads`, :ref:`setting-kmp-blocktime`, :ref:`setting-kmp-affinity`, :ref:`setting-tf-enable-onednn-opts`, :ref:`setting-configproto-intra-op-parallelism-threads`.
 """
 
-from _helpers import Table, compare, machine, pair, pools, show, spread
+from _helpers import Table, claim, machine, pair, pools, ratio, show, typical, verdict
 
 show(machine())
 
@@ -79,11 +79,15 @@ show(Table(["", "in the first sessions"], facts.items(), note=note))
 # %%
 # Myths 3, 4 and 5: OpenMP variables, oneDNN, and thread listings
 # ---------------------------------------------------------------
-# Three processes time the same two built-in workloads, a 512 x 512 matmul and a 3x3 Conv2D layer, with TensorFlow's default pool sizes: with oneDNN on, with oneDNN off, and with oneDNN on plus ``OMP_NUM_THREADS=1`` and the ``KMP_*`` values of Intel's tuning guides.
-# Each also reports the pools its runtime created, the threads listed in the process after the timed loop, and the threads that used CPU during it.
+# Three environments time the same two built-in workloads, a 512 x 512 matmul and a 3x3 Conv2D layer, with TensorFlow's default pool sizes: oneDNN on, oneDNN off, and oneDNN on plus ``OMP_NUM_THREADS=1`` and the ``KMP_*`` values of Intel's tuning guides.
+# An environment is fixed when a process starts, so each is measured in fresh processes, in 3 interleaved rounds (one process per environment per round, in an order reversed every other round); the ratios are paired by round (:class:`tfthreads.compare.Comparison`).
+# Each process also reports the pools its runtime created, the threads listed in it after the timed loop, and the threads that used CPU during it.
 
+from tfthreads.compare import Comparison
 from tfthreads.measure import measure_many
 from tfthreads.options import MeasureOptions
+from tfthreads.settings import ThreadSettings
+from tfthreads.workloads import parse_workload
 
 OMP = {"OMP_NUM_THREADS": "1", "KMP_BLOCKTIME": "0", "KMP_AFFINITY": "granularity=fine,compact,1,0"}
 variants = {
@@ -91,41 +95,58 @@ variants = {
     "oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"},
     "oneDNN on + OMP/KMP vars": {"TF_ENABLE_ONEDNN_OPTS": "1", **OMP},
 }
-runs = {
-    label: measure_many(["matmul", "conv2d"], options=MeasureOptions(repeats=15, env=env))
-    for label, env in variants.items()
-}
+labels = list(variants)
+specs = [parse_workload("matmul"), parse_workload("conv2d")]
+by_workload = [
+    Comparison(spec, "latency", (ThreadSettings(),) * len(variants), stopped="rounds")
+    for spec in specs
+]
+for done in range(3):
+    order = labels if done % 2 == 0 else labels[::-1]
+    taken = {
+        label: measure_many(specs, options=MeasureOptions(repeats=15, env=variants[label]))
+        for label in order
+    }
+    for w, comparison in enumerate(by_workload):
+        comparison.rounds.append([taken[label][w] for label in labels])
 
 rows = [
-    {"environment": label, "workload": m.workload.name, "median ms": m.wall.median * 1e3}
-    | {"IQR ms": m.wall.iqr * 1e3, "pools": pools(m), "listed": m.row()["threads_total"]}
-    | {"active": m.row()["threads_active"]}
-    for label, measured in runs.items()
-    for m in measured
+    {"environment": label, "workload": c.workload.name}
+    | {"median ms": typical(c, i, lambda m: m.wall.median * 1e3)}
+    | {"vs oneDNN on [95 % CI]": None if i == 0 else ratio(c.interval(i, 0))}
+    | {"verdict": "baseline" if i == 0 else c.verdict(i, 0)}
+    | {"pools": pools(c.measured(i)[0]), "listed": c.measured(i)[0].row()["threads_total"]}
+    | {"active": c.measured(i)[0].row()["threads_active"]}
+    for c in by_workload
+    for i, label in enumerate(labels)
 ]
-note = "pools: intra-op / inter-op threads created; listed: threads in the process;\n"
-note += "active: threads that used CPU during the timed loop"
+note = "median ms: geometric mean over the rounds; vs oneDNN on: how many times faster,\n"
+note += "paired by round (95 % interval); pools: intra-op / inter-op threads created;\n"
+note += "listed: threads in the process; active: threads that used CPU during the timed loop\n"
+note += "(pools, listed, active: the first round's process)"
 show(Table.of(rows, note=note))
 
 # %%
-# Left: the median time of each workload in each environment.
-# Right: threads in the process against threads that used CPU, next to the pool threads that the settings account for.
+# Left: each workload's median time in each environment, one dot per round.
+# Right: threads in the process against threads that used CPU, next to the pool threads that the settings account for (the matmul, first round).
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-labels = list(runs)
 width = 0.8 / len(labels)
 for i, label in enumerate(labels):
-    medians, yerr = spread(runs[label])
-    position = np.arange(2) + (i - (len(labels) - 1) / 2) * width
-    ax.bar(position, medians, width, yerr=yerr, capsize=3, label=label)
-ax.set_xticks(np.arange(2), [m.workload.name for m in runs[labels[0]]])
-ax.set(ylabel="median ms per step", title="Time per step")
+    for w, c in enumerate(by_workload):
+        medians = [m.wall.median * 1e3 for m in c.measured(i)]
+        position = w + (i - (len(labels) - 1) / 2) * width
+        ax.scatter(
+            [position] * len(medians), medians, color=f"C{i}", label=label if w == 0 else None
+        )
+ax.set_xticks(np.arange(2), [c.workload.name for c in by_workload])
+ax.set(ylabel="median ms per step", title="Time per step, each round", ylim=(0, None))
 ax.legend(fontsize="small")
 
-matmul_rows = [runs[label][0].row() for label in labels]
+matmul_rows = [by_workload[0].measured(i)[0].row() for i in range(len(labels))]
 for offset, name, count in (
     (-0.27, "listed", lambda r: r["threads_total"]),
     (0, "pool threads", lambda r: r["observed_intra_op"] + r["observed_inter_op"]),
@@ -141,7 +162,7 @@ plt.show()
 # %%
 # What this shows
 # ---------------
-# The verdicts below are computed from the measurements above, so they describe this machine on this build.
+# The verdicts below are computed from the measurements above, so they describe this machine on this build; the statements about what a setting does are checked against the same processes.
 #
 # * ``device_count`` sets how many logical CPU *devices* exist for placing ops by hand; it does not size a pool.
 #   Size the pools with ``intra_op_parallelism_threads`` / ``inter_op_parallelism_threads``.
@@ -153,27 +174,32 @@ plt.show()
 # * A process lists more threads than its pools hold; row 5 says how many of them did any work.
 #   Count threads that use CPU, or CPU-seconds, not thread names.
 
+claim("device_count does not size a pool", first_pools == (cpus, cpus))
+fails = sessions["hard"].startswith("InvalidArgumentError")
+soft = fails and all("CPU" in device for device in sessions["soft"])
+claim("an op pinned to a missing device runs elsewhere with allow_soft_placement", soft)
+first = by_workload[0].measured(0)[0].row()
+listed, active = first["threads_total"], first["threads_active"]
+pool_threads = first["observed_intra_op"] + first["observed_inter_op"]
+claim("a process lists more threads than its pools hold", listed > pool_threads)
 
-def versus(a, b, other):
-    """Compare the time of each workload in ``a`` with ``b``, given the noise."""
-    return ", ".join(
-        f"{x.workload.name} {compare(x, y)} {other} ({x.wall.median / y.wall.median:.2f}x the time)"
-        for x, y in zip(a, b, strict=True)
+
+def versus(candidate: int, baseline: int) -> str:
+    """Compare each workload's median time under two environments, from the paired rounds."""
+    return " ".join(
+        verdict(c, candidate, baseline, names=labels, quantity=f"the {c.workload.name} step time")
+        for c in by_workload
     )
 
 
-on, off, omp = runs.values()
-same = all(a.observed_pools == b.observed_pools for a, b in zip(on, omp, strict=True))
-bounded = "it bounds no thread" if first_pools == (cpus, cpus) else "it changed the pools"
-fails = sessions["hard"].startswith("InvalidArgumentError")
-soft = fails and all("CPU" in device for device in sessions["soft"])
-placement = "the pinned op fails without it, runs on the CPU with it" if soft else "unexpected"
-listed, active = on[0].row()["threads_total"], on[0].row()["threads_active"]
+pools_on = [c.measured(0)[0].observed_pools for c in by_workload]
+pools_omp = [c.measured(2)[0].observed_pools for c in by_workload]
+same = "unchanged" if pools_on == pools_omp else "CHANGED"
 verdicts = {
-    "1. device_count": f"pools {pair(*first_pools)}, default {cpus} per pool: {bounded}",
-    "2. allow_soft_placement": placement,
-    "3. OMP/KMP variables": f"pools {'unchanged' if same else 'CHANGED'}; {versus(omp, on, 'without')}",
-    "4. oneDNN on": versus(on, off, "off"),
-    "5. thread listings": f"{listed} listed, pools {pools(on[0])}, {active} used CPU in the matmul loop",
+    "1. device_count": f"pools {pair(*first_pools)}, default {cpus} per pool: it bounds no thread",
+    "2. allow_soft_placement": "the pinned op fails without it, runs on the CPU with it",
+    "3. OMP/KMP variables": f"pools {same}. {versus(2, 0)}",
+    "4. oneDNN on": versus(0, 1),
+    "5. thread listings": f"{listed} listed, {pool_threads} pool threads, {active} used CPU in the matmul loop",
 }
 show(Table(["myth", "measured here"], verdicts.items()))

@@ -13,20 +13,31 @@ Four processes sharing a 16-CPU machine, measured in interleaved rounds: :ref:`r
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, committed, compare, machine, pair, show
+from _helpers import (
+    Table,
+    claim,
+    committed,
+    committed_rows,
+    machine,
+    pair,
+    ratio,
+    show,
+    typical,
+)
 
 show(machine())
 
 # %%
-# Configurations on the same budget
-# ---------------------------------
-# One process using the whole budget (the smaller of the affinity mask and the cgroup CPU quota) is compared with as many worker processes as there are whole CPUs in the budget, once with TensorFlow's defaults in every worker and once with the settings :func:`tfthreads.recommend.recommend` gives for that many processes.
-# ``MeasureOptions(processes=P)`` starts the *P* workers together and lines up their timed loops, so they compete for the CPUs as the workers of a busy server do.
+# Two settings on the same budget
+# -------------------------------
+# As many worker processes as there are whole CPUs in the budget (the smaller of the affinity mask and the cgroup CPU quota) run at once, once with TensorFlow's defaults in every worker and once with the settings :func:`tfthreads.recommend.recommend` gives for that many processes.
+# ``MeasureOptions(processes=P)`` starts the *P* workers of a setting together and lines up their timed loops, so they compete for the CPUs as the workers of a busy server do.
 # Each worker runs a small Keras MLP (two dense layers of 512) with ``model(x)``, at a batch of 1 (one request) and of 32 (a batched request), in the same process.
+# :func:`tfthreads.compare.compare_many` measures the two settings in 3 paired rounds: in each round the workers of both settings start, and the two groups take turns running thirds of their timed loops, so both meet the same state of the machine.
 
 import math
 
-from tfthreads.measure import measure_many
+from tfthreads.compare import compare_many
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import recommend
 from tfthreads.settings import ThreadSettings
@@ -35,19 +46,27 @@ from tfthreads.workloads import parse_workload
 
 budget = max(1, math.floor(topology().cpu_budget))
 workers = budget if budget > 1 else 2  # on one CPU, two workers show the contention
-configurations = [
-    (1, "recommended", recommend("latency", processes=1).settings),
-    (workers, "defaults", ThreadSettings()),
-    (workers, "recommended", recommend("latency", processes=workers).settings),
-]
+advice = recommend("latency", processes=workers).settings
+names = ["the defaults", f"recommended {advice.intra_op}/{advice.inter_op}"]
 batches = [1, 32]
 workloads = [parse_workload("mlp_latency", batch=batch) for batch in batches]
+compared = dict(
+    zip(
+        batches,
+        compare_many(
+            workloads,
+            [ThreadSettings(), advice],
+            options=MeasureOptions(repeats=30, processes=workers),
+            chunks=3,
+        ),
+        strict=True,
+    )
+)
 
-results = {}  # (processes, label, batch) -> Measurement
-for processes, label, settings in configurations:
-    options = MeasureOptions(repeats=30, processes=processes)
-    for batch, m in zip(batches, measure_many(workloads, settings, options=options), strict=True):
-        results[processes, label, batch] = m
+
+def p99(m):
+    """Return the 99th percentile of a request's latency, all workers together (ms)."""
+    return m.wall.p99 * 1e3
 
 
 def cpu_ms(m):
@@ -56,69 +75,83 @@ def cpu_ms(m):
 
 
 rows = [
-    {"P": p, "settings": label, "pools": pair(m.settings.intra_op, m.settings.inter_op)}
-    | {"batch": batch, "p50 ms": m.wall.median * 1e3, "p99 ms": m.wall.p99 * 1e3}
-    | {"total inf/s": m.throughput, "CPU ms/inf": cpu_ms(m), "GFLOP/s": m.gflops}
-    | {"pool thr": p * sum(m.observed_pools.values())}
-    for (p, label, batch), m in results.items()
+    {
+        "batch": batch,
+        "settings": names[i].removeprefix("the "),
+        "pools": pair(s.intra_op, s.inter_op),
+    }
+    | {"p50 ms": typical(c, i, lambda m: m.wall.median * 1e3), "p99 ms": typical(c, i, p99)}
+    | {"total inf/s": typical(c, i, lambda m: m.throughput), "CPU ms/inf": typical(c, i, cpu_ms)}
+    | {"GFLOP/s": typical(c, i, lambda m: m.gflops or 0.0)}
+    | {"pool thr": workers * sum(c.measured(i)[0].observed_pools.values())}
+    for batch, c in compared.items()
+    for i, s in enumerate(c.settings)
 ]
-note = "pools: intra-op / inter-op per process, 0 = TensorFlow's default;\n"
+note = f"{workers} workers per setting; values are geometric means over {len(compared[1].rounds)} rounds;\n"
+note += "pools: intra-op / inter-op per process, 0 = TensorFlow's default;\n"
 note += "GFLOP/s: arithmetic rate of all the processes together;\n"
 note += "pool thr: pool threads started by all the processes together"
 show(Table.of(rows, note=note, digits={"total inf/s": 0, "CPU ms/inf": 3, "GFLOP/s": 1}))
 
 # %%
-# Left: the median latency of one request, with a bar up to the 99th percentile.
-# Right: inferences per second of all the workers together.
+# Left: the median latency of one request, with a bar up to the 99th percentile (geometric means over the rounds).
+# Right: inferences per second of all the workers together, one dot per round.
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-names = [f"P={p}\n{label}\n{s.intra_op}/{s.inter_op}" for p, label, s in configurations]
-positions, width = np.arange(len(configurations)), 0.38
+positions, width = np.arange(len(batches)), 0.38
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-for offset, batch, color in ((-width / 2, 1, "tab:blue"), (width / 2, 32, "tab:green")):
-    ms = [results[p, label, batch] for p, label, _ in configurations]
-    p50 = np.array([m.wall.median * 1e3 for m in ms])
-    p99 = np.array([m.wall.p99 * 1e3 for m in ms])
-    left.bar(positions + offset, p50, width, color=color, label=f"batch {batch}")
-    left.errorbar(positions + offset, p50, yerr=[0 * p50, p99 - p50], fmt="none", ecolor="k")
-    right.bar(positions + offset, [m.throughput for m in ms], width, color=color)
+for i, (offset, color) in enumerate(((-width / 2, "tab:blue"), (width / 2, "tab:green"))):
+    p50 = np.array([typical(compared[b], i, lambda m: m.wall.median * 1e3) for b in batches])
+    tail = np.array([typical(compared[b], i, p99) for b in batches])
+    left.bar(positions + offset, p50, width, color=color, label=names[i].removeprefix("the "))
+    left.errorbar(positions + offset, p50, yerr=[0 * p50, tail - p50], fmt="none", ecolor="k")
+    for x, b in zip(positions + offset, batches, strict=True):
+        rates = [m.throughput for m in compared[b].measured(i)]
+        right.scatter([x] * len(rates), rates, color=color)
 left.set_ylabel("ms per request (median, bar to p99)")
 right.set(ylabel="inferences per second, all workers", yscale="log")
 for ax in (left, right):
-    ax.set_xticks(positions, names)
+    ax.set_xticks(positions, [f"batch {b}" for b in batches])
 left.legend()
-fig.suptitle(f"Worker processes on a budget of {budget} CPU(s) (pools: intra/inter)")
+fig.suptitle(f"{workers} worker processes on a budget of {budget} CPU(s)")
 plt.show()
 
 # %%
 # What this shows
 # ---------------
-# At batch 1 a request is little arithmetic (compare its GFLOP/s with batch 32's): most of its time is Python and Keras dispatch, which runs on one thread per process, so extra intra-op threads can add little there, and more processes are the way to use more CPUs.
+# At batch 1 a request is little arithmetic (compare its GFLOP/s with batch 32's): most of its time is Python and Keras dispatch, which runs on one thread per process, so extra intra-op threads can add little there, and more processes are what can use more CPUs.
 # At a larger batch the matmuls take a bigger share of each request.
-# Workers that all keep the default pools put more pool threads on the CPUs than there are CPUs; where that costs, it shows as a higher 99th percentile and more CPU time per request than the recommended settings, and the last table says whether it did here.
+# Workers that all keep the default pools put more pool threads on the CPUs than there are CPUs; where that costs, it shows as a higher 99th percentile and more CPU time per request than the recommended settings, and the last table below says whether it did here, for each batch.
 # With only a few CPUs the two settings differ by a few threads, so the difference can be within the noise of a shared machine.
 # For *P* workers and the latency goal, or under a CPU quota, the recommendation is ``intra_op`` = the CPUs in the budget divided by *P* (at least 1); for throughput without a quota it keeps TensorFlow's defaults when each worker has 2 CPUs or more, because the other workers' threads fill each worker's serial gaps, and divides the CPUs when a worker has less, where little gap is left to fill (the lines below print both).
 # On a machine with more CPUs each default worker starts more threads; four workers on 16 CPUs are measured on :ref:`results-many-core`.
 
+default_threads = workers * sum(compared[1].measured(0)[0].observed_pools.values())
+claim(
+    "workers that keep the default pools put more pool threads on the CPUs than there are CPUs",
+    default_threads > budget,
+)
 for goal in ("latency", "throughput"):
-    advice = recommend(goal, processes=workers).settings.describe()
-    print(f"recommend({goal!r}, processes={workers}): {advice}")
-verdicts = []
-for batch in batches:
-    single, default, tuned = (results[p, label, batch] for p, label, _ in configurations)
-    best = max((single, default, tuned), key=lambda m: m.throughput)
-    verdicts.append(
-        {"batch": batch, "median with defaults": f"{compare(default, tuned)} recommended"}
-        | {"p99 ms": pair(f"{default.wall.p99 * 1e3:.2f}", f"{tuned.wall.p99 * 1e3:.2f}")}
-        | {"more CPU/inference": "yes" if cpu_ms(default) > cpu_ms(tuned) else "no"}
-        | {"throughput gain": tuned.throughput / single.throughput}
-        | {"highest throughput": f"P={len(best.processes)}, {best.settings.describe()}"}
+    print(
+        f"recommend({goal!r}, processes={workers}): {recommend(goal, processes=workers).settings.describe()}"
     )
-note = f"{workers} workers, defaults against recommended; p99 ms: defaults / recommended;\n"
-note += "more CPU/inference: whether the defaults use more CPU per inference;\n"
-note += f"throughput gain: {workers} recommended workers / 1 process"
+scores = {
+    "median latency": None,
+    "99th-percentile latency": lambda m: 1 / m.wall.p99,
+    "CPU time per inference": lambda m: 1 / cpu_ms(m),
+    "total throughput": lambda m: m.throughput,
+}
+verdicts = [
+    {"batch": batch, "quantity": quantity}
+    | {f"{names[1]} vs defaults [95 % CI]": ratio(c.interval(1, 0, of=of))}
+    | {"verdict": c.verdict(1, 0, of=of)}
+    for batch, c in compared.items()
+    for quantity, of in scores.items()
+]
+note = f"{workers} workers; ratios paired by round, above 1 favours the recommended settings;\n"
+note += "verdict: better or worse for the recommended settings, or indistinguishable"
 show(Table.of(verdicts, note=note))
 
 # %%
@@ -126,6 +159,13 @@ show(Table.of(verdicts, note=note))
 # --------------------------------
 # A results file committed from another machine (:ref:`results-many-core`) ran four processes at once, each a batch-256 MLP in a loop, in interleaved rounds of fresh processes.
 # Nothing below ran on the machine that built this page: the table is read from that file, and its note names the machine.
-# Dividing the CPUs among the workers did not raise the total throughput there; the defaults were the best or tied with it.
+# Dividing the CPUs among the workers did not raise the total throughput there; the defaults were the best or tied with it (checked against the file as this page is built).
 
+claim(
+    "on the 16-CPU machine no divided setting raised the four workers' throughput",
+    all(
+        row.verdict in {"baseline", "indistinguishable", "worse"}
+        for row in committed_rows("procs")[0]
+    ),
+)
 show(committed("procs")[0])

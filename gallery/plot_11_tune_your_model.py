@@ -14,7 +14,7 @@ A full grid on a 16-CPU machine, the ground truth a tuner should land near: :ref
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, compare, machine, show, spread, timing
+from _helpers import Table, machine, show, timing, verdict
 
 show(machine())
 
@@ -59,7 +59,7 @@ print(run_function(save_model, {"path": str(model_path)}), "parameters saved to"
 # Tune it
 # -------
 # The goal is latency: the lowest median time for one call of the model on a batch of 8 images.
-# A budget of 8 measurements keeps the page fast: too few to screen a grid, so ``tune`` compares the defaults with the nearest other candidate (the recommendation, unless it starts the same pools as the defaults) in four interleaved rounds.
+# A budget of 6 measurements keeps the page fast: too few to screen a grid, so ``tune`` compares the defaults with the nearest other candidate (the recommendation, unless it starts the same pools as the defaults) in three interleaved rounds, whose processes take turns running thirds of their timed loops (``chunks=3``).
 # With your own model, give it more (the command line's default is 40).
 
 from tfthreads.options import MeasureOptions
@@ -67,26 +67,30 @@ from tfthreads.tune import tune
 from tfthreads.workloads import parse_workload
 
 spec = parse_workload(str(model_path), input_shape=[8, 32, 32, 3])
-tuned = tune(spec, "latency", budget=8, options=MeasureOptions(repeats=15))
+options = MeasureOptions(repeats=15)
+tuned = tune(spec, "latency", budget=6, options=options, chunks=3)
 if tuned.tried.failed:
     raise RuntimeError(f"a tune measurement failed: {tuned.tried.failed[0].error}")
-print(tuned.comparison.table())
-gain = tuned.speedup
-if gain is None:
-    print("tune kept TensorFlow's defaults: no other finalist measured better")
+final = tuned.comparison
+print(final.table())
+best = final.settings.index(tuned.best)
+if best == 0:
+    print("tune kept TensorFlow's defaults: no other finalist had a better paired ratio.")
 else:
-    tie = " (a tie: keeping the defaults is as good)" if gain.includes_one else ""
-    print(f"tune chose {tuned.best.describe()}: {gain.describe()} the defaults{tie}")
+    print(f"tune chose {tuned.best.describe()}.")
+for index in range(1, len(final.settings)):
+    print(verdict(final, index, 0))
 
 # %%
 # The rules of thumb, measured in the same run
 # --------------------------------------------
-# Each rule gives a setting for this machine; a setting that starts the same pools as one ``tune`` already measured is not measured again.
+# Each rule gives a setting for this machine; a setting that starts the same pools as one of ``tune``'s finalists takes that finalist's row, so every setting on this page has one verdict, from one comparison.
+# Rules whose pools ``tune`` did not compare are measured against the defaults in one more comparison of 3 paired rounds.
 # "Cores" below are the physical cores the affinity mask allows.
 # *inter=2 rule* is intra-op = cores with inter-op = 2, *inter=1 rule* the same with inter-op = 1, and *Intel rule* is intra-op = physical cores per socket with inter-op = sockets.
 
+from tfthreads.compare import compare
 from tfthreads.settings import ThreadSettings, resolve_pools
-from tfthreads.sweep import sweep
 from tfthreads.topology import topology
 
 topo = topology()
@@ -113,50 +117,63 @@ def pools_of(settings: ThreadSettings) -> tuple[int, int]:
     return pools.intra_op, pools.inter_op
 
 
-measured = {pools_of(m.settings): m for m in tuned.tried.ok}
-missing = list({pools_of(s): s for s in rules.values() if pools_of(s) not in measured}.values())
+# Each pool size belongs to exactly one comparison: tune's final one, or the one for the rest.
+home = {pools_of(s): (final, i) for i, s in enumerate(final.settings)}
+missing = list({pools_of(s): s for s in rules.values() if pools_of(s) not in home}.values())
 if missing:
-    extra = sweep(spec, missing, options=MeasureOptions(repeats=15))
-    if extra.failed:
-        raise RuntimeError(f"measuring the rules failed: {extra.failed[0].error}")
-    measured.update({pools_of(m.settings): m for m in extra.ok})
-names = {p: ", ".join(n for n, rule in rules.items() if pools_of(rule) == p) for p in measured}
-order = sorted(measured, key=lambda p: measured[p].wall.median)
+    rest = compare(
+        spec, [ThreadSettings(), *missing], options=options, chunks=3, min_rounds=3, max_rounds=3
+    )
+    home |= {pools_of(s): (rest, i) for i, s in enumerate(rest.settings) if i > 0}
+names = {p: ", ".join(n for n, rule in rules.items() if pools_of(rule) == p) for p in home}
 resolved = tuned.recommendation.tensorflow_default
-print(f"pool sizes measured in all: {len(measured)} (each measurement in fresh processes)")
+print(f"pool sizes compared in all: {len(home)}, in {2 if missing else 1} comparison(s)")
 print(f"the defaults (0/0) start {resolved.intra_op}/{resolved.inter_op} pool threads here;")
 print("rules that start the same pools share a row: measuring them again would time the same")
 
-best, defaults = measured[pools_of(tuned.best)], measured[pools_of(ThreadSettings())]
 rows = [
-    {"intra": p[0], "inter": p[1], **timing(measured[p], defaults)}
-    | {"rules": names[p] or "(tune neighbour)"}
-    | {"vs tune() best": "tune()'s choice" if measured[p] is best else compare(measured[p], best)}
-    for p in order
+    {"intra": p[0], "inter": p[1], "rules": names[p] or "(tune neighbour)"}
+    | {"comparison": "tune()" if c is final else "rules"}
+    | timing(c, i)
+    for p, (c, i) in home.items()
 ]
-note = "speedup: median time with the defaults / median time here (above 1 is faster);\n"
-note += "vs tune() best: where the noise allows a verdict, faster or slower than tune()'s choice"
+note = "median ms, p99 ms, CPU/wall: geometric means over the rounds of the setting's comparison;\n"
+note += "vs defaults: how many times faster than the defaults, paired by round (95 % interval);\n"
+note += "comparison: tune()'s final comparison, or the one for the rules it did not compare"
 show(Table.of(rows, note=note))
 
 # %%
-# Bars are the median time per call, fastest first; bars with overlapping error bars are within the noise of each other here.
+# Each bar is how many times faster than the defaults a setting ran, with the 95 % interval of that ratio over its comparison's paired rounds; a bar whose interval crosses 1 is a tie with the defaults.
 
 import matplotlib.pyplot as plt
 
-fig, ax = plt.subplots(figsize=(8, 0.6 * len(order) + 1.5), layout="constrained")
-medians, xerr = spread(measured[p] for p in order)
-colors = ["tab:green" if measured[p] is best else "tab:blue" for p in order]
-ax.barh(range(len(order)), medians, xerr=xerr, color=colors, capsize=4)
-labels = [f"{p[0]}/{p[1]}: {names[p] or 'tune neighbour'}" for p in order]
-ax.set_yticks(range(len(order)), labels)
+
+def gain(pools: tuple[int, int]):
+    """Return the paired ratio of ``pools`` to the defaults in its comparison (None: defaults)."""
+    comparison, index = home[pools]
+    return comparison.interval(index) if index else None
+
+
+order = sorted(home, key=lambda p: gain(p).ratio if gain(p) else 1.0, reverse=True)
+fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 1.8), layout="constrained")
+for y, p in enumerate(order):
+    c, i = home[p]
+    r = gain(p)
+    mid, err = (
+        (1.0, [[0.0], [0.0]]) if r is None else (r.ratio, [[r.ratio - r.low], [r.high - r.ratio]])
+    )
+    color = "tab:green" if c is final and i == best else "tab:blue"
+    ax.barh(y, mid, xerr=err, color=color, capsize=4)
+ax.axvline(1, color="k", linewidth=0.8)
+ax.set_yticks(range(len(order)), [f"{p[0]}/{p[1]}: {names[p] or 'tune neighbour'}" for p in order])
 ax.invert_yaxis()
-ax.set_xlabel("ms per call, batch of 8 (median, IQR bars)")
-fig.suptitle("small_cnn.keras: every setting measured (intra/inter: rules)")
+ax.set_xlabel("times faster than the defaults (95 % CI); green: tune()'s choice")
+fig.suptitle("small_cnn.keras: every setting against the defaults (intra/inter: rules)")
 plt.show()
 shutil.rmtree(folder)  # the saved model is not needed any more
 
 # %%
 # What this shows
 # ---------------
-# On a machine with few CPUs, most rules give the same or nearly the same setting, so the differences between them are small and often within the noise; the last column of the table says which.
+# On a machine with few CPUs, most rules give the same or nearly the same setting, so they share rows and their differences can be within the noise; the verdict column says which.
 # On a machine with many cores and several sockets, the rules part: Intel's rule and "inter = 2" give wide intra-op pools while the defaults count logical CPUs, and which is fastest depends on the model, which is why ``tune`` measures rather than picks.

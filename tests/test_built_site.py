@@ -73,3 +73,18 @@ def test_tutorial_shows_what_its_steps_printed() -> None:
     assert "TensorFlow 2." in html
     assert "saved small_model.keras: 5,418 parameters" in html  # Step 2's own output
     assert "Not run in this build" not in html
+
+
+@pytest.mark.parametrize("source", GALLERY_SOURCES, ids=lambda p: p.stem)
+def test_comparisons_carry_paired_intervals(source: Path) -> None:
+    # A verdict comes from a paired interval, printed with it; the old rule (quartile
+    # ranges that overlap, "within the noise of") judged single measurements.
+    html = _page(source.stem)
+    printed = re.findall(r'<div class="sphx-glr-script-out.*?</pre>', html, flags=re.DOTALL)
+    for output in [*printed, *_output_tables(html)]:
+        assert "within the noise of" not in output, f"{source.name}: a verdict without an interval"
+    verdicts = [t for t in _output_tables(html) if "indistinguishable" in t or ">better<" in t]
+    for table in verdicts:
+        assert "95 % CI" in table or "paired rounds" in table, (
+            f"{source.name}: a table of verdicts without intervals"
+        )

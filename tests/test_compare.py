@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import measured
 
-from tfthreads.compare import Comparison, compare
+from tfthreads.compare import Comparison, compare, compare_many
 from tfthreads.errors import SettingError
 from tfthreads.options import MeasureOptions
 from tfthreads.results import Failure
@@ -50,6 +50,15 @@ def test_a_failed_setting_is_reported_not_ranked():
     assert made.best in (0, 2)
 
 
+def test_another_score_compares_another_statistic():
+    # Setting 1 is twice as fast; compared by CPU time per step (lower is better) as well.
+    made = _comparison([(10.0, 5.0, 10.2), (13.0, 6.6, 12.8), (8.0, 4.0, 8.1)])
+    by_cpu = made.interval(1, of=lambda m: 1 / m.cpu.median)
+    assert by_cpu is not None
+    assert by_cpu.low > 1.8
+    assert made.verdict(0, 1, of=lambda m: 1 / m.wall.p99) == "worse"
+
+
 def test_bad_arguments_are_refused_before_measuring():
     with pytest.raises(SettingError, match="two or more"):
         compare("matmul", [ONE])
@@ -63,6 +72,12 @@ def test_bad_arguments_are_refused_before_measuring():
         compare("matmul", [ONE, TWO], chunks=4, options=MeasureOptions(repeats=3))
     with pytest.raises(SettingError, match="chunks: got a measure_one as well"):
         compare("matmul", [ONE, TWO], chunks=2, measure_one=lambda settings: None)
+    with pytest.raises(SettingError, match="workloads: got none"):
+        compare_many([], [ONE, TWO])
+    with pytest.raises(SettingError, match="two or more"):
+        compare_many(["matmul"], [ONE])
+    with pytest.raises(SettingError, match="chunks: got 4; expected at most the repeats"):
+        compare_many(["matmul"], [ONE, TWO], chunks=4, options=MeasureOptions(repeats=3))
 
 
 @pytest.mark.slow
@@ -103,3 +118,17 @@ def test_rounds_alternate_and_stop_at_the_most_rounds():
     assert interval is not None
     assert interval.low <= interval.ratio <= interval.high
     assert made.as_dict()["rows"][1]["verdict"] in {"better", "worse", "indistinguishable"}
+
+
+@pytest.mark.slow
+def test_several_workloads_share_each_rounds_processes():
+    matmul, branches = parse_workload("matmul", n=64), parse_workload("branches", k=2, n=32)
+    made = compare_many(
+        [matmul, branches], [ONE, TWO], options=MeasureOptions(repeats=4, warmup=1), rounds=2
+    )
+    assert [c.workload for c in made] == [matmul, branches]
+    for comparison in made:
+        assert comparison.stopped == "rounds"
+        assert len(comparison.rounds) == 2
+        assert [m.settings for m in comparison.rounds[1]] == [ONE, TWO]  # in settings order
+        assert comparison.interval(1) is not None

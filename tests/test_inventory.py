@@ -85,6 +85,17 @@ def test_fake_proc_tree(tmp_path):
     assert [g.active for g in result.groups()] == [1, 0]
 
 
+def test_schedstat_gives_cpu_time_finer_than_a_clock_tick(tmp_path):
+    # 8 ms of CPU is less than one 10 ms tick: stat says 0, schedstat says 8 ms.
+    thread = tmp_path / "42" / "task" / "42"
+    thread.mkdir(parents=True)
+    (thread / "comm").write_text("python\n")
+    (thread / "stat").write_text(f"42 (python) {' '.join(['S', *['0'] * 12])} 0 0\n")
+    (thread / "schedstat").write_text("8000000 120 3\n")
+    (only,) = inventory(42, proc=tmp_path).threads
+    assert only.cpu_seconds == pytest.approx(0.008)
+
+
 def test_missing_process(tmp_path):
     (tmp_path / "self").mkdir()
     with pytest.raises(ProcessLookupError, match="no process with pid 999999"):

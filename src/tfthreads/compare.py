@@ -24,7 +24,13 @@ from typing import Any
 from tfthreads._checks import Seconds, WholeNumber
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
-from tfthreads.measure import check_chunks, check_workloads, measure, measure_in_turns
+from tfthreads.measure import (
+    check_chunks,
+    check_workloads,
+    measure,
+    measure_in_turns,
+    measure_many_in_turns,
+)
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import GOAL
 from tfthreads.results import Failure, Measurement
@@ -32,7 +38,7 @@ from tfthreads.settings import ThreadSettings
 from tfthreads.stats import RatioInterval, geometric_mean, ratio_interval
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["GOAL", "Comparison", "compare", "score"]
+__all__ = ["GOAL", "Comparison", "compare", "compare_many", "score"]
 
 ROUNDS = WholeNumber(2, 1000)
 PRECISION = Seconds(high=1.0, unit="a fraction")  # 0.05 is ±5 %
@@ -89,18 +95,29 @@ class Comparison:
         """Return setting ``index``'s measurements, one per round it succeeded in."""
         return [r for row in self.rounds if isinstance(r := row[index], Measurement)]
 
-    def scores(self, index: int) -> list[float]:
-        """Return setting ``index``'s score in each round (higher is better)."""
-        return [score(m, self.goal) for m in self.measured(index)]
+    def scores(self, index: int, of: Callable[[Measurement], float] | None = None) -> list[float]:
+        """Return setting ``index``'s score in each round (higher is better).
 
-    def interval(self, candidate: int, baseline: int = 0) -> RatioInterval | None:
+        ``of`` scores one measurement instead of the goal's :func:`score`, such as
+        ``lambda m: 1 / m.wall.p99`` to compare tails; it must be positive, higher better.
+        """
+        return [score(m, self.goal) if of is None else of(m) for m in self.measured(index)]
+
+    def interval(
+        self,
+        candidate: int,
+        baseline: int = 0,
+        *,
+        of: Callable[[Measurement], float] | None = None,
+    ) -> RatioInterval | None:
         """How many times better ``candidate`` is than ``baseline``, with a 95 % interval.
 
-        Above 1 is better. ``None`` when either failed or fewer than 2 rounds ran.
+        Above 1 is better. ``None`` when either failed or fewer than 2 rounds ran. ``of``
+        compares another score of each round's measurement (see :meth:`scores`).
         """
         if self.failed(candidate) or self.failed(baseline) or len(self.rounds) < 2:
             return None
-        return ratio_interval(self.scores(baseline), self.scores(candidate))
+        return ratio_interval(self.scores(baseline, of), self.scores(candidate, of))
 
     @property
     def best(self) -> int:
@@ -128,9 +145,15 @@ class Comparison:
                 tied.append(index)
         return sorted(tied)
 
-    def verdict(self, candidate: int, baseline: int = 0) -> str:
-        """``"better"``, ``"worse"``, ``"indistinguishable"`` or ``"failed"``."""
-        interval = self.interval(candidate, baseline)
+    def verdict(
+        self,
+        candidate: int,
+        baseline: int = 0,
+        *,
+        of: Callable[[Measurement], float] | None = None,
+    ) -> str:
+        """``"better"``, ``"worse"``, ``"indistinguishable"`` or ``"failed"`` (``of``: see :meth:`scores`)."""
+        interval = self.interval(candidate, baseline, of=of)
         if interval is None:
             return "failed" if self.failed(candidate) or self.failed(baseline) else "unknown"
         if interval.includes_one:
@@ -311,6 +334,87 @@ def compare(
             comparison.stopped = "precision"
             break
     return comparison
+
+
+def compare_many(
+    workloads: Sequence[str | WorkloadSpec],
+    settings: Sequence[ThreadSettings],
+    *,
+    goal: str = "latency",
+    options: MeasureOptions | None = None,
+    rounds: int = 3,
+    chunks: int = 2,
+    check: bool = True,
+) -> list[Comparison]:
+    """Compare settings on several workloads at once, in a fixed number of rounds.
+
+    Each round starts every setting's processes together, and each process runs every
+    workload, one after the other; for each workload the settings take turns chunk by
+    chunk (:func:`tfthreads.measure.measure_many_in_turns`). TensorFlow thus starts once
+    per setting and round, whatever the number of workloads.
+
+    Parameters
+    ----------
+    workloads : sequence of str or WorkloadSpec
+        What to measure, in the same processes.
+    settings : sequence of ThreadSettings
+        Two or more settings; the first is the baseline that ratios refer to.
+    goal : {"latency", "throughput"}
+        What "better" means (see :func:`score`).
+    options : MeasureOptions, optional
+        How each setting is measured in each round.
+    rounds : int
+        Rounds to measure (2 or more: an interval needs two); there is no early stop.
+    chunks : int
+        Turns per setting and workload in each round, from 1 to ``options.repeats``.
+    check : bool
+        First run user workloads once (see :func:`compare`).
+
+    Returns
+    -------
+    list of Comparison
+        One per workload, in order; ``stopped`` is ``"rounds"``.
+
+    Raises
+    ------
+    SettingError
+        For bad arguments, or user code that cannot run (checked once, up front).
+    """
+    specs = [parse_workload(workload) for workload in workloads]
+    if not specs:
+        raise SettingError("workloads: got none; expected at least one")
+    GOAL.check("goal", goal)
+    ROUNDS.check("rounds", rounds)
+    chosen = tuple(settings)
+    if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
+        raise SettingError("settings: expected two or more ThreadSettings to compare")
+    options = MeasureOptions() if options is None else options
+    check_chunks(chunks, options)
+    if check:
+        check_workloads(specs, options)
+    comparisons = [
+        Comparison(workload=spec, goal=goal, settings=chosen, stopped="rounds") for spec in specs
+    ]
+    for done in range(rounds):
+        order = list(range(len(chosen)))
+        if done % 2:
+            order.reverse()  # who takes the first turn alternates, as in compare()
+        taken = measure_many_in_turns(
+            specs, [chosen[i] for i in order], options=options, chunks=chunks
+        )
+        row: list[list[Measurement | Failure]] = [[] for _ in specs]
+        by_setting = dict(zip(order, taken, strict=True))
+        for index in range(len(chosen)):
+            result = by_setting[index]
+            for w, spec in enumerate(specs):
+                row[w].append(
+                    _failure(spec, chosen[index], options, result)
+                    if isinstance(result, WorkerError)
+                    else result[w]
+                )
+        for comparison, results in zip(comparisons, row, strict=True):
+            comparison.rounds.append(results)
+    return comparisons
 
 
 def _measure_one(

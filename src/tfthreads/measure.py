@@ -3,7 +3,8 @@
 :func:`measure` times one workload; :func:`measure_many` times several under the same
 settings in one child, so TensorFlow's start-up is paid once per setting;
 :func:`measure_in_turns` times one workload under several settings whose children take
-turns, chunk by chunk, so that they meet the same state of a shared machine.
+turns, chunk by chunk, so that they meet the same state of a shared machine
+(:func:`measure_many_in_turns`: several workloads in the same children).
 With ``MeasureOptions(processes=P)``, P children run at once on the same CPUs, as the worker processes
 of a server do, and wait for each other before timing so their loops overlap.
 """
@@ -42,6 +43,7 @@ __all__ = [
     "measure",
     "measure_in_turns",
     "measure_many",
+    "measure_many_in_turns",
 ]
 
 #: Turns per setting in :func:`measure_in_turns` (each times at least one step).
@@ -123,7 +125,32 @@ def measure_in_turns(
         One entry per setting, in order: its measurement, or the error of its first
         failed child (a failure stops every setting of the call).
     """
-    spec = parse_workload(workload)
+    taken = measure_many_in_turns([workload], settings, options=options, chunks=chunks)
+    return [result if isinstance(result, WorkerError) else result[0] for result in taken]
+
+
+def measure_many_in_turns(
+    workloads: Sequence[str | WorkloadSpec],
+    settings: Sequence[ThreadSettings],
+    *,
+    options: MeasureOptions | None = None,
+    chunks: int = 2,
+) -> list[list[Measurement] | WorkerError]:
+    """Measure several workloads under several settings, the settings taking turns.
+
+    As :func:`measure_in_turns`, with the workloads one after the other in the same
+    children, as in :func:`measure_many`: every setting's children start TensorFlow once,
+    and for each workload in turn the settings take turns chunk by chunk.
+
+    Returns
+    -------
+    list of list of Measurement, or WorkerError
+        One entry per setting, in order: its measurements, one per workload, or the
+        error of its first failed child (a failure stops every setting of the call).
+    """
+    specs = [parse_workload(workload) for workload in workloads]
+    if not specs:
+        raise SettingError("workloads: got none; expected at least one")
     options = _of_type("options", options, MeasureOptions)
     chosen = [_of_type("settings", one, ThreadSettings) for one in settings]
     if not chosen:
@@ -133,7 +160,7 @@ def measure_in_turns(
     with _signal_folder("turns") as folder:
         payloads = []
         for slot, one in enumerate(chosen):
-            payload = _payload([spec], one, options)
+            payload = _payload(specs, one, options)
             payload["barrier"] = {
                 "dir": folder,
                 "count": group * len(chosen),
@@ -149,25 +176,27 @@ def measure_in_turns(
             }
             payloads += [payload] * group
         outcomes = _run(options, payloads)
-    measured: list[Measurement | WorkerError] = []
+    measured: list[list[Measurement] | WorkerError] = []
     for slot, one in enumerate(chosen):
         own = outcomes[slot * group : (slot + 1) * group]
         failures = [o for o in own if isinstance(o, WorkerError)]
         if not failures:
             results = [o.result for o in own if isinstance(o, WorkerResult)]
-            measured.append(_assemble([spec], one, dict(options.env), results)[0])
+            measured.append(_assemble(specs, one, dict(options.env), results))
         else:  # the child that failed first, rather than a sibling that stopped for it
             measured.append(next((f for f in failures if not _stopped_for_sibling(f)), failures[0]))
     stopped = [i for i, m in enumerate(measured) if _stopped_for_sibling(m)]
     if stopped and len(stopped) < len(chosen):
         # The settings that only stopped for a failed sibling are measured again without it.
-        again = measure_in_turns(spec, [chosen[i] for i in stopped], options=options, chunks=chunks)
+        again = measure_many_in_turns(
+            specs, [chosen[i] for i in stopped], options=options, chunks=chunks
+        )
         for index, result in zip(stopped, again, strict=True):
             measured[index] = result
     return measured
 
 
-def _stopped_for_sibling(result: Measurement | WorkerError) -> bool:
+def _stopped_for_sibling(result: object) -> bool:
     return isinstance(result, WorkerError) and SIBLING_FAILED in str(result)
 
 
