@@ -4,7 +4,9 @@
 The site is rebuilt on machines nobody here saw. This script observes every decision the
 documentation build makes from this machine's data -- each value a catalog fact expects of
 a probe (:func:`tfthreads.catalog.observe.check`), and whether the build would fail --
-several times under each of four conditions:
+and, with ``--gallery``, every verdict a gallery example renders from its measurements
+(the word its paired interval picks: better, worse or indistinguishable on this machine,
+and every claim it checks), several times under each of four conditions:
 
 ``as is``
     nothing else started;
@@ -24,7 +26,8 @@ conditions (the catalog conditions those claims on it), never *within* one.
 Usage::
 
     python3 benchmarks/robustness.py --runs 5            # about 20 minutes on 2 CPUs
-    python3 benchmarks/robustness.py --runs 1 --quick    # one probe, two conditions
+    python3 benchmarks/robustness.py --runs 2 --gallery  # the gallery too: hours
+    python3 benchmarks/robustness.py --runs 1 --quick    # one probe
 
 Results go to ``benchmarks/results/robustness.json`` and ``robustness.md``, with the
 machine they ran on (``python3 -m nox -s robustness`` runs it with ``--runs 5``).
@@ -38,6 +41,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -45,7 +49,7 @@ from typing import Any
 
 from tfthreads.catalog.facts import UNDECIDED
 from tfthreads.errors import UnsupportedPlatformError
-from tfthreads.isolation import run_function
+from tfthreads.isolation import run_function, run_snippet
 from tfthreads.provenance import describe_machine
 from tfthreads.quota import cpu_quota
 
@@ -114,7 +118,48 @@ def condition(name: str) -> Iterator[dict[str, Any]]:
         raise ValueError(f"condition: got {name!r}; expected one of {CONDITIONS}")
 
 
-def run(conditions: Sequence[str], runs: int, probes: list[str] | None) -> dict[str, Any]:
+GALLERY = Path(__file__).resolve().parent.parent / "gallery"
+
+
+def gallery_once(where: dict[str, Any], scripts: Sequence[Path]) -> dict[str, Any]:
+    """Run the gallery scripts once under one condition; return the verdicts they rendered.
+
+    Each script runs in a fresh worker process (:func:`tfthreads.isolation.run_snippet`,
+    with the condition's CPUs or cgroup) with ``TFTHREADS_VERDICTS`` naming a file that
+    the gallery's verdict helpers append one JSON line to per verdict and claim.
+    """
+    decisions: dict[str, Any] = {}
+    problems = []
+    for script in scripts:
+        with tempfile.TemporaryDirectory() as folder:
+            record = Path(folder) / "verdicts.jsonl"
+            code = (
+                "import runpy, sys\n"
+                f"sys.path.insert(0, {str(script.parent)!r})\n"
+                f"sys.argv = [{str(script)!r}]\n"
+                "import matplotlib\nmatplotlib.use('Agg')\n"
+                f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
+            )
+            done = run_snippet(
+                code,
+                env={"TFTHREADS_VERDICTS": str(record), "MPLBACKEND": "Agg"},
+                timeout=1800,
+                **where,
+            )
+            if done.returncode != 0:
+                problems.append(
+                    f"{script.name} exited with {done.returncode}: {done.stderr[-300:]}"
+                )
+            lines = record.read_text().splitlines() if record.exists() else []
+            for number, line in enumerate(lines, start=1):
+                item = json.loads(line)
+                decisions[f"{script.stem} #{number} {item['what']}"] = item["decision"]
+    return {"decisions": decisions, "problems": problems}
+
+
+def run(
+    conditions: Sequence[str], runs: int, probes: list[str] | None, gallery: bool = False
+) -> dict[str, Any]:
     """Observe ``runs`` times under each condition; return every run's decisions."""
     out: dict[str, Any] = {"machine": describe_machine(), "runs": runs, "conditions": {}}
     for name in conditions:
@@ -124,9 +169,13 @@ def run(conditions: Sequence[str], runs: int, probes: list[str] | None) -> dict[
                 results = []
                 for number in range(runs):
                     print(f"{name}: run {number + 1} of {runs}", file=sys.stderr, flush=True)
-                    results.append(
-                        run_function(observe_once, {"probes": probes}, timeout=1800, **where)
-                    )
+                    result = run_function(observe_once, {"probes": probes}, timeout=1800, **where)
+                    if gallery:
+                        scripts = sorted(GALLERY.glob("plot_*.py"))
+                        shown = gallery_once(where, scripts)
+                        result["decisions"].update(shown["decisions"])
+                        result["problems"] += shown["problems"]
+                    results.append(result)
         except UnsupportedPlatformError as error:
             out["conditions"][name] = {"skipped": str(error)}
             continue
@@ -154,8 +203,13 @@ def render(data: dict[str, Any]) -> str:
         "",
         f"Machine: {data['machine']}.",
         (
-            f"Each condition observed every catalog decision afresh {data['runs']} times "
-            "(`benchmarks/robustness.py`)."
+            f"Each condition observed every catalog decision afresh {data['runs']} times"
+            + (
+                ", and ran every gallery example to record its verdicts"
+                if data.get("gallery")
+                else ""
+            )
+            + " (`benchmarks/robustness.py`)."
         ),
         "",
         (
@@ -209,12 +263,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="one probe (data_pipeline), to check the script"
     )
+    parser.add_argument(
+        "--gallery", action="store_true", help="the gallery's verdicts too (runs every example)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "robustness")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs: got {args.runs}; expected 1 or more")
     probes = ["data_pipeline"] if args.quick else None
-    data = run(args.condition or CONDITIONS, args.runs, probes)
+    data = run(args.condition or CONDITIONS, args.runs, probes, gallery=args.gallery)
+    data["gallery"] = args.gallery
     report = render(data)
     if not args.quick:
         args.output.parent.mkdir(parents=True, exist_ok=True)

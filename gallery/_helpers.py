@@ -9,6 +9,7 @@ next to the examples.
 from __future__ import annotations
 
 import html
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -281,7 +282,9 @@ def verdict_sentence(
     a ratio above 1 means (``{name}`` and ``{base}`` are filled in).
     """
     lead = quantity[:1].upper() + quantity[1:]
+    what = f"{quantity}: {name} against {base}"
     if interval is None:
+        _record(what, "no verdict")
         return f"{lead}: no verdict for {name} against {base}, a measurement failed."
     meaning = above.format(name=name, base=base)
     detail = (
@@ -289,9 +292,23 @@ def verdict_sentence(
         f"over {interval.rounds} paired rounds ({meaning})"
     )
     if interval.includes_one:
+        _record(what, "indistinguishable")
         return f"{lead} is indistinguishable on this machine between {name} and {base}: {detail}."
     word = better if interval.low > 1 else worse
+    _record(what, word)
     return f"{lead} is {word} with {name} than with {base}: {detail}."
+
+
+def _record(what: str, decision: object) -> None:
+    """Append a verdict or a claim to the file ``TFTHREADS_VERDICTS`` names, if it is set.
+
+    ``benchmarks/robustness.py`` runs the examples again and again under hostile
+    conditions and compares what they decided; a normal run writes nothing.
+    """
+    target = os.environ.get("TFTHREADS_VERDICTS")
+    if target:
+        with open(target, "a", encoding="utf-8") as record:  # noqa: PTH123 - one line
+            record.write(json.dumps({"what": what, "decision": decision}) + "\n")
 
 
 class ClaimError(AssertionError):
@@ -312,6 +329,7 @@ def claim(text: str, holds: bool) -> None:
     Traceback (most recent call last):
     ClaimError: the page says "1 is larger than 2", and this build's measurement contradicts it
     """
+    _record(f"claim: {text}", bool(holds))
     if not holds:
         raise ClaimError(f'the page says "{text}", and this build\'s measurement contradicts it')
 
