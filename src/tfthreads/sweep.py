@@ -76,8 +76,9 @@ def result_key(workload: WorkloadSpec, settings: ThreadSettings, options: Measur
     Two measurements with the same key would measure the same thing, so a results file
     may answer for one with the other (``--output`` resumes with it). The key covers the
     workload (its parameters and input shape, and the content of a model file or of a
-    user module), the settings, the repeats, warm-up and processes, the installed
-    TensorFlow, and what the measuring process inherits: its affinity mask (``cpus``, or
+    user module), the settings, the repeats, warm-up and processes, every environment
+    change the options make, the installed TensorFlow, and what the measuring process
+    inherits: its affinity mask (``cpus``, or
     the caller's own mask), the cgroup it joins and the CPU quota over the caller, and
     every ``TF_*``, ``OMP_*``, ``KMP_*``, ``GOMP_*``, ``MKL_*``, ``DNNL_*``/``ONEDNN_*``
     and ``*_NUM_THREADS`` variable of its environment (the caller's, with the options'
@@ -93,6 +94,7 @@ def result_key(workload: WorkloadSpec, settings: ThreadSettings, options: Measur
             "repeats": options.repeats,
             "warmup": options.warmup,
             "processes": options.processes,
+            "env": dict(options.env),  # what the caller set for the measurement, all of it
             "variables": {k: v for k, v in sorted(environment.items()) if _SHAPING.search(k)},
             "affinity": list(inherited.affinity),
             "quota_cpus": inherited.quota_cpus,
