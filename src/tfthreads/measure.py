@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -317,9 +318,10 @@ def _check_failed(users: Sequence[WorkloadSpec], error: WorkerError, timeout: fl
             "(is it waiting for something? --timeout, or MeasureOptions.timeout, sets the limit)"
         )
     elif error.reason == "signal":
-        how = f"the process building it was killed by signal {-(error.returncode or 0)}"
-        name = error.args[0].split(": ")[0].rsplit(" ", 1)[-1] if error.args else ""
-        how += f" ({name})" if name.startswith("SIG") else ""
+        number = -(error.returncode or 0)
+        how = f"the process building it was killed by signal {number}"
+        if number in signal.valid_signals():
+            how += f" ({signal.Signals(number).name})"
     elif error.reason == "exit":
         how = f"building or running it ended the process with exit code {error.returncode}"
     elif error.reason == "protocol":
