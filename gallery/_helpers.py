@@ -221,9 +221,7 @@ def ratio(interval: RatioInterval | None) -> str | None:
     >>> ratio(RatioInterval(1.234, 1.1, 1.38, 4))
     '1.23 [1.10, 1.38]'
     """
-    if interval is None:
-        return None
-    return f"{interval.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
+    return None if interval is None else interval.describe()
 
 
 def verdict(
@@ -287,10 +285,13 @@ def verdict_sentence(
         _record(what, "no verdict")
         return f"{lead}: no verdict for {name} against {base}, a measurement failed."
     meaning = above.format(name=name, base=base)
-    detail = (
-        f"ratio {interval.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}] "
-        f"over {interval.rounds} paired rounds ({meaning})"
-    )
+    detail = f"ratio {interval.describe()} over {interval.rounds} paired rounds ({meaning})"
+    if interval.verdict == "inconclusive":
+        _record(what, "inconclusive")
+        return (
+            f"{lead} is not decided on this machine between {name} and {base}: "
+            f"{detail}, an interval too wide to tell them apart."
+        )
     if interval.includes_one:
         _record(what, "indistinguishable")
         return f"{lead} is indistinguishable on this machine between {name} and {base}: {detail}."

@@ -129,7 +129,7 @@ if quota is not None:
         for quantity, (value, of) in scores.items()
     ]
     note = f"quota of 1 CPU; {len(quota.rounds)} paired rounds of {repeats} matmuls per setting;\n"
-    note += "verdict: better or worse for intra-op 1, or indistinguishable"
+    note += "verdict: better or worse for intra-op 1, indistinguishable, or inconclusive (too wide to decide)"
     table = Table.of(rows, note=note)
 else:
     table = Table(["quota comparison"], [["not measured: this machine cannot create the cgroup"]])

@@ -298,7 +298,7 @@ def test_results_file_is_rendered_with_machine_and_intervals(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     page = (docs / "_build" / "html" / "results.html").read_text()
     assert 'id="results-here"' in page
-    for fact in ("Test CPU", "2.99.0", "2026-01-02", "0.502 [0.478, 0.527]", "better"):
+    for fact in ("Test CPU", "2.99.0", "2026-01-02", "1.99 [1.90, 2.09]", "better"):
         assert fact in page
     assert page.count('class="results-figure"><svg') == 1  # the figure of the one scenario
 

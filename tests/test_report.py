@@ -110,17 +110,19 @@ def test_latency_ratios_intervals_and_verdicts(tmp_path):
     assert rows["A"].verdict == "baseline"
     assert rows["A"].ratio is None
     for label, verdict in (("B", "better"), ("C", "indistinguishable")):
-        ratio, low, high = by_hand(TIMES["A"], TIMES[label])
+        # Times better, above 1 better: the baseline's step time over the setting's.
+        ratio, low, high = by_hand(TIMES[label], TIMES["A"])
         row = rows[label]
         assert (row.ratio, row.low, row.high) == pytest.approx((ratio, low, high), rel=1e-3)
         assert row.verdict == verdict
         assert row.rounds == row.paired == 3
-    # The same numbers, written out: B/A per round is 0.510, 0.491, 0.505.
-    assert rows["B"].ratio == pytest.approx(0.5018, abs=1e-4)
-    assert (rows["B"].low, rows["B"].high) == pytest.approx((0.4778, 0.5270), abs=1e-4)
-    assert (rows["C"].low, rows["C"].high) == pytest.approx((0.7686, 1.2594), abs=1e-4)
-    assert rows["B"].median_ms == pytest.approx(5.3)
-    assert rows["A"].throughput == pytest.approx(1e3 / 10.5)
+    # The same numbers, written out: A/B per round is 1.961, 2.037, 1.981.
+    assert rows["B"].ratio == pytest.approx(1 / 0.5018, abs=1e-3)
+    assert (rows["B"].low, rows["B"].high) == pytest.approx((1 / 0.5270, 1 / 0.4778), abs=1e-3)
+    assert (rows["C"].low, rows["C"].high) == pytest.approx((1 / 1.2594, 1 / 0.7686), abs=1e-3)
+    # Geometric means over rounds, as Comparison.table_rows gives them.
+    assert rows["B"].median_ms == pytest.approx((5.1 * 5.4 * 5.3) ** (1 / 3))
+    assert rows["A"].throughput == pytest.approx(1e3 / (10.0 * 11.0 * 10.5) ** (1 / 3))
 
 
 def test_throughput_goal_turns_the_ratio_and_the_verdict(tmp_path):
@@ -141,7 +143,7 @@ def test_source_names_machine_date_and_tensorflow(tmp_path):
     assert "Test CPU" in source.machine
     text = report.table()
     assert "bench.jsonl: Test CPU" in text
-    assert "0.502 [0.478, 0.527]  better" in text
+    assert "1.99 [1.90, 2.09]  better" in text
 
 
 def test_a_sweep_file_uses_defaults_as_baseline_and_counts_rounds(tmp_path):
@@ -155,7 +157,7 @@ def test_a_sweep_file_uses_defaults_as_baseline_and_counts_rounds(tmp_path):
     assert (first.setting, first.verdict) == ("defaults", "baseline")
     assert second.setting == "1/1"
     assert second.rounds == 2
-    assert second.ratio == pytest.approx(math.sqrt(2.0 * 2.1))
+    assert second.ratio == pytest.approx(1 / math.sqrt(2.0 * 2.1))
     assert second.verdict == "worse"
 
 
@@ -184,7 +186,7 @@ def test_one_round_gives_a_ratio_without_interval(tmp_path):
     ]
     report = load_report([write(tmp_path / "one.jsonl", rows)])
     row = report.rows[1]
-    assert row.ratio == pytest.approx(0.5)
+    assert row.ratio == pytest.approx(2.0)  # 5 ms against 10 ms: twice as good
     assert row.low is None
     assert row.verdict == "one round: no interval"
 
@@ -330,7 +332,7 @@ def test_cli_prints_the_table(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "bench.jsonl: Test CPU" in done.stdout
     assert "TensorFlow 2.99.0" in done.stdout
-    assert "0.502 [0.478, 0.527]  better" in done.stdout
+    assert "1.99 [1.90, 2.09]  better" in done.stdout
 
 
 def test_cli_json(tmp_path):
@@ -340,7 +342,7 @@ def test_cli_json(tmp_path):
     assert data["sources"][0]["tensorflow"] == "2.99.0"
     b = next(row for row in data["rows"] if row["setting"] == "B")
     assert b["verdict"] == "better"
-    assert b["low"] == pytest.approx(0.4778, abs=1e-4)
+    assert b["low"] == pytest.approx(1 / 0.5270, abs=1e-3)
 
 
 @pytest.mark.parametrize("case", ["not-json", "missing-field", "empty"])

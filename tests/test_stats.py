@@ -68,7 +68,7 @@ def test_ratio_interval_separates_a_clear_difference_and_ties_noise():
 
     clear = ratio_interval([10.0, 10.4, 9.8, 10.1], [5.0, 5.3, 4.9, 5.1])
     assert not clear.includes_one
-    assert clear.describe().startswith("0.50x (95 % CI 0.")
+    assert clear.describe().startswith("0.50 [0.")
     tie = ratio_interval([10.0, 11.0, 9.0, 10.5], [10.5, 9.5, 10.0, 10.0])
     assert tie.includes_one
     assert tie.as_dict()["indistinguishable"] is True

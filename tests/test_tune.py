@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from helpers import measured
@@ -13,7 +15,9 @@ from tfthreads.compare import Comparison
 from tfthreads.errors import SettingError
 from tfthreads.options import MeasureOptions
 from tfthreads.recommend import recommend
+from tfthreads.results import Failure
 from tfthreads.settings import ThreadSettings
+from tfthreads.stats import RatioInterval
 from tfthreads.sweep import SweepResult
 from tfthreads.topology import topology
 from tfthreads.tune import TuneResult, distinct_pools, tune
@@ -45,7 +49,7 @@ def test_the_gain_over_the_defaults_carries_its_interval_and_ties_are_named():
     json.dumps(summary)
     report = _tune_report(found)
     assert "95 % CI" in report
-    assert "vs defaults (95 % CI)" in report
+    assert "x better than defaults [95 % CI]" in report
     assert "TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=1" in report
     assert "--tensorflow_intra_op_parallelism=2" in report
     assert "set_intra_op_parallelism_threads(2)" in report
@@ -59,6 +63,46 @@ def test_a_best_inside_the_noise_of_the_defaults_is_reported_as_a_tie():
     assert "indistinguishable from TensorFlow's defaults" in report
     assert "keeping the defaults is as good" in report
     assert "TF Serving" not in report  # nothing to apply for a tie
+
+
+def test_an_interval_too_wide_to_decide_is_inconclusive_not_as_good():
+    # Two rounds that disagree by a factor of 4: nothing can be said, least of all a tie.
+    found = _result([(0.020, 0.040, 0.010), (0.020, 0.010, 0.040)], TWO)
+    assert found.speedup.includes_one
+    assert found.conclusion == "inconclusive"
+    report = _tune_report(found)
+    assert "inconclusive after 2 round(s)" in report
+    assert "raise --budget" in report
+    assert "keeping the defaults is as good" not in report
+    assert "stopped because" in report
+    assert "before every interval was within ±5 %" in report
+    assert found.as_dict()["precise"] is False
+
+
+def test_defaults_best_inside_a_too_wide_interval_is_inconclusive_not_nothing_to_set():
+    found = _result([(0.010, 0.040, 0.012), (0.020, 0.010, 0.030)], DEFAULTS)
+    assert found.conclusion == "inconclusive"
+    report = _tune_report(found)
+    assert "TensorFlow's defaults, but inconclusive after 2 round(s) against the runner-up" in report
+    assert "nothing to set" not in report
+
+
+def test_defaults_that_fail_here_are_not_advised():
+    found = _result([(0.020, 0.010, 0.011), (0.020, 0.011, 0.012)], ONE)
+    failure = Failure(parse_workload("matmul"), DEFAULTS, 1, "signal", "aborted (SIGABRT)")
+    for row in found.comparison.rounds:
+        row[0] = failure
+    assert found.conclusion == "defaults failed"
+    report = _tune_report(found)
+    assert (
+        "TensorFlow's defaults failed here (signal: aborted (SIGABRT)): do not keep them" in report
+    )
+    assert "keeping the defaults" not in report
+    assert "TF_NUM_INTRAOP_THREADS=1" in report  # how to apply the setting that ran
+    # The table compares with the best that ran, not with a baseline that has no rounds.
+    table = report.splitlines()
+    assert "x better than 1/1" in table[0]
+    assert all(" failed" not in line for line in table[2:4] if "1/1" in line)
 
 
 def test_tune_checks_its_arguments_first():
@@ -176,19 +220,72 @@ def test_an_interrupted_tune_resumes_where_it_stopped(tmp_path) -> None:
     path = tmp_path / "tune.jsonl"
     searched = [ThreadSettings(intra_op=1, inter_op=2), ThreadSettings(intra_op=2, inter_op=2)]
     options = MeasureOptions(repeats=3, warmup=1)
-    first = tune("matmul", budget=8, options=options, results=path, grid=searched)
+    first = tune("matmul", budget=12, options=options, results=path, grid=searched)
     lines = path.read_text().splitlines()
     measured = len(lines) - 1
     assert measured == len(first.tried.rows)
-    # Interrupted after three measurements: the file holds the header and those three.
-    path.write_text("\n".join(lines[:4]) + "\n")
-    again = tune("matmul", budget=8, options=options, results=path, grid=searched)
-    assert again.tried.reused == 3
-    assert [r.settings for r in again.tried.rows[:3]] == [r.settings for r in first.tried.rows[:3]]
-    # The file holds the three taken from it and what was measured after them, once each.
-    assert len(path.read_text().splitlines()) - 1 == len(again.tried.rows)
+    stages = [json.loads(line)["stage"] for line in lines[1:]]
+    screened = stages.count("screen 1") + stages.count("screen 2")
+    assert stages[screened:] == ["final"] * (measured - screened)
+    # Interrupted after the screening, a first final round of the 2 finalists and half of
+    # the second: the file holds the header and those lines.
+    path.write_text("\n".join(lines[: 1 + screened + 3]) + "\n")
+    again = tune("matmul", budget=12, options=options, results=path, grid=searched)
+    # The screening and the complete round are taken from the file; the half round is not.
+    assert again.tried.reused == screened + 2
+    assert [r.settings for r in again.tried.rows[: screened + 2]] == [
+        r.settings for r in first.tried.rows[: screened + 2]
+    ]
+    # The file holds what it held and what was measured after, once each.
+    assert len(path.read_text().splitlines()) - 1 == len(again.tried.rows) + 1
+    assert again.comparison.rounds[0] == first.comparison.rounds[0]
     # A tune of another goal is refused, the file untouched.
     before = path.read_bytes()
     with pytest.raises(SettingError, match="already holds a tune of 'matmul'"):
         tune("matmul", "throughput", budget=8, options=options, results=path, grid=searched)
     assert path.read_bytes() == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("goal", ["latency", "throughput"])
+def test_tune_and_report_print_the_same_comparison(tmp_path, goal) -> None:
+    """What ``tfthreads tune --output F`` printed, ``tfthreads report F`` prints again."""
+    path = tmp_path / "tune.jsonl"
+    shown = _tfthreads(
+        "tune", "matmul", "--goal", goal, "--budget", "6", "--repeats", "6", "--warmup", "1",
+        "--output", str(path), "--json",
+    )  # fmt: skip
+    reported = _tfthreads("report", str(path), "--json")
+    tuned = {f"{r['intra_op']}/{r['inter_op']}": r for r in shown["final_comparison"]}
+    rows = {r["setting"]: r for r in reported["rows"]}
+    assert rows.pop("defaults")["verdict"] == tuned.pop("0/0")["verdict"] == "baseline"
+    assert set(rows) == set(tuned)
+    for label, row in rows.items():
+        printed = tuned[label]
+        assert row["goal"] == goal
+        assert row["rounds"] == printed["rounds"] == shown["final_rounds"]
+        for field in ("ratio", "low", "high"):
+            assert row[field] == pytest.approx(printed[field], rel=1e-12), field
+        assert row["verdict"] == printed["verdict"]
+        assert row["median_ms"] == pytest.approx(printed["step_ms"], rel=1e-12)
+    # And as text: the same interval, written the same way, in both outputs.
+    tune_text = _tfthreads_text("report", str(path))
+    for printed in tuned.values():
+        interval = RatioInterval(printed["ratio"], printed["low"], printed["high"], 2)
+        assert interval.describe() in tune_text
+
+
+def _tfthreads(*args: str) -> dict:
+    return json.loads(_tfthreads_text(*args))
+
+
+def _tfthreads_text(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "tfthreads", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -142,10 +142,10 @@ def add_commands(commands: Any) -> None:
     tune.add_argument(
         "--chunks",
         type=argument(CHUNKS, "chunks"),
-        default=1,
+        default=None,
         metavar="N",
-        help="final rounds: run the finalists at once, taking N turns each (default 1: "
-        "one after the other); steadier on a shared machine",
+        help="final rounds: run the finalists at once, taking N turns each (default: 6, "
+        "or --repeats if fewer); 1 measures them one after the other in fresh processes",
     )
     _add_common(tune)
     _add_measuring(
@@ -180,26 +180,58 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 def _tune_report(found: Any) -> str:
     """Write tune's report: the final comparison, the verdict with its interval, how to apply it."""
-    best, speedup, ties = found.best, found.speedup, found.indistinguishable
-    lines = [found.comparison.table(), ""]
-    if best == ThreadSettings():
+    best, speedup, ties, comparison = (
+        found.best,
+        found.speedup,
+        found.indistinguishable,
+        found.comparison,
+    )
+    failed = comparison.failed(0)
+    baseline = comparison.settings.index(best) if failed else 0
+    rounds = len(comparison.rounds)
+    lines = [
+        comparison.table(baseline),
+        "",
+        f"final comparison: {rounds} round(s)"
+        + (f", {comparison.method}" if comparison.method else "")
+        + "; "
+        + _stopped(found)
+        + f"; {found.seconds:.0f} s in all, {len(found.tried.rows)} measurements",
+    ]
+    conclusion = found.conclusion
+    if conclusion == "defaults failed":
+        lines.append(
+            f"TensorFlow's defaults failed here ({failed.reason}: {failed.error}): do not keep "
+            f"them. Best for {found.goal} of the settings that ran: {best.describe()}."
+        )
+    elif conclusion == "defaults best":
         lines.append(f"best for {found.goal}: TensorFlow's defaults: nothing to set.")
-    elif speedup is None or speedup.includes_one:
-        gain = "" if speedup is None else f" ({speedup.describe()})"
+    elif conclusion == "inconclusive":
+        named = "TensorFlow's defaults" if best == ThreadSettings() else best.describe()
+        against = "against TensorFlow's defaults" if speedup else "against the runner-up"
+        lines.append(
+            f"best for {found.goal}: {named}, but inconclusive after {rounds} round(s) "
+            f"{against} ({found.closest.describe()}, too wide to decide): raise --budget, "
+            "or --repeats for longer turns."
+        )
+    elif conclusion == "indistinguishable":
         lines.append(
             f"best for {found.goal}: {best.describe()}, but indistinguishable from "
-            f"TensorFlow's defaults{gain}: keeping the defaults is as good."
+            f"TensorFlow's defaults ({speedup.describe()} times better): keeping the "
+            "defaults is as good."
         )
     else:
         lines.append(
-            f"best for {found.goal}: {best.describe()}, {speedup.describe()} TensorFlow's defaults"
+            f"best for {found.goal}: {best.describe()}, {speedup.describe()} times better "
+            "than TensorFlow's defaults"
         )
     if ties:
-        lines.append("indistinguishable from it: " + "; ".join(s.describe() for s in ties))
+        told = "nor told apart from" if conclusion == "inconclusive" else "indistinguishable from"
+        lines.append(f"{told} it: " + "; ".join(s.describe() for s in ties))
     advice = found.recommendation
     chosen = "TensorFlow's defaults" if advice.keeps_defaults else advice.settings.describe()
     lines.append(f"(the rules recommended {chosen}, confidence {advice.confidence})")
-    if best != ThreadSettings() and speedup is not None and not speedup.includes_one:
+    if conclusion in ("better", "defaults failed"):
         variables = " ".join(f"{name}={value}" for name, value in best.to_env().items())
         lines += [
             "set it before TensorFlow starts, in one of these ways:",
@@ -212,6 +244,17 @@ def _tune_report(found: Any) -> str:
             f"  TF Serving:  {' '.join(best.to_serving_args())}",
         ]
     return "\n".join(lines)
+
+
+def _stopped(found: Any) -> str:
+    """Say why the final rounds stopped, and whether they reached the precision target."""
+    target = f"±{found.precision * 100:g} %"
+    if found.precise:
+        return f"every interval within {target}"
+    why = {"budget": "the --budget was spent", "rounds": "the --budget was spent"}.get(
+        found.comparison.stopped, "they stopped"
+    )
+    return f"stopped because {why} before every interval was within {target}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -210,7 +210,12 @@ def _check_workloads(payload: dict[str, Any]) -> dict[str, Any]:
             build_step(tf, spec).run()
         except Exception as error:  # noqa: BLE001 - each problem goes back by workload
             problems[spec.name] = f"{type(error).__name__}: {error}"
-    return {"problems": problems}
+    import resource
+
+    # The most memory this process held (Linux gives kibibytes): what a process per setting
+    # measuring these workloads at once will need each.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"problems": problems, "peak_memory": peak}
 
 
 def _build_info(tf: Any) -> dict[str, Any]:

@@ -9,9 +9,13 @@ two settings is estimated from their per-round ratios with a 95 % interval
 *indistinguishable*, and the result says so instead of naming a winner.
 
 Rounds continue until every interval is within the precision target, or the time budget
-or the most rounds is reached. With ``chunks`` above 1, the settings of a round run at
-once in live processes that take turns, chunk by chunk
-(:func:`tfthreads.measure.measure_in_turns`), so that they are measured milliseconds apart.
+or the most rounds is reached. By default the settings of a round run at once in live
+processes that take turns, chunk by chunk (:func:`tfthreads.measure.measure_in_turns`),
+so that they are measured milliseconds apart rather than a TensorFlow start-up apart;
+where memory cannot hold one process per setting at once, a few at a time, and where it
+cannot hold two, one after the other (``Comparison.method`` says which). ``chunks=1``
+measures each setting in whole processes, one after the other: the method that also
+sees start-up and memory.
 """
 
 from __future__ import annotations
@@ -25,15 +29,17 @@ from tfthreads._checks import Seconds, WholeNumber
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
 from tfthreads.measure import (
+    PROCESS_MEMORY,
     check_chunks,
     check_workloads,
     measure,
     measure_in_turns,
     measure_many_in_turns,
+    processes_that_fit,
+    turns_for,
 )
-from tfthreads.options import MeasureOptions
-from tfthreads.recommend import GOAL
-from tfthreads.results import Failure, Measurement
+from tfthreads.options import GOAL, MeasureOptions
+from tfthreads.results import Failure, Measurement, score
 from tfthreads.settings import ThreadSettings
 from tfthreads.stats import RatioInterval, geometric_mean, ratio_interval
 from tfthreads.workloads import WorkloadSpec, parse_workload
@@ -43,17 +49,6 @@ __all__ = ["GOAL", "Comparison", "compare", "compare_many", "score"]
 ROUNDS = WholeNumber(2, 1000)
 PRECISION = Seconds(high=1.0, unit="a fraction")  # 0.05 is ±5 %
 BUDGET_SECONDS = Seconds()
-
-
-def score(measurement: Measurement, goal: str) -> float:
-    """Return one number per measurement, higher is better.
-
-    ``"latency"``: steps per second of the median step (the inverse of the median time);
-    ``"throughput"``: items per second, all processes together.
-    """
-    if goal == "latency":
-        return 1.0 / measurement.wall.median
-    return measurement.throughput
 
 
 @dataclass
@@ -72,6 +67,11 @@ class Comparison:
         ``rounds[r][i]``: setting ``i`` in round ``r``.
     stopped : str
         Why the rounds stopped: ``"precision"``, ``"budget"`` or ``"rounds"``.
+    method : str
+        How each round was measured, in words, such as ``"4 settings at once, 6 turns
+        each"``.
+    seconds : float
+        Wall time the rounds took.
     """
 
     workload: WorkloadSpec
@@ -79,6 +79,8 @@ class Comparison:
     settings: tuple[ThreadSettings, ...]
     rounds: list[list[Measurement | Failure]] = field(default_factory=list)
     stopped: str = ""
+    method: str = ""
+    seconds: float = 0.0
 
     def label(self, index: int) -> str:
         """Name setting ``index`` for a table: ``"defaults"`` or ``"2/1"`` (intra/inter)."""
@@ -152,13 +154,25 @@ class Comparison:
         *,
         of: Callable[[Measurement], float] | None = None,
     ) -> str:
-        """``"better"``, ``"worse"``, ``"indistinguishable"`` or ``"failed"`` (``of``: see :meth:`scores`)."""
+        """Return the interval's :attr:`~tfthreads.stats.RatioInterval.verdict`, or ``"failed"``.
+
+        ``"better"``, ``"worse"``, ``"indistinguishable"`` or ``"inconclusive"``;
+        ``"failed"`` when the candidate failed, ``"baseline failed"`` when only the
+        baseline did, ``"unknown"`` before two rounds (``of``:
+        see :meth:`scores`).
+        """
         interval = self.interval(candidate, baseline, of=of)
         if interval is None:
-            return "failed" if self.failed(candidate) or self.failed(baseline) else "unknown"
-        if interval.includes_one:
-            return "indistinguishable"
-        return "better" if interval.low > 1 else "worse"
+            if self.failed(candidate):
+                return "failed"
+            return "baseline failed" if self.failed(baseline) else "unknown"
+        return interval.verdict
+
+    def precise(self, precision: float) -> bool:
+        """Whether every interval against the first setting is within ``precision`` (0.05: ±5 %)."""
+        intervals = [self.interval(i) for i in range(1, len(self.settings))]
+        known = [interval for interval in intervals if interval is not None]
+        return bool(known) and all(interval.half_width <= precision for interval in known)
 
     def table_rows(self, baseline: int = 0) -> list[dict[str, Any]]:
         """Return one JSON-ready row per setting: its typical step and ratio to ``baseline``.
@@ -190,7 +204,7 @@ class Comparison:
         """Format :meth:`table_rows` as text: each ratio with its interval, ties named."""
         header = (
             f"{'intra/inter':>14} {'rounds':>6} {'ms/step':>10} "
-            f"{'vs ' + self.label(baseline) + ' (95 % CI)':>28}  verdict"
+            f"{'x better than ' + self.label(baseline) + ' [95 % CI]':>30}  verdict"
         )
         lines = [header, "-" * len(header)]
         for index, row in enumerate(self.table_rows(baseline)):
@@ -199,7 +213,7 @@ class Comparison:
             step = "-" if row["step_ms"] is None else f"{row['step_ms']:.3f}"
             lines.append(
                 f"{self.settings[index].intra_op:>7}/{self.settings[index].inter_op:<6} "
-                f"{row['rounds']:>6} {step:>10} {ratio:>28}  {row['verdict']}"
+                f"{row['rounds']:>6} {step:>10} {ratio:>30}  {row['verdict']}"
             )
         return "\n".join(lines)
 
@@ -209,6 +223,8 @@ class Comparison:
             "workload": self.workload.as_dict(),
             "goal": self.goal,
             "stopped": self.stopped,
+            "method": self.method,
+            "seconds": self.seconds,
             "rows": self.table_rows(),
             "best": self.best
             if any(not self.failed(i) for i in range(len(self.settings)))
@@ -230,7 +246,9 @@ def compare(
     on_round: Callable[[Comparison], None] | None = None,
     check: bool = True,
     measure_one: Callable[[ThreadSettings], Measurement | Failure] | None = None,
-    chunks: int = 1,
+    chunks: int | None = None,
+    process_memory: float | None = None,
+    resumed: Sequence[Sequence[Measurement | Failure]] = (),
 ) -> Comparison:
     """Measure settings in interleaved rounds until their ratios are precise enough.
 
@@ -260,13 +278,24 @@ def compare(
         Measures one setting once (fresh processes) and returns a measurement or a
         failure; by default :func:`tfthreads.measure.measure` with ``options``. A caller
         that records every measurement passes its own.
-    chunks : int
-        With 1, each round measures the settings one after the other, each in fresh
-        processes. With more, each round starts every setting's processes at once and
-        they take turns to run ``chunks`` chunks of their timed loops
+    chunks : int, optional
+        Turns per setting and round. By default
+        :func:`~tfthreads.measure.turns_for` the options (6 at most), or 1 with
+        ``measure_one``. Above 1, each round starts every setting's processes at once
+        and they take turns to run ``chunks`` chunks of their timed loops
         (:func:`tfthreads.measure.measure_in_turns`): on a shared machine whose speed
         changes within seconds, this keeps the settings' steps milliseconds apart
-        instead of a TensorFlow start-up apart. Not with ``measure_one``.
+        instead of a TensorFlow start-up apart. With 1, each round measures the
+        settings one after the other, each in fresh processes. Not above 1 with
+        ``measure_one``.
+    process_memory : float, optional
+        Bytes one measuring process needs, which decides how many settings a round
+        measures at once; by default what ``check`` saw, or
+        :data:`~tfthreads.measure.PROCESS_MEMORY`.
+    resumed : sequence of sequences of Measurement or Failure, optional
+        Complete rounds measured before (a resumed tune's), one result per setting in
+        the order of ``settings``: they count as the first rounds, and only the rounds
+        still needed are measured.
 
     Returns
     -------
@@ -293,19 +322,27 @@ def compare(
     if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
         raise SettingError("settings: expected two or more ThreadSettings to compare")
     options = MeasureOptions() if options is None else options
+    if chunks is None:
+        chunks = 1 if measure_one is not None else turns_for(options)
     check_chunks(chunks, options)
     if chunks > 1 and measure_one is not None:
         raise SettingError("chunks: got a measure_one as well; expected one or the other")
-    if check:
-        check_workloads([spec], options)
+    memory = check_workloads([spec], options) if check else PROCESS_MEMORY
+    memory = memory if process_memory is None else process_memory
+    together, method = _together(len(chosen), chunks, options, memory)
+    if together < 2:
+        chunks = 1
     if measure_one is None:
 
         def measure_one(settings: ThreadSettings) -> Measurement | Failure:
             return _measure_one(spec, settings, options)
 
-    comparison = Comparison(workload=spec, goal=goal, settings=chosen)
+    comparison = Comparison(workload=spec, goal=goal, settings=chosen, method=method)
+    comparison.rounds = [list(row) for row in resumed]
+    if any(len(row) != len(chosen) for row in comparison.rounds):
+        raise SettingError("resumed: expected one result per setting in each round")
     start = time.monotonic()
-    while True:
+    while not _finished(comparison, min_rounds, max_rounds, precision):
         order = list(range(len(chosen)))
         if len(comparison.rounds) % 2:
             order.reverse()  # A B C, then C B A: a steady drift hits every setting alike
@@ -314,26 +351,32 @@ def compare(
             row[index] = comparison.failed(index)
         pending = [index for index in order if row[index] is None]
         if chunks > 1:
-            taken = _measure_in_turns(spec, [chosen[i] for i in pending], options, chunks)
-            for index, result in zip(pending, taken, strict=True):
-                row[index] = result
+            for first in range(0, len(pending), together):
+                group = pending[first : first + together]
+                taken = _measure_in_turns(spec, [chosen[i] for i in group], options, chunks)
+                for index, result in zip(group, taken, strict=True):
+                    row[index] = result
         else:
             for index in pending:
                 row[index] = measure_one(chosen[index])
         comparison.rounds.append([r for r in row if r is not None])
+        comparison.seconds = time.monotonic() - start
         if on_round is not None:
             on_round(comparison)
-        done = len(comparison.rounds)
-        if done >= max_rounds:
-            comparison.stopped = "rounds"
-            break
         if budget_seconds is not None and time.monotonic() - start >= budget_seconds:
             comparison.stopped = "budget"
             break
-        if done >= min_rounds and _precise(comparison, precision):
-            comparison.stopped = "precision"
-            break
     return comparison
+
+
+def _finished(comparison: Comparison, min_rounds: int, max_rounds: int, precision: float) -> bool:
+    """Say whether the rounds are done, and set why: the most rounds, or precise enough."""
+    done = len(comparison.rounds)
+    if done >= max_rounds:
+        comparison.stopped = "rounds"
+    elif done >= min_rounds and comparison.precise(precision):
+        comparison.stopped = "precision"
+    return bool(comparison.stopped)
 
 
 def compare_many(
@@ -417,6 +460,30 @@ def compare_many(
     return comparisons
 
 
+def _together(count: int, chunks: int, options: MeasureOptions, memory: float) -> tuple[int, str]:
+    """Return how many settings a round measures at once, and that method in words.
+
+    All of them where memory holds a process per setting (``options.processes`` each, of
+    ``memory`` bytes); else as many as it holds; with fewer than two, one after the other.
+    """
+    if chunks == 1:
+        return 1, "one setting after the other, each in fresh processes"
+    fit = processes_that_fit(memory) // options.processes
+    if fit >= count:
+        return count, f"{count} settings at once, {chunks} turns each"
+    if fit >= 2:
+        return fit, (
+            f"{fit} settings at once, {chunks} turns each (memory here holds "
+            f"{fit * options.processes} processes of about {memory / 1e9:.2f} GB, not "
+            f"{count * options.processes})"
+        )
+    return 1, (
+        f"one setting after the other, each in fresh processes: memory here holds "
+        f"{fit * options.processes or 1} process(es) of about {memory / 1e9:.2f} GB, "
+        "too few to take turns"
+    )
+
+
 def _measure_one(
     spec: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions
 ) -> Measurement | Failure:
@@ -439,10 +506,4 @@ def _measure_in_turns(
 def _failure(
     spec: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions, error: WorkerError
 ) -> Failure:
-    return Failure(spec, settings, options.processes, error.reason, str(error))
-
-
-def _precise(comparison: Comparison, precision: float) -> bool:
-    intervals = [comparison.interval(i) for i in range(1, len(comparison.settings))]
-    known = [interval for interval in intervals if interval is not None]
-    return bool(known) and all(interval.half_width <= precision for interval in known)
+    return Failure.of_error(spec, settings, options.processes, error)

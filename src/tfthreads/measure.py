@@ -45,10 +45,22 @@ __all__ = [
     "measure_in_turns",
     "measure_many",
     "measure_many_in_turns",
+    "processes_that_fit",
+    "turns_for",
 ]
 
 #: Turns per setting in :func:`measure_in_turns` (each times at least one step).
 CHUNKS = WholeNumber(1, 10_000)
+#: Turns per setting and round when a comparison does not say: with 6, the engine
+#: benchmark's self-comparison of ``matmul`` came within ±5 % where whole processes did
+#: not (benchmarks/results/engine.md).
+TURNS = 6
+
+
+def turns_for(options: MeasureOptions) -> int:
+    """Return the default turns per setting: :data:`TURNS`, at most one per timed step."""
+    return min(TURNS, options.repeats)
+
 
 _T = TypeVar("_T")
 
@@ -244,10 +256,10 @@ PROCESS_MEMORY = 0.24e9
 
 def _check_memory(count: int, options: MeasureOptions) -> None:
     """Refuse to start ``count`` TensorFlow processes at once where memory cannot hold them."""
-    available = psutil.virtual_memory().available
-    if count < 2 or count * PROCESS_MEMORY <= 0.9 * available:
+    fit = processes_that_fit()
+    if count < 2 or count <= fit:
         return
-    fit = max(1, int(0.9 * available // PROCESS_MEMORY))
+    available = psutil.virtual_memory().available
     together = f"{count} TensorFlow processes at once"
     if count != options.processes:
         together += f" ({options.processes} per setting)"
@@ -274,11 +286,18 @@ def _run(
 
 def check_workloads(
     workloads: Sequence[WorkloadSpec], options: MeasureOptions | None = None
-) -> None:
+) -> float:
     """Build and run each workload once in one child, before a grid spends its time.
 
     Only user workloads (``module:function`` and Keras models) are checked: the
     built-ins are known to run.
+
+    Returns
+    -------
+    float
+        The memory one process measuring these workloads needs, in bytes: the checking
+        child's peak, or :data:`PROCESS_MEMORY` when there was nothing to check or the
+        child held less.
 
     Raises
     ------
@@ -291,7 +310,7 @@ def check_workloads(
     options = _of_type("options", options, MeasureOptions)
     users = [spec for spec in workloads if spec.kind != "builtin"]
     if not users:
-        return
+        return PROCESS_MEMORY
     outcome = run_workers(
         "check_workloads",
         [{"workloads": [spec.as_dict() for spec in users]}],
@@ -306,6 +325,16 @@ def check_workloads(
     if problems:
         name, problem = next(iter(problems.items()))
         raise SettingError(f"workload {name!r} cannot run: {one_line(problem)}")
+    return max(PROCESS_MEMORY, float(outcome.result.get("peak_memory") or 0))
+
+
+def processes_that_fit(per_process: float = PROCESS_MEMORY) -> int:
+    """Return how many TensorFlow processes of ``per_process`` bytes fit in free memory.
+
+    The same margin as the check that refuses too many processes at once: 90 % of the
+    memory available now.
+    """
+    return max(1, int(0.9 * psutil.virtual_memory().available // per_process))
 
 
 def _check_failed(users: Sequence[WorkloadSpec], error: WorkerError, timeout: float) -> str:

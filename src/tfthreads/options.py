@@ -23,10 +23,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfthreads._checks import Seconds, WholeNumber
+from tfthreads._checks import Choice, Seconds, WholeNumber
 from tfthreads.errors import SettingError
 
-__all__ = ["CPU_ID", "MAX_PROCESSES", "PROCESSES", "REPEATS", "TIMEOUT", "WARMUP", "MeasureOptions"]
+__all__ = [
+    "CPU_ID",
+    "GOAL",
+    "GOALS",
+    "MAX_PROCESSES",
+    "PROCESSES",
+    "REPEATS",
+    "TIMEOUT",
+    "WARMUP",
+    "MeasureOptions",
+]
 
 #: Most processes measured together (or planned for by ``recommend``); more is a typo.
 MAX_PROCESSES = 256
@@ -35,6 +45,10 @@ REPEATS = WholeNumber(1, 100_000)
 WARMUP = WholeNumber(0, 100_000)
 PROCESSES = WholeNumber(1, MAX_PROCESSES)
 TIMEOUT = Seconds()
+#: What "better" means when settings are compared: the lowest median time per step, or
+#: the most items per second. Every ratio is "times better", above 1 better, for both.
+GOALS = ("latency", "throughput")
+GOAL = Choice(GOALS)
 #: A CPU number in an affinity list (Linux supports at most 8192 CPUs).
 CPU_ID = WholeNumber(0, 8191)
 

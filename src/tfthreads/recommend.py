@@ -80,8 +80,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tfthreads._checks import Choice
-from tfthreads.options import PROCESSES
+from tfthreads.options import GOAL, PROCESSES
 from tfthreads.settings import MAX_THREADS, ThreadSettings
 from tfthreads.topology import Topology
 from tfthreads.topology import topology as read_topology
@@ -89,16 +88,11 @@ from tfthreads.topology import topology as read_topology
 __all__ = [
     "CONFIDENCES",
     "EVIDENCE",
-    "GOAL",
-    "GOALS",
     "MIN_INTER_OP",
     "Recommendation",
     "recommend",
 ]
 
-#: The goals :func:`recommend`, :func:`~tfthreads.tune.tune` and sweeps understand.
-GOALS = ("latency", "throughput")
-GOAL = Choice(GOALS)
 #: How far a :class:`Recommendation` can be trusted, most first.
 CONFIDENCES = ("high", "medium", "low")
 #: The pages of the site that show the measurements the rules rest on, by label.

@@ -5,10 +5,14 @@ A results file (:mod:`tfthreads.results_file`) written by ``tfthreads sweep``,
 read with :func:`load_report`, which checks it and refuses, in one line naming the file,
 anything that is not such a file. Its measurements are grouped by *scenario* (settings
 compared with each other), workload and goal; per setting the report gives the rounds,
-the median over rounds of the median step time and of the throughput, and the ratio to
-the scenario's baseline with its 95 % interval from
-:func:`tfthreads.stats.ratio_interval`, paired by round, and a verdict: better, worse or
-indistinguishable (the interval contains 1).
+the geometric mean over rounds of the median step time and of the throughput, and how
+many times better than the scenario's baseline it is, with its 95 % interval paired by
+round, and a verdict. It is the comparison model of :class:`tfthreads.compare.Comparison`:
+each round's :func:`~tfthreads.results.score` (higher is better), the ratio and interval
+of :func:`tfthreads.stats.ratio_interval`, and
+:attr:`~tfthreads.stats.RatioInterval.verdict`; above 1 is better for latency and
+throughput alike, so ``tfthreads tune`` and ``tfthreads report`` print the same numbers
+for the same rounds.
 
 Rows may say where they belong: ``scenario`` (a key), ``round`` (from 1), ``label``
 (the setting's name) and ``goal``. A ``run.scenarios`` list in the header may give each
@@ -32,14 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from tfthreads.errors import SettingError
+from tfthreads.options import GOALS
 from tfthreads.provenance import describe_machine
-from tfthreads.recommend import GOALS
-from tfthreads.results import Failure, Measurement
+from tfthreads.results import Failure, Measurement, score
 from tfthreads.results_file import read_results
 from tfthreads.settings import ThreadSettings
-from tfthreads.stats import percentile, ratio_interval
+from tfthreads.stats import RatioInterval, geometric_mean, ratio_interval
 
-__all__ = ["VERDICTS", "Report", "ReportRow", "Source", "load_report", "table_cells"]
+__all__ = ["RATIO_MEANS", "VERDICTS", "Report", "ReportRow", "Source", "load_report", "table_cells"]
 
 
 #: The verdicts of a row against its baseline.
@@ -48,6 +52,7 @@ VERDICTS = (
     "better",
     "worse",
     "indistinguishable",
+    "inconclusive",
     "one round: no interval",
     "no round in common with the baseline",
 )
@@ -111,8 +116,8 @@ class ReportRow:
     workload : str
         The workload and its parameters, such as ``"mlp_latency (batch=1, width=512)"``.
     goal : str
-        ``"latency"``: the ratio is of median step times, below 1 is faster;
-        ``"throughput"``: of items per second, all processes together, above 1 is more.
+        ``"latency"`` (the score is steps per second of the median step) or
+        ``"throughput"`` (items per second, all processes together).
     setting : str
         The setting's label; ``intra_op``/``inter_op`` are its thread counts.
     processes : int
@@ -120,18 +125,19 @@ class ReportRow:
     rounds : int
         Rounds the setting was measured in; ``failed`` rounds it failed in.
     median_ms, throughput : float
-        Medians over rounds of each round's median step time (ms) and throughput.
+        Geometric means over rounds of each round's median step time (ms) and
+        throughput, as :meth:`tfthreads.compare.Comparison.table_rows` gives them.
     unit : str
         The throughput's unit, such as ``"inferences/s"``.
     baseline : str
         The label of the setting it is compared with.
     best_is_baseline : bool
-        Whether the baseline was chosen as the best median (then the others' ratios lean
+        Whether the baseline was chosen as the best score (then the others' ratios lean
         slightly against them: the winner's curse).
     ratio, low, high : float or None
-        The goal's quantity, this setting over the baseline, from the per-round ratios,
-        and its 95 % interval (:func:`tfthreads.stats.ratio_interval`; ``None`` for the
-        baseline itself, and
+        How many times better than the baseline (above 1 better): this setting's score
+        over the baseline's, from the per-round ratios, and its 95 % interval
+        (:func:`tfthreads.stats.ratio_interval`; ``None`` for the baseline itself, and
         ``low``/``high`` ``None`` with a single paired round).
     paired : int
         Rounds in which both this setting and the baseline were measured.
@@ -171,8 +177,8 @@ class ReportRow:
         if self.ratio is None:
             return "baseline"
         if self.low is None or self.high is None:
-            return f"{self.ratio:.3f}"
-        return f"{self.ratio:.3f} [{self.low:.3f}, {self.high:.3f}]"
+            return f"{self.ratio:.2f}"
+        return RatioInterval(self.ratio, self.low, self.high, self.paired).describe()
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""
@@ -259,34 +265,36 @@ class Report:
         ax.set_yticks(positions, labels)
         ax.invert_yaxis()
         first = rows[0]
-        quantity = "median step time" if first.goal == "latency" else "throughput"
-        ax.set_xlabel(f"{quantity} / baseline {first.baseline} (95 % interval)")
+        ax.set_xlabel(f"times better than {first.baseline}, {first.goal} (95 % interval)")
         ax.set_title(f"{first.scenario}: {first.workload}", fontsize="medium")
         ax.figure.tight_layout()
         return ax.figure
 
+
+#: What the ratio of each goal is, in words: the same orientation for both.
+RATIO_MEANS = {
+    "latency": "the baseline's median step time over this setting's",
+    "throughput": "this setting's items per second over the baseline's",
+}
 
 _COLORS = {
     "baseline": "0.3",
     "better": "tab:green",
     "worse": "tab:red",
     "indistinguishable": "tab:blue",
+    "inconclusive": "0.6",
     "one round: no interval": "0.6",
     "no round in common with the baseline": "0.6",
 }
 
 
 def _group_heading(row: ReportRow) -> list[str]:
-    quantity = (
-        "median step time, below 1 is faster"
-        if row.goal == "latency"
-        else "throughput of all processes, above 1 is more"
-    )
     return [
         f"{row.scenario}: {row.title}",
         f"  {row.workload}, {row.processes} process(es), goal {row.goal}: "
-        f"ratio = {quantity}, against {row.baseline}"
-        + (" (the best median)" if row.best_is_baseline else ""),
+        f"ratio = {RATIO_MEANS[row.goal]}, times better than {row.baseline}"
+        + (" (the best)" if row.best_is_baseline else "")
+        + "; above 1 is better",
     ]
 
 
@@ -570,7 +578,7 @@ def _compare(
     labels = order + [label for label in per if label not in order]
     values = {
         label: {
-            number: _value(result, goal)
+            number: score(result, goal)
             for number, result in by_round.items()
             if isinstance(result, Measurement)
         }
@@ -579,13 +587,13 @@ def _compare(
     measured = [label for label in labels if values[label]]
     if not measured:
         return []
-    base = _baseline(spec, measured, values, goal)
+    base = _baseline(spec, measured, values)
     first = next(r for r in members if isinstance(r.result, Measurement)).result
     assert isinstance(first, Measurement)
     out = []
     for label in [base, *(x for x in measured if x != base)]:
         results = [r for r in per[label].values() if isinstance(r, Measurement)]
-        ratio, low, high, paired, verdict = _against(values[label], values[base], goal)
+        ratio, low, high, paired, verdict = _against(values[label], values[base])
         settings = results[0].settings
         out.append(
             ReportRow(
@@ -600,8 +608,8 @@ def _compare(
                 processes=len(results[0].processes),
                 rounds=len(results),
                 failed=len(per[label]) - len(results),
-                median_ms=_median([m.wall.median * 1e3 for m in results]),
-                throughput=_median([m.throughput for m in results]),
+                median_ms=geometric_mean([m.wall.median * 1e3 for m in results]),
+                throughput=geometric_mean([m.throughput for m in results]),
                 unit=f"{first.unit}/s",
                 baseline=base,
                 best_is_baseline=spec.get("baseline") == "best",
@@ -622,40 +630,25 @@ def _default_title(scenario: str) -> str:
     }.get(scenario, scenario)
 
 
-def _value(result: Measurement, goal: str) -> float:
-    """Return the goal's quantity in one round: median step time (s), or items per second."""
-    return result.wall.median if goal == "latency" else result.throughput
-
-
-def _median(values: Sequence[float]) -> float:
-    return percentile(values, 50)
-
-
 def _baseline(
-    spec: Mapping[str, Any], labels: list[str], values: Mapping[str, Mapping[int, float]], goal: str
+    spec: Mapping[str, Any], labels: list[str], values: Mapping[str, Mapping[int, float]]
 ) -> str:
     if spec.get("baseline") == "best":
-        pick = min if goal == "latency" else max
-        return pick(labels, key=lambda label: _median(list(values[label].values())))
+        return max(labels, key=lambda label: geometric_mean(list(values[label].values())))
     if not spec and "defaults" in labels:
         return "defaults"
     return labels[0]
 
 
 def _against(
-    candidate: Mapping[int, float], baseline: Mapping[int, float], goal: str
+    candidate: Mapping[int, float], baseline: Mapping[int, float]
 ) -> tuple[float | None, float | None, float | None, int, str]:
-    """Ratio, interval, paired rounds and verdict of ``candidate`` over ``baseline``."""
+    """Ratio, interval, paired rounds and verdict of ``candidate``'s scores over ``baseline``'s."""
     common = sorted(set(candidate) & set(baseline))
     if not common:
-        return None, None, None, 0, VERDICTS[5]
+        return None, None, None, 0, VERDICTS[-1]
     if len(common) == 1:
         (only,) = common
-        return candidate[only] / baseline[only], None, None, 1, VERDICTS[4]
+        return candidate[only] / baseline[only], None, None, 1, VERDICTS[-2]
     interval = ratio_interval([baseline[r] for r in common], [candidate[r] for r in common])
-    if interval.includes_one:
-        verdict = "indistinguishable"
-    else:
-        faster = interval.high < 1.0 if goal == "latency" else interval.low > 1.0
-        verdict = "better" if faster else "worse"
-    return interval.ratio, interval.low, interval.high, len(common), verdict
+    return interval.ratio, interval.low, interval.high, len(common), interval.verdict

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfthreads.settings import ThreadSettings
 from tfthreads.stats import Summary, summarize
 from tfthreads.workloads import WorkloadSpec
 
-__all__ = ["Failure", "Measurement", "ProcessResult", "Result", "result_from_dict"]
+if TYPE_CHECKING:
+    from tfthreads.isolation import WorkerError
+
+__all__ = ["Failure", "Measurement", "ProcessResult", "Result", "result_from_dict", "score"]
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,16 @@ class Failure:
     reason: str
     error: str
 
+    @classmethod
+    def of_error(
+        cls, workload: WorkloadSpec, settings: ThreadSettings, processes: int, error: WorkerError
+    ) -> Failure:
+        """Record a child's :class:`~tfthreads.isolation.WorkerError` as a failure.
+
+        The one way a failed measurement becomes a result.
+        """
+        return cls(workload, settings, processes, error.reason, str(error))
+
     def row(self) -> dict[str, Any]:
         """Return one flat, JSON-ready table row (``status`` is ``"failed"``)."""
         return {
@@ -267,6 +280,19 @@ class Failure:
 
 #: One result of a sweep or a tune, measured or failed.
 Result = Measurement | Failure
+
+
+def score(measurement: Measurement, goal: str) -> float:
+    """Return one number per measurement, higher is better, the goal's quantity.
+
+    ``"latency"``: steps per second of the median step (the inverse of the median time);
+    ``"throughput"``: items per second, all processes together. Every comparison in
+    tfthreads is a ratio of scores, so it reads the same for both goals: how many times
+    better, above 1 better.
+    """
+    if goal == "latency":
+        return 1.0 / measurement.wall.median
+    return measurement.throughput
 
 
 def result_from_dict(data: object) -> Result | None:

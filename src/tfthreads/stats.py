@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "INCONCLUSIVE",
     "ROBUST_ROUNDS",
     "RatioInterval",
     "Summary",
@@ -131,6 +132,13 @@ _T975 = (
 )  # fmt: skip
 
 
+#: A tie whose interval reaches this many times better or worse decides nothing: fresh
+#: processes of one setting ran at two speeds about 1.6 times apart on the engine
+#: benchmark's shared machine (explanation/reading-a-measurement), and such an interval
+#: cannot tell settings apart by less than that.
+INCONCLUSIVE = 1.5
+
+
 @dataclass(frozen=True)
 class RatioInterval:
     """A ratio of two settings' measurements with its 95 % confidence interval.
@@ -156,15 +164,45 @@ class RatioInterval:
         return self.low <= 1.0 <= self.high
 
     @property
+    def verdict(self) -> str:
+        """``"better"`` or ``"worse"`` (the interval is above or below 1), else a tie.
+
+        A tie whose interval still admits a difference of :data:`INCONCLUSIVE` times or
+        more either way is ``"inconclusive"``: it separates nothing, not even settings as
+        far apart as the machine's own swings, so it must not be read as "as good". Other
+        ties are ``"indistinguishable"``.
+
+        Examples
+        --------
+        >>> RatioInterval(1.2, 1.1, 1.3, 5).verdict, RatioInterval(0.9, 0.8, 0.95, 5).verdict
+        ('better', 'worse')
+        >>> RatioInterval(1.0, 0.94, 1.26, 5).verdict
+        'indistinguishable'
+        >>> RatioInterval(1.06, 0.05, 21.58, 3).verdict
+        'inconclusive'
+        """
+        if self.low > 1.0:
+            return "better"
+        if self.high < 1.0:
+            return "worse"
+        if self.high >= INCONCLUSIVE or self.low <= 1.0 / INCONCLUSIVE:
+            return "inconclusive"
+        return "indistinguishable"
+
+    @property
     def half_width(self) -> float:
         """The interval's larger distance from the ratio, relative to it (0.05 is ±5 %)."""
         return max(self.high / self.ratio - 1.0, 1.0 - self.low / self.ratio)
 
     def describe(self) -> str:
-        """Write the ratio as ``"1.23x (95 % CI 1.10-1.38)"``."""
-        return f"{self.ratio:.2f}x (95 % CI {self.low:.2f}-{self.high:.2f})"
+        """Write the ratio and its 95 % interval as ``"1.23 [1.10, 1.38]"``.
 
-    def as_dict(self) -> dict[str, float | int | bool]:
+        The one way tfthreads writes an interval: in the command line's output, in
+        ``report``, in the gallery and on the site.
+        """
+        return f"{self.ratio:.2f} [{self.low:.2f}, {self.high:.2f}]"
+
+    def as_dict(self) -> dict[str, float | int | bool | str]:
         """Return a JSON-ready dictionary."""
         return {
             "ratio": self.ratio,
@@ -172,6 +210,7 @@ class RatioInterval:
             "high": self.high,
             "rounds": self.rounds,
             "indistinguishable": self.includes_one,
+            "verdict": self.verdict,
         }
 
 
@@ -216,7 +255,7 @@ def ratio_interval(baseline: Sequence[float], candidate: Sequence[float]) -> Rat
     >>> base = [10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 10.3, 10.0, 10.1, 9.9, 10.2, 10.0]
     >>> cand = [10.1, 10.1, 10.0, 10.0, 14.0, 9.9, 10.2, 10.1, 10.0, 10.0, 10.1, 10.1]
     >>> ratio_interval(base, cand).describe()
-    '1.00x (95 % CI 0.99-1.01)'
+    '1.00 [0.99, 1.01]'
     """
     if len(baseline) != len(candidate) or len(baseline) < 2:
         raise ValueError(

@@ -27,9 +27,8 @@ from typing import Any
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError, child_environment, one_line
 from tfthreads.measure import check_workloads, measure_many
-from tfthreads.options import MeasureOptions
+from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.provenance import installed_tensorflow_version
-from tfthreads.recommend import GOAL
 from tfthreads.results import Failure, Measurement, Result, result_from_dict
 from tfthreads.results_file import ResultsFile, fingerprint
 from tfthreads.settings import ThreadSettings
@@ -360,4 +359,4 @@ def _run_one(
     except WorkerError as error:
         if len(specs) > 1:
             return [result for spec in specs for result in _run_one([spec], settings, options)]
-        return [Failure(specs[0], settings, options.processes, error.reason, str(error))]
+        return [Failure.of_error(specs[0], settings, options.processes, error)]

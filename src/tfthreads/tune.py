@@ -10,8 +10,8 @@ Three steps, each measurement in a fresh process:
    finalists remain. Most of the grid is thus measured once, and only the promising part
    repeatedly.
 3. **Final comparison**: the finalists and the defaults in interleaved rounds
-   (:func:`tfthreads.compare.compare`) until their ratios are precise or the budget is
-   spent. The best is named together with every setting that cannot be told apart from
+   (:func:`tfthreads.compare.compare`), taking turns chunk by chunk in live processes,
+   until their ratios are precise or the budget is spent. The best is named together with every setting that cannot be told apart from
    it, and its gain over the defaults carries a 95 % interval.
 """
 
@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from tfthreads._checks import WholeNumber
-from tfthreads.compare import GOAL, Comparison, compare, score
+from tfthreads.compare import Comparison, compare
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
-from tfthreads.measure import check_chunks, check_workloads, measure
-from tfthreads.options import MeasureOptions
+from tfthreads.measure import check_chunks, check_workloads, measure, turns_for
+from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.recommend import MIN_INTER_OP, Recommendation, recommend
-from tfthreads.results import Failure, Measurement, Result, result_from_dict
+from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import RatioInterval, geometric_mean
@@ -67,6 +67,10 @@ class TuneResult:
         Every measurement, screening and final rounds, in the order made.
     comparison : Comparison
         The final comparison; its first setting is TensorFlow's defaults.
+    seconds : float
+        Wall time the whole tune took, screening and final rounds.
+    precision : float
+        The target each final ratio's interval was to reach (0.05: ±5 %).
     """
 
     best: ThreadSettings
@@ -74,6 +78,8 @@ class TuneResult:
     recommendation: Recommendation
     tried: SweepResult
     comparison: Comparison
+    seconds: float = 0.0
+    precision: float = 0.05
 
     @property
     def indistinguishable(self) -> tuple[ThreadSettings, ...]:
@@ -100,6 +106,46 @@ class TuneResult:
         return None if self.speedup is None else self.speedup.ratio
 
     @property
+    def conclusion(self) -> str:
+        """What the final comparison allows to say about the best against the defaults.
+
+        ``"defaults best"``, ``"defaults failed"`` (TensorFlow's defaults did not run
+        here), ``"better"`` (the best's interval is above 1), ``"indistinguishable"`` (a
+        tie: keeping the defaults is as good) or ``"inconclusive"`` (an interval too wide
+        to decide, see :attr:`tfthreads.stats.RatioInterval.verdict`).
+        """
+        if self.comparison.failed(0):
+            return "defaults failed"
+        closest = self.closest
+        if closest is None:
+            return "defaults best"
+        verdict = closest.verdict
+        if verdict == "inconclusive":
+            return verdict
+        return "defaults best" if self.best == ThreadSettings() else verdict
+
+    @property
+    def closest(self) -> RatioInterval | None:
+        """Return the interval that decides :attr:`conclusion`.
+
+        The best against the defaults or, when the defaults are the best, the runner-up
+        against them (``None`` if no other setting ran).
+        """
+        comparison = self.comparison
+        best = comparison.settings.index(self.best)
+        if best != 0:
+            return comparison.interval(best, 0)
+        others = [
+            one for i in range(1, len(comparison.settings)) if (one := comparison.interval(i, 0))
+        ]
+        return max(others, key=lambda one: one.ratio, default=None)
+
+    @property
+    def precise(self) -> bool:
+        """Whether every final interval against the defaults reached :attr:`precision`."""
+        return self.comparison.precise(self.precision)
+
+    @property
     def best_measurement(self) -> Measurement:
         """The best setting's measurement with the median score in the final rounds."""
         return _middle(self.comparison, self.comparison.settings.index(self.best))
@@ -119,8 +165,14 @@ class TuneResult:
             "speedup_over_default": None if speedup is None else speedup.as_dict(),
             "indistinguishable": [s.describe() for s in self.indistinguishable],
             "recommendation": self.recommendation.as_dict(),
+            "conclusion": self.conclusion,
             "final_comparison": self.comparison.table_rows(),
+            "final_rounds": len(self.comparison.rounds),
+            "method": self.comparison.method,
             "stopped": self.comparison.stopped,
+            "precision": self.precision,
+            "precise": self.precise,
+            "seconds": self.seconds,
             "tried": [result.as_dict() for result in self.tried.rows],
         }
 
@@ -200,7 +252,7 @@ def tune(
     results: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
     grid: Sequence[ThreadSettings] | None = None,
-    chunks: int = 1,
+    chunks: int | None = None,
     resume: bool = True,
 ) -> TuneResult:
     """Find good thread settings for a workload: screen candidates, compare the finalists.
@@ -227,17 +279,19 @@ def tune(
         (workload, goal) run again with it resumes, taking each measurement it would make
         from the file where one was made under the same conditions
         (:func:`tfthreads.sweep.result_key`) at the same stage, so an interrupted tune goes
-        on where it stopped. Final rounds measured chunk by chunk (``chunks`` above 1)
-        are measured again; they stay in the file as complete rounds.
+        on where it stopped. Final rounds measured chunk by chunk are
+        taken from it as complete rounds, of the same finalists.
     progress : bool, optional
         Print a line per screening step and final round on stderr.
     grid : sequence of ThreadSettings, optional
         The settings to screen instead of :func:`candidates` (TensorFlow's defaults
         always take part, first; settings that start the same pools count once).
-    chunks : int
-        With more than 1, each final round runs the finalists' processes at once, taking
-        turns chunk by chunk (see :func:`tfthreads.compare.compare`): steadier ratios on
-        a machine whose speed changes within seconds.
+    chunks : int, optional
+        Turns per finalist in each final round; by default
+        :func:`~tfthreads.measure.turns_for` the options (6 at most). Above 1 the
+        finalists' processes run at once, taking turns chunk by chunk (see
+        :func:`tfthreads.compare.compare`): steadier ratios on a machine whose speed
+        changes within seconds. With 1, one after the other in fresh processes.
     resume : bool
         ``False`` starts ``results`` afresh instead of resuming it.
 
@@ -258,6 +312,7 @@ def tune(
     GOAL.check("goal", goal)
     BUDGET.check("budget", budget)
     options = MeasureOptions() if options is None else options
+    chunks = turns_for(options) if chunks is None else chunks
     check_chunks(chunks, options)
     if grid is not None and (
         len(grid) < 1 or not all(isinstance(one, ThreadSettings) for one in grid)
@@ -280,11 +335,16 @@ def tune(
             f"here (intra-op {defaults.intra_op}, inter-op {defaults.inter_op} on "
             f"{cpus} CPUs): nothing to compare; give other sizes"
         )
-    check_workloads([spec], options)
+    memory = check_workloads([spec], options)
     tried: list[Result] = []
     reused = 0
     started = time.monotonic()
-    with _log(results, spec, goal, options, resume) as (record, earlier):
+    with _log(results, spec, goal, options, resume) as (
+        record,
+        earlier,
+        earlier_rounds,
+        next_round,
+    ):
 
         def measured(settings: ThreadSettings, stage: str) -> Result:
             nonlocal reused
@@ -305,17 +365,18 @@ def tune(
             try:
                 result: Result = measure(spec, settings, options=options)
             except WorkerError as error:
-                result = Failure(spec, settings, options.processes, error.reason, str(error))
+                result = Failure.of_error(spec, settings, options.processes, error)
             tried.append(result)
-            record(result, stage)
+            record(result, stage, None)
             return result
 
         def final_round(comparison: Comparison) -> None:
-            if chunks > 1:  # measured together, so recorded here, once each
+            if chunks > 1 and len(comparison.rounds) > len(resumed):  # measured together:
+                number = next_round()  # recorded here, once each, with their round
                 for result in comparison.rounds[-1]:
                     if not any(result is earlier for earlier in tried):
                         tried.append(result)
-                        record(result, "final")
+                        record(result, "final", number)
             if progress:
                 _say_round(comparison)
 
@@ -332,6 +393,10 @@ def tune(
         if len(finalists) < 2:  # screening kept only the defaults: compare the runner-up
             finalists.append(pool[1])
         rounds = max(2, (budget - len(tried)) // len(finalists))
+        resumed = earlier_rounds(finalists, rounds) if chunks > 1 else []
+        for row in resumed:  # complete rounds measured together before: taken as they are
+            tried.extend(row)
+            reused += len(row)
         comparison = compare(
             spec,
             finalists,
@@ -344,6 +409,8 @@ def tune(
             measure_one=None if chunks > 1 else lambda settings: measured(settings, "final"),
             on_round=final_round,
             chunks=chunks,
+            process_memory=memory,
+            resumed=resumed,
         )
     if all(comparison.failed(i) for i in range(len(finalists))):
         first = next(r for r in tried if isinstance(r, Failure))
@@ -359,6 +426,8 @@ def tune(
             rows=tried, path=None if results is None else Path(results), reused=reused
         ),
         comparison=comparison,
+        seconds=time.monotonic() - started,
+        precision=precision,
     )
 
 
@@ -394,7 +463,15 @@ def _say(line: str) -> None:
 
 
 def _say_round(comparison: Comparison) -> None:
-    _say(f"final round {len(comparison.rounds)}: {len(comparison.settings)} settings")
+    _say(
+        f"final round {len(comparison.rounds)}: {len(comparison.settings)} settings "
+        f"({comparison.method})"
+    )
+
+
+_Record = Callable[[Result, str, int | None], None]
+_Find = Callable[[ThreadSettings, str], Result | None]
+_FindRounds = Callable[[Sequence[ThreadSettings], int], list[list[Measurement | Failure]]]
 
 
 @contextlib.contextmanager
@@ -404,29 +481,59 @@ def _log(
     goal: str,
     options: MeasureOptions,
     resume: bool,
-) -> Iterator[tuple[Callable[[Result, str], None], Callable[[ThreadSettings, str], Result | None]]]:
+) -> Iterator[tuple[_Record, _Find, _FindRounds, Callable[[], int]]]:
     """Yield how to record a measurement in the results file, and how to find it there.
 
-    The second function returns, in file order, the measurements a resumed tune made
-    before of the same settings at the same stage, under the same conditions.
+    In order: a function that records a result at a stage (with its round, for final
+    rounds measured together); one that returns, in file order, the measurements a
+    resumed tune made before of the same settings at the same stage, under the same
+    conditions; one that returns up to the given number of complete final rounds of the
+    given settings (a round that lacks one of them, cut short, is left out), each in the
+    settings' order; and one that gives the number of the next final round.
     """
+    last = 0
+
+    def next_round() -> int:
+        nonlocal last
+        last += 1
+        return last
+
     if results is None:
-        yield (lambda result, stage: None), (lambda settings, stage: None)
+        yield (lambda *record: None), (lambda *find: None), (lambda *find: []), next_round
         return
     run = {"command": "tune", "workload": spec.as_dict(), "goal": goal, "repeats": options.repeats}
     with ResultsFile.open(results, run=run, resume=resume) as file:
         earlier: dict[tuple[str, str], list[Result]] = {}
+        rounds: dict[int, dict[str, Measurement]] = {}
         for row in file.rows:
             result = result_from_dict(row)
-            if isinstance(result, Measurement) and row.get("key") and row.get("stage"):
+            if not (isinstance(result, Measurement) and row.get("key") and row.get("stage")):
+                continue
+            number = row.get("round")
+            if row["stage"] == "final" and isinstance(number, int):
+                rounds.setdefault(number, {})[str(row["key"])] = result
+                last = max(last, number)
+            else:
                 earlier.setdefault((str(row["key"]), str(row["stage"])), []).append(result)
 
-        def record(result: Result, stage: str) -> None:
+        def record(result: Result, stage: str, number: int | None) -> None:
             key = result_key(spec, result.settings, options)
-            file.append({**result.as_dict(), "key": key, "stage": stage})
+            extra = {} if number is None else {"round": number}
+            file.append({**result.as_dict(), "key": key, "stage": stage, **extra})
 
         def find(settings: ThreadSettings, stage: str) -> Result | None:
             made = earlier.get((result_key(spec, settings, options), stage))
             return made.pop(0) if made else None
 
-        yield record, find
+        def find_rounds(
+            settings: Sequence[ThreadSettings], most: int
+        ) -> list[list[Measurement | Failure]]:
+            keys = [result_key(spec, one, options) for one in settings]
+            complete: list[list[Measurement | Failure]] = [
+                [made[key] for key in keys]
+                for _, made in sorted(rounds.items())
+                if all(key in made for key in keys)
+            ]
+            return complete[:most]
+
+        yield record, find, find_rounds, next_round

@@ -26,7 +26,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from tfthreads.errors import SettingError
-from tfthreads.report import Report, ReportRow, load_report, table_cells
+from tfthreads.report import RATIO_MEANS, Report, ReportRow, load_report, table_cells
 from tfthreads_docs.markup import PageRecords, table
 
 if TYPE_CHECKING:
@@ -144,12 +144,8 @@ def _machine(facts: list[tuple[str, str]]) -> nodes.Node:
 def _group(rows: list[ReportRow], report: Report) -> list[nodes.Node]:
     first = rows[0]
     rubric = nodes.rubric(text=f"{first.scenario}: {first.title}")
-    quantity = (
-        "the median step time, setting / baseline: below 1 is faster"
-        if first.goal == "latency"
-        else "the throughput of all processes together, setting / baseline: above 1 is more"
-    )
-    best = " (chosen as the best median)" if first.best_is_baseline else ""
+    quantity = f"times better than the baseline, above 1 better: {RATIO_MEANS[first.goal]}"
+    best = " (chosen as the best)" if first.best_is_baseline else ""
     intro = nodes.paragraph(
         text=(
             f"{first.workload}, {first.processes} process(es) per measurement, goal "
