@@ -44,7 +44,7 @@ from tfthreads.settings import ThreadSettings
 from tfthreads.stats import RatioInterval, geometric_mean, ratio_interval
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["GOAL", "Comparison", "compare", "compare_many", "score"]
+__all__ = ["GOAL", "Comparison", "compare", "compare_many", "measure_together", "score"]
 
 ROUNDS = WholeNumber(2, 1000)
 PRECISION = Seconds(high=1.0, unit="a fraction")  # 0.05 is ±5 %
@@ -331,7 +331,7 @@ def compare(
     memory = memory if process_memory is None else process_memory
     together, method = _together(len(chosen), chunks, options, memory)
     if together < 2:
-        chunks = 1
+        chunks = 1  # memory holds too few processes to take turns
     if measure_one is None:
 
         def measure_one(settings: ThreadSettings) -> Measurement | Failure:
@@ -351,11 +351,11 @@ def compare(
             row[index] = comparison.failed(index)
         pending = [index for index in order if row[index] is None]
         if chunks > 1:
-            for first in range(0, len(pending), together):
-                group = pending[first : first + together]
-                taken = _measure_in_turns(spec, [chosen[i] for i in group], options, chunks)
-                for index, result in zip(group, taken, strict=True):
-                    row[index] = result
+            taken = measure_together(
+                spec, [chosen[i] for i in pending], options=options, chunks=chunks, memory=memory
+            )
+            for index, result in zip(pending, taken, strict=True):
+                row[index] = result
         else:
             for index in pending:
                 row[index] = measure_one(chosen[index])
@@ -482,6 +482,33 @@ def _together(count: int, chunks: int, options: MeasureOptions, memory: float) -
         f"{fit * options.processes or 1} process(es) of about {memory / 1e9:.2f} GB, "
         "too few to take turns"
     )
+
+
+def measure_together(
+    workload: str | WorkloadSpec,
+    settings: Sequence[ThreadSettings],
+    *,
+    options: MeasureOptions,
+    chunks: int,
+    memory: float = PROCESS_MEMORY,
+) -> list[Measurement | Failure]:
+    """Measure settings once each, at once where memory allows, the settings taking turns.
+
+    As many settings as memory holds (processes of ``memory`` bytes each) run together,
+    taking ``chunks`` turns each (:func:`tfthreads.measure.measure_in_turns`); the next
+    group after them. With ``chunks=1``, or when memory holds fewer than two, one after
+    the other in fresh processes. A setting that failed is a
+    :class:`~tfthreads.results.Failure`.
+    """
+    spec = parse_workload(workload)
+    chosen = list(settings)
+    together, _ = _together(len(chosen), chunks, options, memory)
+    if together < 2:
+        return [_measure_one(spec, one, options) for one in chosen]
+    taken: list[Measurement | Failure] = []
+    for first in range(0, len(chosen), together):
+        taken += _measure_in_turns(spec, chosen[first : first + together], options, chunks)
+    return taken
 
 
 def _measure_one(

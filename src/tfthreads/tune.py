@@ -8,11 +8,13 @@ Three steps, each measurement in a fresh process:
 2. **Screening by successive halving**: every candidate is measured once; the better half
    (by the geometric mean of its scores so far) is measured again, and so on until a few
    finalists remain. Most of the grid is thus measured once, and only the promising part
-   repeatedly.
+   repeatedly. The candidates of a step are measured together, taking turns chunk by
+   chunk in live processes (:func:`tfthreads.compare.measure_together`).
 3. **Final comparison**: the finalists and the defaults in interleaved rounds
-   (:func:`tfthreads.compare.compare`), taking turns chunk by chunk in live processes,
-   until their ratios are precise or the budget is spent. The best is named together with every setting that cannot be told apart from
-   it, and its gain over the defaults carries a 95 % interval.
+   (:func:`tfthreads.compare.compare`), taking turns in the same way, until their ratios
+   are precise or the budget is spent. The best is named together with every setting
+   that cannot be told apart from it, and its gain over the defaults carries a 95 %
+   interval.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from tfthreads._checks import WholeNumber
-from tfthreads.compare import Comparison, compare
+from tfthreads.compare import Comparison, compare, measure_together
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
-from tfthreads.measure import check_chunks, check_workloads, measure, turns_for
+from tfthreads.measure import check_chunks, check_workloads, turns_for
 from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.recommend import MIN_INTER_OP, Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
@@ -346,29 +348,37 @@ def tune(
         next_round,
     ):
 
-        def measured(settings: ThreadSettings, stage: str) -> Result:
+        def measured(group: Sequence[ThreadSettings], stage: str) -> list[Result]:
+            """Measure settings once each, together (taking turns), reusing the file's."""
             nonlocal reused
-            again = earlier(settings, stage)
-            if again is not None:  # a resumed tune: measured before under the same conditions
-                reused += 1
-                tried.append(again)
-                return again
-            if progress:
+            found: dict[int, Result] = {}
+            for index, settings in enumerate(group):
+                again = earlier(settings, stage)
+                if again is not None:  # a resumed tune: measured before, same conditions
+                    found[index] = again
+                    reused += 1
+            missing = [one for i, one in enumerate(group) if i not in found]
+            if missing and progress:
                 done = len(tried) - reused
                 elapsed = time.monotonic() - started
                 left = budget - len(tried)
                 eta = f"; about {elapsed / done * left / 60:.0f} min left at most" if done else ""
+                what = missing[0].describe() if len(missing) == 1 else f"{len(missing)} settings"
                 _say(
-                    f"measurement {len(tried) + 1} of at most {budget} ({stage}: "
-                    f"{settings.describe()}){eta}"
+                    f"{stage}: measuring {what} ({len(tried) + len(group)} of at most "
+                    f"{budget} measurements){eta}"
                 )
-            try:
-                result: Result = measure(spec, settings, options=options)
-            except WorkerError as error:
-                result = Failure.of_error(spec, settings, options.processes, error)
-            tried.append(result)
-            record(result, stage, None)
-            return result
+            taken = iter(
+                measure_together(spec, missing, options=options, chunks=chunks, memory=memory)
+            )
+            results: list[Result] = []
+            for index in range(len(group)):
+                result = found[index] if index in found else next(taken)
+                if index not in found:
+                    record(result, stage, None)
+                tried.append(result)
+                results.append(result)
+            return results
 
         def final_round(comparison: Comparison) -> None:
             if chunks > 1 and len(comparison.rounds) > len(resumed):  # measured together:
@@ -406,7 +416,7 @@ def tune(
             max_rounds=rounds,
             precision=precision,
             check=False,
-            measure_one=None if chunks > 1 else lambda settings: measured(settings, "final"),
+            measure_one=None if chunks > 1 else lambda settings: measured([settings], "final")[0],
             on_round=final_round,
             chunks=chunks,
             process_memory=memory,
@@ -435,16 +445,19 @@ def _screen(
     pool: list[ThreadSettings],
     goal: str,
     budget: int,
-    measured: Callable[[ThreadSettings, str], Result],
+    measured: Callable[[Sequence[ThreadSettings], str], list[Result]],
     progress: bool | None,
 ) -> list[ThreadSettings]:
-    """Successive halving: measure all, keep the better half, until few remain."""
+    """Successive halving: measure all, keep the better half, until few remain.
+
+    The settings of a step are measured together, taking turns (see ``measured``), in
+    an order reversed every other step.
+    """
     scores: dict[ThreadSettings, list[float]] = {settings: [] for settings in pool}
     alive, spent, step = list(pool), 0, 0
     while True:
         order = alive if step % 2 == 0 else alive[::-1]
-        for settings in order:
-            result = measured(settings, f"screen {step + 1}")
+        for settings, result in zip(order, measured(order, f"screen {step + 1}"), strict=True):
             spent += 1
             scores[settings].append(score(result, goal) if isinstance(result, Measurement) else 0.0)
         ranked = sorted(alive, key=lambda s: geometric_mean(scores[s]), reverse=True)
