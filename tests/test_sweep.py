@@ -140,6 +140,22 @@ def _measured(intra, median):
     return measured(ThreadSettings(intra_op=intra, inter_op=1), median, spread=0.1)
 
 
+def test_the_table_says_one_process_per_setting_cannot_rank_close_rows():
+    two = SweepResult(rows=[_measured(1, 0.010), _measured(2, 0.0098)])
+    text = " ".join(two.table().split())
+    assert "Each row is one process per setting" in text
+    assert "tfthreads tune WORKLOAD --intra-op LIST --inter-op LIST" in text
+    # One setting per workload: nothing is ranked, nothing to warn about.
+    assert "one process per setting" not in SweepResult(rows=[_measured(1, 0.010)]).table()
+    lines = two.table().splitlines()
+    assert lines[0].split() == [
+        "workload", "intra_op", "inter_op", "median_ms", "iqr_ms", "p99_ms", "throughput",
+        "cpu_per_wall", "status",
+    ]  # fmt: skip
+    assert set(lines[1]) == {"-"}
+    assert len(lines[2]) == len(lines[3]) == len(lines[0])  # right-aligned columns line up
+
+
 def test_table_plot_and_dataframe_from_rows():
     failure = Failure(parse_workload("matmul"), ThreadSettings(3, 1), 1, "signal", "SIGABRT")
     result = SweepResult(rows=[_measured(1, 0.010), _measured(2, 0.005), failure])

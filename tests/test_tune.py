@@ -83,7 +83,9 @@ def test_defaults_best_inside_a_too_wide_interval_is_inconclusive_not_nothing_to
     found = _result([(0.010, 0.040, 0.012), (0.020, 0.010, 0.030)], DEFAULTS)
     assert found.conclusion == "inconclusive"
     report = _tune_report(found)
-    assert "TensorFlow's defaults, but inconclusive after 2 round(s) against the runner-up" in report
+    assert (
+        "TensorFlow's defaults, but inconclusive after 2 round(s) against the runner-up" in report
+    )
     assert "nothing to set" not in report
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfthreads._checks import Seconds, WholeNumber
+from tfthreads._text_table import text_table
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
 from tfthreads.measure import (
@@ -202,20 +203,26 @@ class Comparison:
 
     def table(self, baseline: int = 0) -> str:
         """Format :meth:`table_rows` as text: each ratio with its interval, ties named."""
-        header = (
-            f"{'intra/inter':>14} {'rounds':>6} {'ms/step':>10} "
-            f"{'x better than ' + self.label(baseline) + ' [95 % CI]':>30}  verdict"
-        )
-        lines = [header, "-" * len(header)]
+        head = [
+            "intra/inter",
+            "rounds",
+            "ms/step",
+            f"x better than {self.label(baseline)} [95 % CI]",
+            "verdict",
+        ]
+        body = []
         for index, row in enumerate(self.table_rows(baseline)):
             interval = self.interval(index, baseline) if index != baseline else None
-            ratio = "-" if interval is None else interval.describe()
-            step = "-" if row["step_ms"] is None else f"{row['step_ms']:.3f}"
-            lines.append(
-                f"{self.settings[index].intra_op:>7}/{self.settings[index].inter_op:<6} "
-                f"{row['rounds']:>6} {step:>10} {ratio:>30}  {row['verdict']}"
+            body.append(
+                [
+                    f"{row['intra_op']}/{row['inter_op']}",
+                    str(row["rounds"]),
+                    "-" if row["step_ms"] is None else f"{row['step_ms']:.3f}",
+                    "-" if interval is None else interval.describe(),
+                    row["verdict"],
+                ]
             )
-        return "\n".join(lines)
+        return "\n".join(text_table(head, body, left=[4]))
 
     def as_dict(self) -> dict[str, Any]:
         """Return everything, JSON-ready: rows, intervals and every measurement."""

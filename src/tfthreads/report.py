@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tfthreads._text_table import text_table
 from tfthreads.errors import SettingError
 from tfthreads.options import GOALS
 from tfthreads.provenance import describe_machine
@@ -324,12 +325,7 @@ def table_cells(rows: Sequence[ReportRow]) -> tuple[list[str], list[list[str]]]:
 
 def _text_table(rows: Sequence[ReportRow]) -> list[str]:
     head, body = table_cells(rows)
-    widths = [max(len(cells[i]) for cells in [head, *body]) for i in range(len(head))]
-    return [
-        "  "
-        + "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-        for cells in [head, *body]
-    ]
+    return text_table(head, body, left=[0, 5], indent="  ")
 
 
 # ---------------------------------------------------------------- reading

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tfthreads._text_table import text_table
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError, child_environment, one_line
 from tfthreads.measure import check_workloads, measure_many
@@ -38,15 +39,23 @@ from tfthreads.workloads import WorkloadSpec, parse_workload
 __all__ = ["SweepResult", "grid", "result_key", "sweep"]
 
 _TABLE_COLUMNS = (
-    ("workload", "{}", 14),
-    ("intra_op", "{}", 8),
-    ("inter_op", "{}", 8),
-    ("median_ms", "{:.3f}", 10),
-    ("iqr_ms", "{:.3f}", 8),
-    ("p99_ms", "{:.3f}", 9),
-    ("throughput", "{:.1f}", 11),
-    ("cpu_per_wall", "{:.2f}", 12),
-    ("status", "{}", 7),
+    ("workload", "{}"),
+    ("intra_op", "{}"),
+    ("inter_op", "{}"),
+    ("median_ms", "{:.3f}"),
+    ("iqr_ms", "{:.3f}"),
+    ("p99_ms", "{:.3f}"),
+    ("throughput", "{:.1f}"),
+    ("cpu_per_wall", "{:.2f}"),
+    ("status", "{}"),
+)
+#: What a sweep's rows can and cannot tell, printed under its table.
+_ONE_PROCESS_NOTE = (
+    "Each row is one process per setting: iqr_ms is the spread of steps within it, not "
+    "between processes, and fresh processes of one setting can differ by more than "
+    "settings do on a shared machine, so rows closer than that are not ranked. To rank "
+    "settings, compare them in interleaved rounds with intervals: tfthreads tune WORKLOAD "
+    "--intra-op LIST --inter-op LIST (or tfthreads.compare.compare)."
 )
 
 
@@ -149,34 +158,32 @@ class SweepResult:
         return max(rows, key=lambda r: r.throughput)
 
     def table(self) -> str:
-        """Format the rows as a fixed-width text table (columns as wide as their widest cell)."""
-        texts = [
+        """Format the rows as a fixed-width text table, and say how far to trust them.
+
+        A sweep measures each setting in one process: the note under the table says
+        that it cannot separate settings closer than the machine's swings between
+        processes, and what can.
+        """
+        body = [
             [
                 "-" if row.get(name) is None else fmt.format(row.get(name))
-                for name, fmt, _ in _TABLE_COLUMNS
+                for name, fmt in _TABLE_COLUMNS
             ]
             for row in (result.row() for result in self.rows)
         ]
-        widths = [
-            max([width, *(len(cells[i]) for cells in texts)])
-            for i, (_, _, width) in enumerate(_TABLE_COLUMNS)
-        ]
-        header = "".join(
-            f"{name:>{width}} " for (name, _, _), width in zip(_TABLE_COLUMNS, widths, strict=True)
-        )
-        lines = [header.rstrip(), "-" * len(header.rstrip())]
-        for result, cells in zip(self.rows, texts, strict=True):
-            lines.append(
-                "".join(
-                    f"{text:>{width}} " for text, width in zip(cells, widths, strict=True)
-                ).rstrip()
-            )
+        head = [name for name, _ in _TABLE_COLUMNS]
+        formatted = text_table(head, body)
+        lines = formatted[:2]
+        for result, line in zip(self.rows, formatted[2:], strict=True):
+            lines.append(line)
             if isinstance(result, Failure):
                 # In full (JSON has it verbatim), wrapped, without terminal escape codes.
                 message = f"{result.reason}: {one_line(result.error)}"
                 lines += textwrap.wrap(
                     message, width=96, initial_indent="    ", subsequent_indent="      "
                 )
+        if len(self.ok) > len({row.workload.name for row in self.ok}):
+            lines += textwrap.wrap(_ONE_PROCESS_NOTE, width=96)
         return "\n".join(lines)
 
     def to_dataframe(self) -> Any:
