@@ -22,7 +22,7 @@ mask and under a quota alike. The intra-op pool is the one that splits an op ove
 
 - Under a quota below the mask, for both goals: busy threads beyond a quota spend it
   early in each period and then all wait; under a 1-CPU quota the defaults' p99 step was
-  12.9x that of ``1/1``, [9.9, 15.6], at the same throughput within the noise
+  12.9 [9.9, 15.6] times that of ``1/1``, at the same throughput within the noise
   (``engine-benchmark``; ``gallery-containers``). Confidence high for latency, medium for
   throughput (a tie there, on one workload).
 - Without a quota, latency: ``c``, with SMT this process's share of the physical cores.
@@ -497,8 +497,8 @@ def _totals(chosen: ThreadSettings, processes: int, whole: int) -> str:
 _GRID_TIES = (
     "On 2 CPUs a second inter-op thread cost nothing measurable: inter_op=2 against 1 at "
     "the same intra_op (1 to 4) tied in all 24 comparisons of the engine grid (6 "
-    "workloads); for the branches workload, 8 independent chains, inter_op=2 was 1.20x as "
-    "fast at intra_op=2, [0.80, 1.52]"
+    "workloads); for the branches workload, 8 independent chains, inter_op=2 was 1.20 "
+    "[0.80, 1.52] times as fast at intra_op=2"
 )
 
 
@@ -530,8 +530,8 @@ def _inter_op(inter: int, topo: Topology, quota: bool) -> tuple[str, tuple[str, 
 
 _QUOTA_TAIL = (
     "busy threads beyond a quota spend it early in each 100 ms period and then all wait "
-    "for the next one: under a 1-CPU quota, 1/1 had a p99 step 12.9x shorter than "
-    "TensorFlow's defaults (2/2 on 2 CPUs), [9.9, 15.6], with the same throughput within "
+    "for the next one: under a 1-CPU quota, 1/1 had a p99 step 12.9 [9.9, 15.6] times "
+    "shorter than TensorFlow's defaults (2/2 on 2 CPUs), with the same throughput within "
     "the noise, 1.04 [0.93, 1.37]; its median step was slower, 0.63 of the defaults' speed "
     "[0.56, 1.03], because the defaults' two threads run fast until the quota is spent "
     "(6 interleaved rounds)"
