@@ -228,7 +228,7 @@ def test_recommend_text_four_processes_keep_defaults():
     assert lines[3].startswith(
         "Measure instead: tfthreads tune MODEL --goal throughput --processes 4"
     )
-    assert "0.904 [0.773, 1.057]" in result.stdout
+    assert "0.90 [0.77, 1.06]" in result.stdout
     assert "results-many-core" in result.stdout
 
 

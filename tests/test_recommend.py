@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from tfthreads.errors import SettingError
 from tfthreads.recommend import EVIDENCE, MIN_INTER_OP, Recommendation, recommend
+from tfthreads.report import load_report
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import CgroupQuota, Topology, topology
 
@@ -86,7 +88,14 @@ def test_latency_is_low_confidence_and_says_to_measure() -> None:
     assert rec.measure_instead.startswith("tfthreads tune MODEL --goal latency ")
     assert "--processes" not in rec.measure_instead
     assert "one thread was active" in reasons(rec)
-    assert "1.219x slower, [1.169, 1.272]" in reasons(rec)
+    # The committed 16-CPU run, as the report reads it: 16 threads against one at batch 1.
+    committed = load_report([Path(__file__).parents[1] / "docs/results/many_core.jsonl"])
+    [sixteen] = [
+        row
+        for row in committed.rows
+        if row.scenario == "latency" and "batch=1," in row.workload and row.setting == "16/2"
+    ]
+    assert f"16 threads were {sixteen.ratio_text()} times as fast as one" in reasons(rec)
     assert rec.evidence == (
         "results-many-core",
         "explanation-inter-op-deadlock",
@@ -219,9 +228,14 @@ def test_sixteen_cpus_four_processes_keep_the_defaults() -> None:
     assert rec.confidence == "medium"
     assert rec.measure_instead is not None
     assert "--goal throughput --processes 4" in rec.measure_instead
-    said = ("4 processes share it", "keep TensorFlow's defaults", "0.904 [0.773, 1.057]")
+    said = ("4 processes share it", "keep TensorFlow's defaults", "0.90 [0.77, 1.06]")
     said += ("serial gaps", "p99", "not measured", "results-many-core")
     assert [phrase for phrase in said if phrase not in reasons(rec)] == []
+    # Every divided setting's interval is the committed 16-CPU run's, as the report reads it.
+    committed = load_report([Path(__file__).parents[1] / "docs/results/many_core.jsonl"])
+    divided = [row for row in committed.rows if row.scenario == "procs" and row.ratio]
+    assert len(divided) == 4
+    assert [row.ratio_text() for row in divided if row.ratio_text() not in reasons(rec)] == []
     assert "Threads in total" not in reasons(rec)
     assert rec.evidence == ("results-many-core", "engine-benchmark", "gallery-workers")
     # 16 threads per pool in each of 4 processes: 64 for 16 CPUs, and it keeps them.

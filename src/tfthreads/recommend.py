@@ -680,10 +680,11 @@ def _keep_defaults(
         "Throughput with several processes, no quota, and 2 CPUs or more per process: keep "
         f"TensorFlow's defaults (leave both pools unset; here {size}/{size} per process). "
         "With 4 processes on 16 CPUs the "
-        "defaults gave the most total throughput; dividing the CPUs as 4/2 or 4/1 each was "
-        "indistinguishable from them, 0.904 [0.773, 1.057] and 0.825 [0.634, 1.075], and "
-        "2/2 and 1/1 were worse, 0.779 [0.657, 0.922] and 0.624 [0.592, 0.657] (95 % "
-        "intervals from 4 interleaved rounds). With 1 CPU per process it went the other "
+        "defaults gave the most total throughput; dividing the CPUs as 4/2 each was "
+        "indistinguishable from them, 0.90 [0.77, 1.06] times their throughput, 4/1 not "
+        "decided, 0.83 [0.63, 1.08], and 2/2 and 1/1 were worse, 0.78 [0.66, 0.92] and "
+        "0.62 [0.59, 0.66] (95 % intervals from 4 interleaved rounds). With 1 CPU per "
+        "process it went the other "
         "way: " + _TWO_ON_TWO + _seen(f"the 16-CPU results; {_ENGINE_WORDS}", _MANY_CORE, _ENGINE),
         "Why oversubscribing pays here: each step has serial gaps (Python dispatch, the "
         ".numpy() copy, small ops). One process at the defaults kept only 2.6 CPUs busy "
@@ -748,7 +749,7 @@ def _latency(topo: Topology, processes: int, per_process: float, reasons: list[s
         "models gain nothing: "
         "for a batch-1 and a batch-32 MLP on 16 CPUs one thread was active at every "
         "intra-op size from 1 to 16 and no size was faster than 1 beyond its interval (at "
-        "batch 1, 16 threads were 1.219x slower, [1.169, 1.272], 2 rounds)"
+        "batch 1, 16 threads were 0.82 [0.79, 0.86] times as fast as one, 2 rounds)"
         + _seen("the 16-CPU results", _MANY_CORE)
     )
     inter = max(MIN_INTER_OP, min(whole, 4))
