@@ -39,6 +39,8 @@ from tfthreads.workloads import WorkloadSpec, parse_workload
 
 __all__ = [
     "CHUNKS",
+    "PROCESS_MEMORY",
+    "TURNS",
     "check_chunks",
     "check_workloads",
     "measure",
@@ -51,7 +53,7 @@ __all__ = [
 
 #: Turns per setting in :func:`measure_in_turns` (each times at least one step).
 CHUNKS = WholeNumber(1, 10_000)
-#: Turns per setting and round when a comparison does not say: with 6, the engine
+#: Turns per setting and round, when a comparison does not say. With 6, the engine
 #: benchmark's self-comparison of ``matmul`` came within ±5 % where whole processes did
 #: not (benchmarks/results/engine.md).
 TURNS = 6
@@ -249,7 +251,7 @@ def _signal_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=f"tfthreads-{kind}-pid{os.getpid()}-")
 
 
-#: Memory one TensorFlow process takes at least, in bytes: 64 processes measuring
+#: The least memory one TensorFlow process takes, in bytes. 64 processes measuring
 #: ``matmul`` together used about 15 GB on a 2-CPU machine (a model takes more).
 PROCESS_MEMORY = 0.24e9
 

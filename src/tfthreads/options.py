@@ -45,8 +45,8 @@ REPEATS = WholeNumber(1, 100_000)
 WARMUP = WholeNumber(0, 100_000)
 PROCESSES = WholeNumber(1, MAX_PROCESSES)
 TIMEOUT = Seconds()
-#: What "better" means when settings are compared: the lowest median time per step, or
-#: the most items per second. Every ratio is "times better", above 1 better, for both.
+#: The goals a comparison can have, the lowest median time per step or the most items
+#: per second. Every ratio is "times better", above 1 better, for both.
 GOALS = ("latency", "throughput")
 GOAL = Choice(GOALS)
 #: A CPU number in an affinity list (Linux supports at most 8192 CPUs).

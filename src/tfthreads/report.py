@@ -272,7 +272,7 @@ class Report:
         return ax.figure
 
 
-#: What the ratio of each goal is, in words: the same orientation for both.
+#: The ratio of each goal in words, the same orientation for both.
 RATIO_MEANS = {
     "latency": "the baseline's median step time over this setting's",
     "throughput": "this setting's items per second over the baseline's",

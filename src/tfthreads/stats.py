@@ -132,8 +132,8 @@ _T975 = (
 )  # fmt: skip
 
 
-#: A tie whose interval reaches this many times better or worse decides nothing: fresh
-#: processes of one setting ran at two speeds about 1.6 times apart on the engine
+#: How many times better or worse a tie's interval may reach before it decides nothing.
+#: Fresh processes of one setting ran at two speeds about 1.6 times apart on the engine
 #: benchmark's shared machine (explanation/reading-a-measurement), and such an interval
 #: cannot tell settings apart by less than that.
 INCONCLUSIVE = 1.5
