@@ -289,9 +289,9 @@ class ReleaseMatrix(SphinxDirective):
         intro = (
             f"Each of the {len(facts)} observed facts, on each release, holds, differs (the "
             "release behaved otherwise than the claim says, in a value tfthreads can observe "
-            "there), or is not observable (the fact's values depend on telling pool threads "
-            "apart by name, and that release's own file does not show its inter-op pool "
-            "threads with TensorFlow's names, which tell the pools apart). "
+            "there), or is not observable (the fact's values depend on thread names, such as "
+            "which of a session's pools ran a step, and that release's own file does not "
+            "show its inter-op pool threads with TensorFlow's names). "
             f"{steady} hold on every release."
         )
         return [
@@ -438,8 +438,9 @@ def _names() -> str:
         there = "those releases" if len(versions) > 1 else "that release"
         # Unnamed (known False): say what the inventory then does with those threads.
         counted = (
-            f" On {there}, {{py:mod}}`tfthreads.inventory`, which tells pools apart by name, "
-            "counts them with the intra-op pool, and"
+            f" On {there}, tfthreads tells the intra-op and inter-op pools apart by what their "
+            "threads run ({py:mod}`tfthreads.pool_identity`), so the pools' sizes are "
+            "observed there too, but"
             if known is False
             else f" On {there},"
         )

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from tfthreads.catalog.facts import UNDECIDED
-from tfthreads.inventory import ThreadInventory, classify, diff, inventory
+from tfthreads.inventory import ThreadInventory, diff, inventory
+from tfthreads.pool_identity import identify_pools
 
 __all__ = [
     "UNDECIDED",
@@ -36,7 +37,6 @@ __all__ = [
     "error_line",
     "factories",
     "import_tensorflow",
-    "intra_pool_tids",
     "numa_nodes",
     "onednn_enabled",
     "pool_share",
@@ -63,12 +63,6 @@ def check_failure(stderr: str) -> str:
         if "Check failed:" in line:
             return line[line.index("Check failed:") :].strip()
     return ""
-
-
-def intra_pool_tids(before: ThreadInventory, after: ThreadInventory) -> set[int]:
-    """Return the unnamed threads that appeared between two inventories: the intra-op pool."""
-    old = {t.tid for t in before.threads}
-    return {t.tid for t in after.threads if t.tid not in old and classify(t.name) == "unnamed"}
 
 
 def _thread_cpu(tid: int) -> float | None:
@@ -232,7 +226,10 @@ def dataset_matmul_split(cap: int | None) -> bool | str:
     before = inventory()
     matrix = tf.random.uniform((1000, 1000))
     float(tf.reduce_sum(tf.matmul(matrix, matrix)))
-    pool = intra_pool_tids(before, inventory())
+    pools = identify_pools(before)
+    if pools.undecided:
+        return pools.undecided
+    pool = set(pools.intra_op)
     dataset = tf.data.Dataset.range(6).map(lambda _: tf.reduce_sum(tf.matmul(matrix, matrix)))
     if cap is not None:
         options = tf.data.Options()

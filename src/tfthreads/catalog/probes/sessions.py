@@ -21,13 +21,13 @@ from tfthreads.catalog.probes._common import (
     decide,
     error_line,
     factories,
-    intra_pool_tids,
     numa_nodes,
     pool_share,
     thread_name,
 )
-from tfthreads.inventory import classify, diff, inventory, pool_counts
+from tfthreads.inventory import diff, inventory, pool_counts
 from tfthreads.isolation import run_forked
+from tfthreads.pool_identity import identify_pools
 
 __all__ = ["ENV", "probe"]
 
@@ -72,9 +72,10 @@ def probe() -> dict[str, Any]:
             ran = " ".join(ran_on(session, step, pool) for pool in (0, 1, -1, 0))
             matrix = tf.random.uniform((1000, 1000))
             product = tf.reduce_sum(tf.matmul(matrix, matrix))
-            intra = intra_pool_tids(before, inventory())
+            told = identify_pools(before, session=session)
+            intra = set(told.intra_op)
             on_pool_0 = v1.RunOptions(inter_op_thread_pool=0)
-            split = decide(
+            split = told.undecided or decide(
                 lambda: pool_share(lambda: session.run(product, options=on_pool_0), intra),
                 "the intra-op pool",
             )
@@ -134,7 +135,7 @@ def probe() -> dict[str, Any]:
             before = inventory()
             config = v1.ConfigProto(use_per_session_threads=True, inter_op_parallelism_threads=3)
             session = v1.Session(config=config)
-            counts = pool_counts(before)
+            counts = pool_counts(before, session=session)
             return {**counts, "ran": ran_on(session, step)}
 
     def timeout() -> dict[str, Any]:
@@ -168,7 +169,8 @@ def probe() -> dict[str, Any]:
             session = v1.Session(config=config)
             devices = len(session.list_devices())
             session.run(tf.reduce_sum(tf.ones((64, 64))))
-            return {**pool_counts(before), "all": count_new(before), "devices": devices}
+            counts = pool_counts(before, session=session)
+            return {**counts, "all": count_new(before), "devices": devices}
 
     def device_count(kind: str, count: int) -> dict[str, Any]:
         return new_threads(v1.ConfigProto(device_count={kind: count}))
@@ -285,8 +287,6 @@ def probe() -> dict[str, Any]:
             before = inventory()
             with v1.Session(config=config) as session:
                 started = inventory()
-                intra = intra_pool_tids(before, started)
-                inter = {t.tid for t in started.threads if classify(t.name) == "inter-op pool"}
 
                 def step() -> None:
                     session.run(product, options=run_options)
@@ -294,6 +294,13 @@ def probe() -> dict[str, Any]:
                 step()
                 if size < 1000:
                     return {}
+                # A plain session shares the global pools and runs steps on the inter-op
+                # one, whatever executor ``config`` picks (a single-threaded one runs
+                # every step on the caller: no thread would run the small ops).
+                pools = identify_pools(before, started, session=v1.Session())
+                if pools.undecided:
+                    return {"intra_op_split": pools.undecided, "inter_op_idle": pools.undecided}
+                intra, inter = set(pools.intra_op), set(pools.inter_op)
                 used = decide(lambda: pool_share(step, inter), "the inter-op pool")
                 return {
                     "intra_op_split": decide(lambda: pool_share(step, intra), "the intra-op pool"),
