@@ -166,8 +166,8 @@ def test_a_probe_that_cannot_run_is_recorded_as_unavailable_not_fatal(tmp_path):
 
 
 # Holds, differs, not observable: fake probe data of a release, never a fake TensorFlow.
-NAMED = {"session_pools_ran_on": "tf_Compute0 tf_Compute1 caller tf_Compute0"}
-UNNAMED = {"session_pools_ran_on": "python python caller python"}
+NAMED = {"session_pool_thread_names": "tf_Compute0 tf_Compute1 caller tf_Compute0"}
+UNNAMED = {"session_pool_thread_names": "python python caller python"}
 # A value read by name (the other threads' names) next to a pool count (observable on
 # any release: told apart by behaviour where names do not tell).
 POOL_AND_ABORT = Observed(
@@ -258,7 +258,7 @@ def test_without_the_names_in_the_file_a_count_by_name_is_not_observable(session
 
 
 def test_a_release_with_one_unnamed_pool_thread_does_not_name_its_pools():
-    mixed = {"session_pools_ran_on": "tf_Compute0 python caller", "per_session_ran_on": "gone"}
+    mixed = {"session_pool_thread_names": "tf_Compute0 python caller gone"}
     naming = pool_naming(Release("x", {}, {"sessions": mixed}, {}))
     assert naming.named is False
     assert naming.names == ("tf_Compute0", "python")

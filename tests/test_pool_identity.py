@@ -98,3 +98,39 @@ def test_a_fresh_process_reports_the_pool_sizes_on_this_release(settings, cpus, 
     assert seen.pools_undecided == ""
     assert (seen.observed_intra_op, seen.observed_inter_op) == expected
     assert seen.pools_method == ("names" if NAMES_EXPECTED else "behaviour")
+
+
+def _session_pools_by_behaviour() -> dict[str, object]:
+    """In a fresh process: a session with pools of 1 and of 3 threads, told apart by behaviour."""
+    import tensorflow as tf
+
+    from tfthreads.inventory import inventory
+    from tfthreads.pool_identity import small_ops, threads_running
+
+    v1 = tf.compat.v1
+    config = v1.ConfigProto()
+    for size in (1, 3):
+        config.session_inter_op_thread_pool.add().num_threads = size
+    with tf.Graph().as_default():
+        before = inventory()
+        session = v1.Session(config=config)
+        new = {t.tid for t in inventory().threads} - {t.tid for t in before.threads}
+        pools = [threads_running(small_ops(session, k), new) for k in (0, 1)]
+        told = identify_pools(before, session=session)
+    sizes = [p if isinstance(p, str) else len(p) for p in pools]
+    disjoint = not isinstance(pools[0], str) and not isinstance(pools[1], str)
+    return {
+        "sizes": sizes,
+        "disjoint": disjoint and not (pools[0] & pools[1]),
+        "intra_op": len(told.intra_op),
+        "undecided": told.undecided,
+    }
+
+
+@pytest.mark.slow
+def test_each_pool_of_a_session_is_the_threads_that_run_small_ops_on_it():
+    """Whatever the release names: the behaviour is the same on 2.16 and 2.21."""
+    from tfthreads.isolation import run_function
+
+    seen = run_function(_session_pools_by_behaviour, timeout=300)
+    assert seen == {"sizes": [1, 3], "disjoint": True, "intra_op": CPUS, "undecided": ""}

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,8 @@ __all__ = [
     "PoolThreads",
     "identify_pools",
     "names_tell",
+    "small_ops",
+    "threads_running",
 ]
 
 #: A thread that ran a phase's work took at least this share of the process's CPU time.
@@ -159,8 +161,8 @@ def _phases(session: Any) -> tuple[Callable[[], object], Callable[[], object]]:
     """Return the intra-op phase's work (a large matmul) and the inter-op phase's (small ops)."""
     import tensorflow as tf
 
-    branches = max(_BRANCHES, 4 * len(inventory().threads))
     if session is None:
+        branches = max(_BRANCHES, 4 * len(inventory().threads))
         matrix = tf.random.uniform((1000, 1000))
         vector = tf.random.uniform((100,))
 
@@ -176,9 +178,54 @@ def _phases(session: Any) -> tuple[Callable[[], object], Callable[[], object]]:
     with session.graph.as_default():
         matrix = tf.random.uniform((1000, 1000))
         product = tf.reduce_sum(tf.matmul(matrix, matrix))
+    return lambda: session.run(product), small_ops(session)
+
+
+def small_ops(session: Any, pool: int | None = None) -> Callable[[], object]:
+    """Return a step of many small independent ops in ``session``'s graph, run on its ``pool``.
+
+    ``pool`` is the index of one of the session's ``session_inter_op_thread_pool`` pools
+    (``RunOptions.inter_op_thread_pool``); ``None`` runs on its default inter-op pool.
+    """
+    import tensorflow as tf
+
+    branches = max(_BRANCHES, 4 * len(inventory().threads))
+    with session.graph.as_default():
         vector = tf.random.uniform((100,))
         small = [tf.reduce_sum(tf.sin(vector) * float(i)) for i in range(branches)]
-    return lambda: session.run(product), lambda: session.run(small)
+    if pool is None:
+        return lambda: session.run(small)
+    options = tf.compat.v1.RunOptions(inter_op_thread_pool=pool)
+    return lambda: session.run(small, options=options)
+
+
+def threads_running(work: Callable[[], object], candidates: Iterable[int]) -> frozenset[int] | str:
+    """Return the threads among ``candidates`` that take part in ``work``, decided by share.
+
+    A thread takes part from :data:`ACTIVE_SHARE` of the process's CPU time and not up to
+    :data:`IDLE_SHARE`; two rounds (at most :data:`ROUNDS`) with no share between the two
+    must agree, else the text ``"not decided on this machine: ..."``. Used for one pool
+    of a session where the names do not tell (run ``work`` on that pool only).
+    """
+    tids = sorted(set(candidates) - {threading.get_native_id()})
+    if not tids:
+        return frozenset()
+    work()
+    seen: list[frozenset[int]] = []
+    shares: dict[int, float] = {}
+    for _ in range(ROUNDS):
+        shares = _shares(work, tids)
+        if any(IDLE_SHARE < share < ACTIVE_SHARE for share in shares.values()):
+            continue
+        seen.append(frozenset(tid for tid in tids if shares[tid] >= ACTIVE_SHARE))
+        if len(seen) >= 2 and seen[-1] == seen[-2]:
+            return seen[-1]
+    last = ", ".join(f"{shares[tid]:.3f}" for tid in tids)
+    return (
+        f"{UNDECIDED}: the new threads' shares of CPU time in small independent ops on one "
+        f"pool were {last} in the last of {ROUNDS} rounds (active from {ACTIVE_SHARE}, idle "
+        f"up to {IDLE_SHARE})"
+    )
 
 
 def _shares(work: Callable[[], object], tids: list[int]) -> dict[int, float]:

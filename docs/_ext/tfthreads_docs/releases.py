@@ -60,13 +60,14 @@ SUMMARY_PAGE = "/reference/releases"
 #: Behaviours shown side by side for every release: (label, probe, data keys).
 HIGHLIGHTS = (
     (
-        "Threads that ran a session's ops (pool 0, pool 1, caller, pool 0)",
+        "Pools whose threads ran a session's ops (pool 0, pool 1, caller, pool 0)",
         "sessions",
         ("session_pools_ran_on",),
     ),
+    ("Names those threads really have", "sessions", ("session_pool_thread_names",)),
     ("Two sessions sharing a global_name: threads ran on", "sessions", ("global_name_ran_on",)),
     (
-        "Pool threads counted by name at start (intra-op, inter-op)",
+        "Pool threads at start (intra-op, inter-op)",
         "runtime",
         ("default_intra_op", "default_inter_op"),
     ),

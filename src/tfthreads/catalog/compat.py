@@ -18,10 +18,10 @@ A release's values are not all evidence about TensorFlow. tfthreads tells Tensor
 two pools apart by their threads' names where TensorFlow sets them (the inter-op pool's
 are ``tf_Compute...``, the intra-op pool's the unnamed threads left over), and by what
 the threads run where it sets none (:mod:`tfthreads.pool_identity`): pool counts are
-observable on every release. Some outputs still read names: which of a session's pools
-ran a step, the threads of one pool of ``session_inter_op_thread_pool`` or of a named
-global pool. On a release that leaves its pool threads unnamed those say nothing about
-the pools. The rule, applied per release from that release's own file:
+observable on every release, and so are the threads of each of a session's pools and
+which pool ran a step. A few outputs still read names (the ``tf_numa_`` pools, the other
+threads' names); on a release that leaves its pool threads unnamed those say nothing
+about the pools. The rule, applied per release from that release's own file:
 
 1. :func:`pool_naming` reads the names of the threads that ran a session's steps on its
    inter-op pools (:data:`POOL_NAME_EVIDENCE`, the sessions probe). The release names
@@ -78,42 +78,28 @@ __all__ = [
 #: What the header's ``run.kind`` says in a release-matrix file.
 KIND = "release-matrix"
 
-#: Per probe, the outputs whose values still depend on thread names. Pool counts and
-#: CPU-time decisions over a pool's threads are not here: where TensorFlow names no
-#: thread, :mod:`tfthreads.pool_identity` tells the pools apart by what they run, so they
-#: are observable on every release. What is here: the threads of one of a session's
-#: ``session_inter_op_thread_pool`` pools (``tf_Compute0``, ``tf_Compute1``...) or of a
-#: ``global_name`` pool, counted by that name; the name of the thread that ran a step;
-#: the ``tf_numa_`` pools, counted by name; and the names of the other threads.
-#: Counts of every new thread, whatever its name, and "ran on the caller" (told by
-#: thread id) are not here either.
+#: Per probe, the outputs whose values still depend on thread names. Pool counts, the
+#: threads of one of a session's pools and which pool ran a step are not here: where
+#: TensorFlow names no thread, :mod:`tfthreads.pool_identity` tells the pools apart by
+#: what they run (and the sessions probe labels their threads with the names TensorFlow
+#: 2.21 gives them), so they are observable on every release. What is here: the
+#: ``tf_numa_`` pools, counted by name, the names of the other threads, and the names
+#: the threads that ran a session's steps really have (:data:`POOL_NAME_EVIDENCE`).
 COUNTED_BY_NAME: dict[str, frozenset[str]] = {
     "sessions": frozenset(
         {
-            "session_pool_1_threads",
-            "session_pool_0_threads",
-            "session_pools_ran_on",
-            "session_pool_0_config_3",
-            "session_pool_0_env_3",
-            "global_name_first_threads",
-            "global_name_second_threads",
-            "global_name_ran_on",
-            "global_name_left_after_close",
-            "per_session_ran_on",
             "numa_pool_threads",
             "numa_pool_threads_after_default_session",
-            "caller_thread_two_executors",
+            "session_pool_thread_names",
         }
     ),
     "onednn": frozenset({"onednn_matmul_other_threads"}),
 }
 
-#: The probe, and its outputs, that name the threads which ran a session's steps on its
-#: inter-op pools (space-separated; ``caller`` is the calling thread, told by its id).
-POOL_NAME_EVIDENCE: tuple[str, tuple[str, ...]] = (
-    "sessions",
-    ("session_pools_ran_on", "global_name_ran_on", "per_session_ran_on"),
-)
+#: The probe, and its outputs, that give the real names of the threads which ran a
+#: session's steps on its inter-op pools (space-separated; ``caller`` is the calling
+#: thread, told by its id).
+POOL_NAME_EVIDENCE: tuple[str, tuple[str, ...]] = ("sessions", ("session_pool_thread_names",))
 
 
 @dataclass(frozen=True)
@@ -307,7 +293,7 @@ def pool_naming(release: Release) -> PoolNaming:
     Examples
     --------
     >>> def ran_on(names):
-    ...     return Release("x", {}, {"sessions": {"session_pools_ran_on": names}}, {})
+    ...     return Release("x", {}, {"sessions": {"session_pool_thread_names": names}}, {})
     >>> pool_naming(ran_on("tf_Compute0 tf_Compute1 caller tf_Compute0")).named
     True
     >>> unnamed = pool_naming(ran_on("python python caller python"))
@@ -411,8 +397,8 @@ def fact_outcomes(fact: Observed, releases: Sequence[Release]) -> list[FactOutco
     Examples
     --------
     >>> fact = Observed(("default",), "onednn", (("onednn_matmul_other_threads", "tf_x"),), "")
-    >>> named = {"sessions": {"session_pools_ran_on": "tf_Compute0 tf_Compute1 caller"}}
-    >>> unnamed = {"sessions": {"session_pools_ran_on": "python python caller"}}
+    >>> named = {"sessions": {"session_pool_thread_names": "tf_Compute0 tf_Compute1 caller"}}
+    >>> unnamed = {"sessions": {"session_pool_thread_names": "python python caller"}}
     >>> def seen(names, other):
     ...     return {**names, "onednn": {"onednn_matmul_other_threads": other}}
     >>> right = Release("2.21.0", {}, seen(named, "tf_x"), {})

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -204,10 +204,17 @@ def onednn_enabled() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
-def thread_name(tid: int) -> str:
-    """``"caller"`` for the thread that runs the probe, else the thread's name."""
+def thread_name(tid: int, labels: Mapping[int, str] | None = None) -> str:
+    """``"caller"`` for the thread that runs the probe, else the thread's name.
+
+    ``labels`` names threads whose pool was told apart by behaviour on a release that
+    names no thread (:mod:`tfthreads.pool_identity`): each with the name TensorFlow 2.21
+    gives that pool's threads, so that "which pool ran it" reads alike on every release.
+    """
     if tid == threading.get_native_id():
         return "caller"
+    if labels and tid in labels:
+        return labels[tid]
     return next((t.name for t in inventory().threads if t.tid == tid), "gone")
 
 
