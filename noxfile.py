@@ -162,18 +162,23 @@ def browser(session: nox.Session) -> None:
 #: faster to install, and the probes observe CPU behaviour only).
 COMPAT_RELEASES = ("2.16.2", "2.19.1", "2.20.0", "2.21.0")
 COMPAT_RESULTS = DOCS / "results" / "compat"
+#: The tests ``compat`` runs on each release, after its probes.
+COMPAT_TESTS = ("tests/test_pool_identity.py",)
 
 
 @nox.session(default=False)
 @nox.parametrize("release", COMPAT_RELEASES)
 def compat(session: nox.Session, release: str) -> None:
-    """Run the catalog's probes on one TensorFlow release; write docs/results/compat/<release>."""
+    """Run the catalog's probes on one TensorFlow release (docs/results/compat/<release>), then its tests."""
     # Plain install, not the tensorflow extra: the release must be exactly this one.
     session.install("-e", ".", f"tensorflow-cpu=={release}")
     # The driver runs in this session's interpreter, so every probe process it starts
     # (tfthreads.isolation uses sys.executable) imports this release.
     output = COMPAT_RESULTS / f"tensorflow-cpu-{release}.jsonl"
     session.run("python", "-m", "tfthreads.catalog.compat", str(output), *session.posargs)
+    # The doctor's pool sizes on this release: by names on 2.21, by behaviour before it.
+    session.install("pytest>=8")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *COMPAT_TESTS)
 
 
 @nox.session(default=False)

@@ -24,6 +24,7 @@ from typing import Any
 
 from tfthreads.inventory import ThreadInventory, diff, inventory
 from tfthreads.isolation import PROTOCOL_VERSION, SIBLING_FAILED
+from tfthreads.pool_identity import identify_pools
 from tfthreads.quota import join_cgroup
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
@@ -58,6 +59,7 @@ def _observe_pools(payload: dict[str, Any]) -> dict[str, Any]:
         "threads_after_import": after_import.count,
         "new_at_import": diff(before_import, after_import),
         "new_at_init": diff(after_import, after_init),
+        "pools": identify_pools(after_import, after_init).as_dict(),
         "inventory": after_init.as_dict(),
         "build": _build_info(tf),
     }
@@ -144,11 +146,16 @@ def _measure_steps(payload: dict[str, Any]) -> dict[str, Any]:
     after_import = inventory()
     settings.apply()
     results = []
+    pools: dict[str, Any] = {}
     for index, spec_data in enumerate(payload["workloads"]):
         spec = WorkloadSpec.from_dict(spec_data)
         step = build_step(tf, spec)
         for _ in range(warmup):
             step.run()
+        if index == 0:
+            # Before the barrier, so that where names do not tell, the work that tells
+            # the pools apart overlaps no sibling's timed loop.
+            pools = identify_pools(after_import).as_dict()
         _wait_at_barrier(payload.get("barrier"), index)
         start = inventory()
         wall, cpu = [], []
@@ -178,6 +185,7 @@ def _measure_steps(payload: dict[str, Any]) -> dict[str, Any]:
         )
     after_all = inventory()
     return {
+        "pools": pools,
         "tensorflow_version": tf.__version__,
         "affinity": sorted(os.sched_getaffinity(0)),
         "configured": {

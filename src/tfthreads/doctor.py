@@ -143,12 +143,28 @@ def _warnings(
             ("intra-op", resolved.intra_op, observation.observed_intra_op),
             ("inter-op", resolved.inter_op, observation.observed_inter_op),
         ):
+            if seen is None:
+                continue  # not decided: said once, under the table (pools_undecided)
             if expected != seen:
                 found.append(
                     f"expected {expected} {pool} threads but a fresh TensorFlow process "
                     f"created {seen}; the thread counts may come from elsewhere"
                 )
     return found
+
+
+#: How the doctor says the way the pools were told apart (:mod:`tfthreads.pool_identity`).
+_TOLD_APART = {
+    "names": "thread names (TensorFlow names its inter-op threads tf_Compute)",
+    "behaviour": (
+        "what the threads run (this TensorFlow names no thread): a matmul's threads "
+        "are intra-op, small independent ops' inter-op"
+    ),
+}
+
+
+def _seen(count: int | None) -> str:
+    return "not decided" if count is None else str(count)
 
 
 def doctor_report(
@@ -252,6 +268,8 @@ def doctor_report(
         else {
             "intra_op": observation.observed_intra_op,
             "inter_op": observation.observed_inter_op,
+            "told_apart_by": observation.pools_method,
+            "undecided": observation.pools_undecided,
             "new_threads": observation.new_threads,
             "total": observation.total_threads,
         },
@@ -296,7 +314,7 @@ def format_report(report: Mapping[str, Any]) -> str:
     ]
     missing = "-" if report["probe"]["status"] == "not run" else "missing"
     for pool, key in (("intra-op", "intra_op"), ("inter-op", "inter_op")):
-        seen = missing if observed is None else str(observed[key])
+        seen = missing if observed is None else _seen(observed[key])
         resolved = report[f"resolved_{key}_threads"]
         lines.append(
             f"  {pool:<22}{report['configured'][key]:>10}  {resolved:>8} "
@@ -311,6 +329,11 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"  threads started by the runtime: {new} ({started} threads; the process had "
             f"{observed['total']} in all)"
         )
+        lines.append(
+            f"  pools told apart by: {_TOLD_APART[observed.get('told_apart_by', 'names')]}"
+        )
+        if observed.get("undecided"):
+            lines.append(f"  observed: {observed['undecided']}")
     lines += ["", "Environment variables"]
     for row in report["environment"]:
         value = "not set" if row["value"] is None else f"= {row['value']}"

@@ -6,6 +6,8 @@ the name TensorFlow gives that pool is longer than the 15 characters Linux allow
 thread name, so setting it fails and the inherited name stays.
 Threads that cannot be told apart by name can be told apart by difference: take an
 inventory before the runtime starts and one after, and compare them with :func:`diff`.
+TensorFlow 2.16 to 2.20 name no thread at all; there :func:`pool_counts` tells the pools
+apart by what their threads run (:mod:`tfthreads.pool_identity`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tfthreads.errors import UnsupportedPlatformError
 
@@ -249,11 +252,14 @@ def count_pools(new_threads: Mapping[str, int]) -> dict[str, int]:
     return pools
 
 
-def pool_counts(before: ThreadInventory, after: ThreadInventory | None = None) -> dict[str, int]:
+def pool_counts(
+    before: ThreadInventory, after: ThreadInventory | None = None, *, session: Any = None
+) -> dict[str, Any]:
     """Count the pool threads that appeared between two inventories of this process.
 
-    The one way pages, examples and tests count pools:
-    :func:`count_pools` of :func:`diff`.
+    The one way pages, examples and tests count pools: by name where this TensorFlow
+    names its threads (:func:`count_pools` of :func:`diff`), else by what the threads
+    run (:func:`tfthreads.pool_identity.identify_pools`, which exercises the pools).
 
     Parameters
     ----------
@@ -261,11 +267,15 @@ def pool_counts(before: ThreadInventory, after: ThreadInventory | None = None) -
         Taken before the runtime started (before the first op, or before ``import``).
     after : ThreadInventory, optional
         Taken after; a fresh :func:`inventory` by default.
+    session : tf.compat.v1.Session, optional
+        Where names do not tell, exercise this session's pools instead of the eager
+        context's (for threads a session created).
 
     Returns
     -------
     dict
-        ``{"intra_op": n, "inter_op": m}``.
+        ``{"intra_op": n, "inter_op": m}``; both values are the text
+        ``"not decided on this machine: ..."`` when the threads could not be told apart.
 
     Examples
     --------
@@ -274,7 +284,9 @@ def pool_counts(before: ThreadInventory, after: ThreadInventory | None = None) -
     >>> pool_counts(a, b)
     {'intra_op': 0, 'inter_op': 1}
     """
-    return count_pools(diff(before, inventory() if after is None else after))
+    from tfthreads.pool_identity import identify_pools  # it needs this module
+
+    return identify_pools(before, after, session=session).counts()
 
 
 def _clock_ticks() -> int:

@@ -370,7 +370,9 @@ def _assemble(
     results: Sequence[dict[str, Any]],
 ) -> list[Measurement]:
     first = results[0]
-    pools = count_pools(first["new_at_init"])
+    # Told apart in the child (by name, or by what the threads run); none when undecided.
+    told = first.get("pools") or count_pools(first["new_at_init"])
+    pools = {} if told.get("undecided") else {k: int(told[k]) for k in ("intra_op", "inter_op")}
     record = provenance()
     record["child_tensorflow_version"] = first["tensorflow_version"]
     record["onednn_enabled"] = first["build"]["onednn_enabled"]

@@ -2,9 +2,10 @@
 
 :func:`observe_pools` starts a worker, applies the settings there, starts TensorFlow's
 runtime with one matmul and counts the threads that appeared.
-The inter-op pool is counted by name (``tf_Compute``); the intra-op pool threads keep
-their creator's name, so they are counted by difference: unnamed threads that were not
-there before the runtime started.
+The child tells the pools apart (:func:`tfthreads.pool_identity.identify_pools`): by
+name where TensorFlow names its inter-op threads (``tf_Compute``, 2.21), the intra-op
+threads being the unnamed ones that appeared; by what the threads run where it names
+none (2.16 to 2.20).
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ class PoolObservation:
         CPUs the child was allowed to run on.
     configured_intra_op, configured_inter_op : int
         What ``tf.config.threading.get_*`` returned (0 means "TensorFlow picks").
-    observed_inter_op : int
-        ``tf_Compute`` threads that appeared when the runtime started.
-    observed_intra_op : int
-        Unnamed threads that appeared when the runtime started (the intra-op pool).
+    observed_inter_op : int or None
+        Inter-op pool threads that appeared when the runtime started: ``tf_Compute``
+        threads where TensorFlow names them, else told apart by what they run
+        (:mod:`tfthreads.pool_identity`); ``None`` when that was not decided.
+    observed_intra_op : int or None
+        Intra-op pool threads that appeared when the runtime started, likewise.
     new_threads : dict
         Every thread that appeared when the runtime started, by name.
     total_threads : int
@@ -48,6 +51,11 @@ class PoolObservation:
         Facts about the TensorFlow build, read in the child.
     stderr : str
         The child's stderr without TensorFlow's start-up chatter.
+    pools_method : str
+        How the pools were told apart: ``"names"`` or ``"behaviour"``.
+    pools_undecided : str
+        Why the pools could not be told apart (``"not decided on this machine: ..."``),
+        or empty.
     """
 
     settings: ThreadSettings
@@ -56,13 +64,15 @@ class PoolObservation:
     affinity: tuple[int, ...]
     configured_intra_op: int
     configured_inter_op: int
-    observed_intra_op: int
-    observed_inter_op: int
+    observed_intra_op: int | None
+    observed_inter_op: int | None
     new_threads: dict[str, int]
     total_threads: int
     onednn_enabled: bool
     is_cuda_build: bool
     stderr: str
+    pools_method: str = "names"
+    pools_undecided: str = ""
 
     @classmethod
     def from_result(
@@ -74,7 +84,9 @@ class PoolObservation:
     ) -> PoolObservation:
         """Build an observation from the worker's JSON result."""
         new = {str(name): int(count) for name, count in result["new_at_init"].items()}
-        pools = count_pools(new)
+        # Told apart in the child, by name or by behaviour; by name here for old workers.
+        pools = result.get("pools") or {**count_pools(new), "method": "names", "undecided": ""}
+        undecided = str(pools.get("undecided", ""))
         return cls(
             settings=settings,
             env=dict(env),
@@ -82,8 +94,10 @@ class PoolObservation:
             affinity=tuple(result["affinity"]),
             configured_intra_op=int(result["configured"]["intra_op"]),
             configured_inter_op=int(result["configured"]["inter_op"]),
-            observed_intra_op=pools["intra_op"],
-            observed_inter_op=pools["inter_op"],
+            observed_intra_op=None if undecided else int(pools["intra_op"]),
+            observed_inter_op=None if undecided else int(pools["inter_op"]),
+            pools_method=str(pools.get("method", "names")),
+            pools_undecided=undecided,
             new_threads=new,
             total_threads=int(result["inventory"]["count"]),
             onednn_enabled=bool(result["build"]["onednn_enabled"]),
@@ -102,6 +116,8 @@ class PoolObservation:
             "configured_inter_op": self.configured_inter_op,
             "observed_intra_op": self.observed_intra_op,
             "observed_inter_op": self.observed_inter_op,
+            "pools_method": self.pools_method,
+            "pools_undecided": self.pools_undecided,
             "new_threads": self.new_threads,
             "total_threads": self.total_threads,
             "onednn_enabled": self.onednn_enabled,

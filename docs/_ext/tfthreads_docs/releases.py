@@ -60,13 +60,14 @@ SUMMARY_PAGE = "/reference/releases"
 #: Behaviours shown side by side for every release: (label, probe, data keys).
 HIGHLIGHTS = (
     (
-        "Threads that ran a session's ops (pool 0, pool 1, caller, pool 0)",
+        "Pools whose threads ran a session's ops (pool 0, pool 1, caller, pool 0)",
         "sessions",
         ("session_pools_ran_on",),
     ),
+    ("Names those threads really have", "sessions", ("session_pool_thread_names",)),
     ("Two sessions sharing a global_name: threads ran on", "sessions", ("global_name_ran_on",)),
     (
-        "Pool threads counted by name at start (intra-op, inter-op)",
+        "Pool threads at start (intra-op, inter-op)",
         "runtime",
         ("default_intra_op", "default_inter_op"),
     ),
@@ -289,9 +290,9 @@ class ReleaseMatrix(SphinxDirective):
         intro = (
             f"Each of the {len(facts)} observed facts, on each release, holds, differs (the "
             "release behaved otherwise than the claim says, in a value tfthreads can observe "
-            "there), or is not observable (the fact's values depend on telling pool threads "
-            "apart by name, and that release's own file does not show its inter-op pool "
-            "threads with TensorFlow's names, which tell the pools apart). "
+            "there), or is not observable (the fact's values depend on thread names, such as "
+            "which of a session's pools ran a step, and that release's own file does not "
+            "show its inter-op pool threads with TensorFlow's names). "
             f"{steady} hold on every release."
         )
         return [
@@ -438,8 +439,9 @@ def _names() -> str:
         there = "those releases" if len(versions) > 1 else "that release"
         # Unnamed (known False): say what the inventory then does with those threads.
         counted = (
-            f" On {there}, {{py:mod}}`tfthreads.inventory`, which tells pools apart by name, "
-            "counts them with the intra-op pool, and"
+            f" On {there}, tfthreads tells the intra-op and inter-op pools apart by what their "
+            "threads run ({py:mod}`tfthreads.pool_identity`), so the pools' sizes are "
+            "observed there too, but"
             if known is False
             else f" On {there},"
         )

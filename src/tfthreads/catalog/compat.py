@@ -15,11 +15,13 @@ seen instead, or why it could not be seen, and :func:`changed` whether its obser
 differs between releases.
 
 A release's values are not all evidence about TensorFlow. tfthreads tells TensorFlow's
-pools apart by their threads' names (:mod:`tfthreads.inventory`): the inter-op pool's are
-``tf_Compute...``, and the intra-op pool's are the unnamed threads left over. A release
-that leaves its inter-op pool threads unnamed gives every count of a pool, and every
-thread name, a value that says nothing about the pools. The rule, applied per release
-from that release's own file:
+two pools apart by their threads' names where TensorFlow sets them (the inter-op pool's
+are ``tf_Compute...``, the intra-op pool's the unnamed threads left over), and by what
+the threads run where it sets none (:mod:`tfthreads.pool_identity`): pool counts are
+observable on every release, and so are the threads of each of a session's pools and
+which pool ran a step. A few outputs still read names (the ``tf_numa_`` pools, the other
+threads' names); on a release that leaves its pool threads unnamed those say nothing
+about the pools. The rule, applied per release from that release's own file:
 
 1. :func:`pool_naming` reads the names of the threads that ran a session's steps on its
    inter-op pools (:data:`POOL_NAME_EVIDENCE`, the sessions probe). The release names
@@ -28,7 +30,7 @@ from that release's own file:
    name (``python``: the name the thread inherited); and it is not known when the file
    records none of them (the probe could not run, or predates those keys).
 2. :data:`COUNTED_BY_NAME` lists, per probe, the outputs that count or name threads
-   told apart by name, or that measure the CPU time of threads picked that way.
+   told apart by name only.
 3. On a release that does not name its pool threads, or where that is not known, a
    fact's keys in that list are *not observable*: they are neither checked nor shown
    as a difference. The fact's other keys are still checked, so a real difference on
@@ -76,72 +78,28 @@ __all__ = [
 #: What the header's ``run.kind`` says in a release-matrix file.
 KIND = "release-matrix"
 
-#: Per probe, the outputs whose values depend on telling pool threads apart by name.
-#: Each is a count from :func:`tfthreads.inventory.pool_counts` (inter-op threads by
-#: their ``tf_Compute`` name, intra-op threads as the unnamed ones), a count of threads
-#: whose name starts with a TensorFlow prefix, the name of the thread that ran a step,
-#: or a CPU-time decision over threads picked by name (an empty "inter-op pool" is
-#: always idle). Counts of every new thread, whatever its name, and "ran on the caller"
-#: (told by thread id) are not here: they are observable on any release.
+#: Per probe, the outputs whose values still depend on thread names. Pool counts, the
+#: threads of one of a session's pools and which pool ran a step are not here: where
+#: TensorFlow names no thread, :mod:`tfthreads.pool_identity` tells the pools apart by
+#: what they run (and the sessions probe labels their threads with the names TensorFlow
+#: 2.21 gives them), so they are observable on every release. What is here: the
+#: ``tf_numa_`` pools, counted by name, the names of the other threads, and the names
+#: the threads that ran a session's steps really have (:data:`POOL_NAME_EVIDENCE`).
 COUNTED_BY_NAME: dict[str, frozenset[str]] = {
-    "runtime": frozenset(
-        {
-            "default_intra_op",
-            "default_inter_op",
-            "env_intra_op_3",
-            "env_inter_op_3",
-            "config_1_over_env_3",
-            "env_inter_op_negative",
-            "inter_op_negative_eager",
-            "env_3_after_start_new_intra_op",
-            "env_3_after_start_new_session_inter_op",
-            "override_3_devices_intra_2",
-            "no_override_3_devices_intra_2",
-            "override_after_start_new_intra_op",
-            "gpu_thread_env_intra_op",
-            "gpu_thread_env_inter_op",
-        }
-    ),
     "sessions": frozenset(
         {
-            "single_threaded_ops_split",
-            "single_threaded_inter_op_idle",
-            "session_pool_1_threads",
-            "session_pool_0_threads",
-            "session_pools_ran_on",
-            "session_pool_1_ops_split",
-            "session_pool_0_config_3",
-            "session_pool_0_env_3",
-            "global_name_first_threads",
-            "global_name_second_threads",
-            "global_name_ran_on",
-            "global_name_left_after_close",
-            "per_session_new_inter_op",
-            "per_session_new_intra_op",
-            "per_session_ran_on",
-            "session_cpu_4_intra_op",
             "numa_pool_threads",
             "numa_pool_threads_after_default_session",
-            "caller_thread_two_executors",
+            "session_pool_thread_names",
         }
     ),
-    "onednn": frozenset(
-        {
-            "omp_1_intra_op",
-            "omp_1_inter_op",
-            "onednn_matmul_other_threads",
-            "onednn_ops_split_cap_1",
-        }
-    ),
-    "data_pipeline": frozenset({"ops_split_default", "ops_split_cap_1", "ops_split_cap_2"}),
+    "onednn": frozenset({"onednn_matmul_other_threads"}),
 }
 
-#: The probe, and its outputs, that name the threads which ran a session's steps on its
-#: inter-op pools (space-separated; ``caller`` is the calling thread, told by its id).
-POOL_NAME_EVIDENCE: tuple[str, tuple[str, ...]] = (
-    "sessions",
-    ("session_pools_ran_on", "global_name_ran_on", "per_session_ran_on"),
-)
+#: The probe, and its outputs, that give the real names of the threads which ran a
+#: session's steps on its inter-op pools (space-separated; ``caller`` is the calling
+#: thread, told by its id).
+POOL_NAME_EVIDENCE: tuple[str, tuple[str, ...]] = ("sessions", ("session_pool_thread_names",))
 
 
 @dataclass(frozen=True)
@@ -335,7 +293,7 @@ def pool_naming(release: Release) -> PoolNaming:
     Examples
     --------
     >>> def ran_on(names):
-    ...     return Release("x", {}, {"sessions": {"session_pools_ran_on": names}}, {})
+    ...     return Release("x", {}, {"sessions": {"session_pool_thread_names": names}}, {})
     >>> pool_naming(ran_on("tf_Compute0 tf_Compute1 caller tf_Compute0")).named
     True
     >>> unnamed = pool_naming(ran_on("python python caller python"))
@@ -390,9 +348,9 @@ def counted_by_name(fact: Observed) -> tuple[str, ...]:
 
     Examples
     --------
-    >>> fact = Observed(("default",), "runtime", (("unset_getter", 0), ("default_intra_op", 2)), "")
-    >>> counted_by_name(fact)
-    ('default_intra_op',)
+    >>> other = ("onednn_matmul_other_threads", "tf_graph_runner")
+    >>> counted_by_name(Observed(("default",), "onednn", (("omp_1_intra_op", 2), other), ""))
+    ('onednn_matmul_other_threads',)
     """
     by_name = COUNTED_BY_NAME.get(fact.probe, frozenset())
     return tuple(key for key, _ in fact.expect if key in by_name)
@@ -438,18 +396,20 @@ def fact_outcomes(fact: Observed, releases: Sequence[Release]) -> list[FactOutco
 
     Examples
     --------
-    >>> fact = Observed(("default",), "runtime", (("default_intra_op", "{cpus}"),), "")
-    >>> named = {"sessions": {"session_pools_ran_on": "tf_Compute0 tf_Compute1 caller"}}
-    >>> unnamed = {"sessions": {"session_pools_ran_on": "python python caller"}}
-    >>> right = Release("2.21.0", {}, {**named, "runtime": {"cpus": 2, "default_intra_op": 2}}, {})
-    >>> wrong = Release("2.20.1", {}, {**named, "runtime": {"cpus": 2, "default_intra_op": 5}}, {})
-    >>> blind = Release("2.16.2", {}, {**unnamed, "runtime": {"cpus": 2, "default_intra_op": 5}}, {})
-    >>> broken = Release("2.9.0", {}, {}, {"runtime": "AttributeError: no such API"})
+    >>> fact = Observed(("default",), "onednn", (("onednn_matmul_other_threads", "tf_x"),), "")
+    >>> named = {"sessions": {"session_pool_thread_names": "tf_Compute0 tf_Compute1 caller"}}
+    >>> unnamed = {"sessions": {"session_pool_thread_names": "python python caller"}}
+    >>> def seen(names, other):
+    ...     return {**names, "onednn": {"onednn_matmul_other_threads": other}}
+    >>> right = Release("2.21.0", {}, seen(named, "tf_x"), {})
+    >>> wrong = Release("2.22.0", {}, seen(named, "tf_y"), {})
+    >>> blind = Release("2.16.2", {}, seen(unnamed, ""), {})
+    >>> broken = Release("2.9.0", {}, {}, {"onednn": "AttributeError: no such API"})
     >>> for outcome in fact_outcomes(fact, [right, wrong, blind, broken]):
     ...     print(outcome.version, outcome.status, outcome.seen, "|", outcome.expected or "-")
-    2.21.0 holds default_intra_op=2 | -
-    2.20.1 differs default_intra_op=5 | default_intra_op='2'
-    2.16.2 not observable default_intra_op=5 | -
+    2.21.0 holds onednn_matmul_other_threads='tf_x' | -
+    2.22.0 differs onednn_matmul_other_threads='tf_y' | onednn_matmul_other_threads='tf_x'
+    2.16.2 not observable onednn_matmul_other_threads='' | -
     2.9.0 unavailable AttributeError: no such API | -
     """
     by_name = counted_by_name(fact)

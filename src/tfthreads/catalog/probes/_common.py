@@ -18,12 +18,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from tfthreads.catalog.facts import UNDECIDED
-from tfthreads.inventory import ThreadInventory, classify, diff, inventory
+from tfthreads.inventory import ThreadInventory, diff, inventory
+from tfthreads.pool_identity import identify_pools
 
 __all__ = [
     "UNDECIDED",
@@ -36,7 +37,6 @@ __all__ = [
     "error_line",
     "factories",
     "import_tensorflow",
-    "intra_pool_tids",
     "numa_nodes",
     "onednn_enabled",
     "pool_share",
@@ -63,12 +63,6 @@ def check_failure(stderr: str) -> str:
         if "Check failed:" in line:
             return line[line.index("Check failed:") :].strip()
     return ""
-
-
-def intra_pool_tids(before: ThreadInventory, after: ThreadInventory) -> set[int]:
-    """Return the unnamed threads that appeared between two inventories: the intra-op pool."""
-    old = {t.tid for t in before.threads}
-    return {t.tid for t in after.threads if t.tid not in old and classify(t.name) == "unnamed"}
 
 
 def _thread_cpu(tid: int) -> float | None:
@@ -210,10 +204,17 @@ def onednn_enabled() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
-def thread_name(tid: int) -> str:
-    """``"caller"`` for the thread that runs the probe, else the thread's name."""
+def thread_name(tid: int, labels: Mapping[int, str] | None = None) -> str:
+    """``"caller"`` for the thread that runs the probe, else the thread's name.
+
+    ``labels`` names threads whose pool was told apart by behaviour on a release that
+    names no thread (:mod:`tfthreads.pool_identity`): each with the name TensorFlow 2.21
+    gives that pool's threads, so that "which pool ran it" reads alike on every release.
+    """
     if tid == threading.get_native_id():
         return "caller"
+    if labels and tid in labels:
+        return labels[tid]
     return next((t.name for t in inventory().threads if t.tid == tid), "gone")
 
 
@@ -232,7 +233,10 @@ def dataset_matmul_split(cap: int | None) -> bool | str:
     before = inventory()
     matrix = tf.random.uniform((1000, 1000))
     float(tf.reduce_sum(tf.matmul(matrix, matrix)))
-    pool = intra_pool_tids(before, inventory())
+    pools = identify_pools(before)
+    if pools.undecided:
+        return pools.undecided
+    pool = set(pools.intra_op)
     dataset = tf.data.Dataset.range(6).map(lambda _: tf.reduce_sum(tf.matmul(matrix, matrix)))
     if cap is not None:
         options = tf.data.Options()

@@ -41,7 +41,7 @@ def probe() -> dict[str, Any]:
     threading = tf.config.threading
     v1 = tf.compat.v1
 
-    def start_and_count() -> dict[str, int]:
+    def start_and_count() -> dict[str, Any]:
         before = inventory()
         float(tf.reduce_sum(tf.ones((64, 64))))
         return pool_counts(before)
@@ -53,8 +53,8 @@ def probe() -> dict[str, Any]:
 
         return case
 
-    def set_then_start(intra: int | None, inter: int | None) -> Callable[[], dict[str, int]]:
-        def case() -> dict[str, int]:
+    def set_then_start(intra: int | None, inter: int | None) -> Callable[[], dict[str, Any]]:
+        def case() -> dict[str, Any]:
             if intra is not None:
                 threading.set_intra_op_parallelism_threads(intra)
             if inter is not None:
@@ -70,16 +70,16 @@ def probe() -> dict[str, Any]:
 
         return case
 
-    def env_after_start() -> dict[str, int]:
+    def env_after_start() -> dict[str, Any]:
         float(tf.reduce_sum(tf.ones((4, 4))))
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "3"
         before = inventory()
         with tf.Graph().as_default(), v1.Session() as session:
             session.run(tf.reduce_sum(tf.ones((4, 4))))
-        return pool_counts(before)
+            return pool_counts(before, session=session)
 
-    def three_cpu_devices(override: str | None, late: bool = False) -> Callable[[], int]:
-        def case() -> int:
+    def three_cpu_devices(override: str | None, late: bool = False) -> Callable[[], Any]:
+        def case() -> Any:
             if late:
                 float(tf.reduce_sum(tf.ones((4, 4))))
             if override is not None:
@@ -90,6 +90,7 @@ def probe() -> dict[str, Any]:
                     config = v1.ConfigProto(device_count={"CPU": 3}, intra_op_parallelism_threads=2)
                     with v1.Session(config=config) as session:
                         session.run(tf.reduce_sum(tf.ones((64, 64))))
+                        return pool_counts(before, session=session)["intra_op"]
             else:
                 cpu = tf.config.list_physical_devices("CPU")[0]
                 logical = [tf.config.LogicalDeviceConfiguration()] * 3
@@ -151,7 +152,7 @@ def probe() -> dict[str, Any]:
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0" if onednn_enabled() else "1"
         return onednn_enabled()
 
-    def gpu_thread_env() -> dict[str, int]:
+    def gpu_thread_env() -> dict[str, Any]:
         os.environ["TF_GPU_THREAD_MODE"] = "gpu_private"
         os.environ["TF_GPU_THREAD_COUNT"] = "4"
         return start_and_count()

@@ -10,7 +10,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tfthreads.catalog.probes._common import (
@@ -21,13 +21,13 @@ from tfthreads.catalog.probes._common import (
     decide,
     error_line,
     factories,
-    intra_pool_tids,
     numa_nodes,
     pool_share,
     thread_name,
 )
-from tfthreads.inventory import classify, diff, inventory, pool_counts
+from tfthreads.inventory import ThreadInventory, diff, inventory, pool_counts
 from tfthreads.isolation import run_forked
+from tfthreads.pool_identity import identify_pools, names_tell, small_ops, threads_running
 
 __all__ = ["ENV", "probe"]
 
@@ -39,8 +39,11 @@ def probe() -> dict[str, Any]:
     """Observe what a tf.compat.v1.Session does with its pools, devices and options.
 
     Which thread ran a step is read from a ``py_func`` that returns its native thread
-    id; the threads a session starts are counted by name (``tf_Compute0`` is the first
-    pool of ``session_inter_op_thread_pool``).
+    id; the threads a session starts are counted by name where TensorFlow names them
+    (``tf_Compute0`` is the first pool of ``session_inter_op_thread_pool``), else told
+    apart by what they run (:mod:`tfthreads.pool_identity`) and labelled with the name
+    TensorFlow 2.21 gives them, so "which pool ran the step" reads alike on every
+    release; ``session_pool_thread_names`` keeps the names the threads really have.
     """
     import tensorflow as tf
     from tensorflow.core.protobuf import config_pb2
@@ -58,9 +61,38 @@ def probe() -> dict[str, Any]:
             pool.global_name = name
         return config
 
-    def ran_on(session: Any, fetch: Any, pool: int | None = None) -> str:
+    def ran_on(
+        session: Any, fetch: Any, pool: int | None = None, labels: Mapping[int, str] | None = None
+    ) -> str:
         options = None if pool is None else v1.RunOptions(inter_op_thread_pool=pool)
-        return thread_name(int(session.run(fetch, options=options)))
+        return thread_name(int(session.run(fetch, options=options)), labels)
+
+    def session_pool_threads(
+        session: Any, before: ThreadInventory, count: int
+    ) -> tuple[list[Any], dict[int, str]]:
+        """Size of each of the session's first ``count`` pools, and a label per thread.
+
+        By name where TensorFlow names them (``tf_Compute<k>``); else the new threads that
+        run small independent ops on pool ``k``, labelled ``tf_Compute<k>``.
+        """
+        after = inventory()
+        if names_tell(after):
+            created = diff(before, after)
+            return [created.get(f"tf_Compute{k}", 0) for k in range(count)], {}
+        new = {t.tid for t in after.threads} - {t.tid for t in before.threads}
+        sizes: list[Any] = []
+        labels: dict[int, str] = {}
+        for k in range(count):
+            threads = threads_running(small_ops(session, k), new)
+            sizes.append(threads if isinstance(threads, str) else len(threads))
+            if not isinstance(threads, str):
+                labels.update(dict.fromkeys(threads, f"tf_Compute{k}"))
+        return sizes, labels
+
+    def inter_op_labels(before: ThreadInventory, session: Any) -> dict[int, str]:
+        """Label the session's new inter-op threads ``tf_Compute`` where names do not tell."""
+        told = identify_pools(before, session=session)
+        return dict.fromkeys(told.inter_op, "tf_Compute") if told.method == "behaviour" else {}
 
     def session_pools() -> dict[str, Any]:
         with tf.Graph().as_default():
@@ -68,13 +100,19 @@ def probe() -> dict[str, Any]:
             config = pools_config(1, 0)
             before = inventory()
             session = v1.Session(config=config)
-            created = diff(before, inventory())
-            ran = " ".join(ran_on(session, step, pool) for pool in (0, 1, -1, 0))
+            sizes, labels = session_pool_threads(session, before, 2)
+            runs = [
+                int(session.run(step, options=v1.RunOptions(inter_op_thread_pool=pool)))
+                for pool in (0, 1, -1, 0)
+            ]
+            ran = " ".join(thread_name(tid, labels) for tid in runs)
+            names = " ".join(thread_name(tid) for tid in runs)
             matrix = tf.random.uniform((1000, 1000))
             product = tf.reduce_sum(tf.matmul(matrix, matrix))
-            intra = intra_pool_tids(before, inventory())
+            told = identify_pools(before, session=session)
+            intra = set(told.intra_op)
             on_pool_0 = v1.RunOptions(inter_op_thread_pool=0)
-            split = decide(
+            split = told.undecided or decide(
                 lambda: pool_share(lambda: session.run(product, options=on_pool_0), intra),
                 "the intra-op pool",
             )
@@ -85,14 +123,15 @@ def probe() -> dict[str, Any]:
             except tf.errors.OpError as error:
                 added_late = f"{type(error).__name__}: {error.message}"
             return {
-                "pool_0": created.get("tf_Compute0", 0),
-                "pool_1": created.get("tf_Compute1", 0),
+                "pool_0": sizes[0],
+                "pool_1": sizes[1],
                 "ran": ran,
+                "names": names,
                 "added_late": error_line(added_late),
                 "ops_split": split,
             }
 
-    def pool_size_0(env: str | None) -> int:
+    def pool_size_0(env: str | None) -> Any:
         config = pools_config(0)
         if env is None:
             config.inter_op_parallelism_threads = 3
@@ -101,7 +140,7 @@ def probe() -> dict[str, Any]:
         with tf.Graph().as_default():
             before = inventory()
             session = v1.Session(config=config)
-            count = count_new(before, "tf_Compute0")
+            count = session_pool_threads(session, before, 1)[0][0]
             session.close()
             return count
 
@@ -110,16 +149,20 @@ def probe() -> dict[str, Any]:
             step = thread_id()
             before = inventory()
             first = v1.Session(config=pools_config(2, name="shared"))
-            out: dict[str, Any] = {"first": count_new(before, "tf_Compute0")}
-            out["first_ran"] = ran_on(first, step)
+            sizes, labels = session_pool_threads(first, before, 1)
+            out: dict[str, Any] = {"first": sizes[0]}
+            out["first_ran"] = ran_on(first, step, labels=labels)
             before = inventory()
             second = v1.Session(config=pools_config(2, name="shared"))
-            out["second"] = count_new(before, "tf_Compute0")
-            out["second_ran"] = ran_on(second, step)
+            sizes, more = session_pool_threads(second, before, 1)
+            labels.update(more)
+            out["second"] = sizes[0]
+            out["second_ran"] = ran_on(second, step, labels=labels)
             first.close()
             second.close()
+            alive = inventory().threads
             out["left_after_close"] = sum(
-                1 for t in inventory().threads if t.name.startswith("tf_Compute0")
+                1 for t in alive if labels.get(t.tid, t.name).startswith("tf_Compute0")
             )
             before = inventory()
             other = v1.Session(config=pools_config(3, name="shared"))
@@ -134,8 +177,9 @@ def probe() -> dict[str, Any]:
             before = inventory()
             config = v1.ConfigProto(use_per_session_threads=True, inter_op_parallelism_threads=3)
             session = v1.Session(config=config)
-            counts = pool_counts(before)
-            return {**counts, "ran": ran_on(session, step)}
+            counts = pool_counts(before, session=session)
+            labels = inter_op_labels(before, session)
+            return {**counts, "ran": ran_on(session, step, labels=labels)}
 
     def timeout() -> dict[str, Any]:
         with tf.Graph().as_default():
@@ -168,7 +212,8 @@ def probe() -> dict[str, Any]:
             session = v1.Session(config=config)
             devices = len(session.list_devices())
             session.run(tf.reduce_sum(tf.ones((64, 64))))
-            return {**pool_counts(before), "all": count_new(before), "devices": devices}
+            counts = pool_counts(before, session=session)
+            return {**counts, "all": count_new(before), "devices": devices}
 
     def device_count(kind: str, count: int) -> dict[str, Any]:
         return new_threads(v1.ConfigProto(device_count={kind: count}))
@@ -274,8 +319,13 @@ def probe() -> dict[str, Any]:
                 one = thread_id()
             with tf.device("/cpu:1"):
                 two = thread_id() + one  # two devices: two executors
+            before = inventory()
             session = v1.Session(config=v1.ConfigProto(device_count={"CPU": 2}))
-            return {"single": ran_on(session, one, -1), "multi": ran_on(session, two - one, -1)}
+            labels = inter_op_labels(before, session)
+            return {
+                "single": ran_on(session, one, -1, labels),
+                "multi": ran_on(session, two - one, -1, labels),
+            }
 
     def session_run(config: Any, run_options: Any = None, size: int = 1000) -> dict[str, Any]:
         """Run a matmul step; with ``size`` 1000, decide which pools took part in it."""
@@ -285,8 +335,6 @@ def probe() -> dict[str, Any]:
             before = inventory()
             with v1.Session(config=config) as session:
                 started = inventory()
-                intra = intra_pool_tids(before, started)
-                inter = {t.tid for t in started.threads if classify(t.name) == "inter-op pool"}
 
                 def step() -> None:
                     session.run(product, options=run_options)
@@ -294,6 +342,13 @@ def probe() -> dict[str, Any]:
                 step()
                 if size < 1000:
                     return {}
+                # A plain session shares the global pools and runs steps on the inter-op
+                # one, whatever executor ``config`` picks (a single-threaded one runs
+                # every step on the caller: no thread would run the small ops).
+                pools = identify_pools(before, started, session=v1.Session())
+                if pools.undecided:
+                    return {"intra_op_split": pools.undecided, "inter_op_idle": pools.undecided}
+                intra, inter = set(pools.intra_op), set(pools.inter_op)
                 used = decide(lambda: pool_share(step, inter), "the inter-op pool")
                 return {
                     "intra_op_split": decide(lambda: pool_share(step, intra), "the intra-op pool"),
@@ -367,6 +422,7 @@ def probe() -> dict[str, Any]:
         "session_pool_1_threads": pools["pool_0"],
         "session_pool_0_threads": pools["pool_1"],
         "session_pools_ran_on": pools["ran"],
+        "session_pool_thread_names": pools["names"],
         "session_pool_added_after_creation_error": pools["added_late"],
         "session_pool_1_ops_split": pools["ops_split"],
         "session_pool_0_config_3": run_forked(functools.partial(pool_size_0, None))["value"],
@@ -405,9 +461,7 @@ def probe() -> dict[str, Any]:
         "numa_nodes": numa_nodes(),
         "spinning_idle_cpu": round(spin[0], 2),
         "no_spinning_idle_cpu": round(spin[1], 2),
-        "spinning_uses_more_idle_cpu": spin[0] > 1.5 * spin[1],
         "no_spinning_after_default_idle_cpu": round(spin_late, 2),
-        "no_spinning_after_default_spins": spin_late > 1.5 * spin[1],
         "unknown_executor_session_created": executor_when["created"],
         "unknown_executor_run_error": executor_when["ran"],
         "executor_changed_after_creation_ran": executor_when["changed_after_creation"],
