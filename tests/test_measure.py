@@ -294,6 +294,24 @@ def test_a_setting_that_fails_in_turns_leaves_the_others_measured(bad_steps):
     assert len(measured.processes[0].wall_seconds) == 4
 
 
+@pytest.mark.slow
+def test_a_setting_killed_by_a_signal_in_turns_leaves_the_others_measured():
+    """TensorFlow aborts (SIGABRT) with a negative pool size: no Python code can tell the
+    sibling, which must not wait for it until the timeout."""
+    # The defaults read TF_NUM_INTRAOP_THREADS=-1 and abort; intra_op=1 sets the pool.
+    options = MeasureOptions(repeats=4, warmup=1, env={"TF_NUM_INTRAOP_THREADS": "-1"})
+    options = options.replace(timeout=90)
+    failed, measured = measure_in_turns(
+        "matmul", [ThreadSettings(), ThreadSettings(1, 2)], options=options, chunks=2
+    )
+    assert isinstance(failed, WorkerError)
+    assert failed.reason == "signal"
+    assert "SIGABRT" in str(failed)
+    # Measured, not timed out waiting at the barrier for the child that died.
+    assert isinstance(measured, Measurement)
+    assert len(measured.processes[0].wall_seconds) == 4
+
+
 def test_turns_are_checked_before_any_child_starts():
     with pytest.raises(SettingError, match="chunks: got 5; expected at most the repeats"):
         measure_in_turns("matmul", [ThreadSettings()], options=MeasureOptions(repeats=4), chunks=5)

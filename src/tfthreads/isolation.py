@@ -281,12 +281,18 @@ def run_workers(
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
+    on_failure: Callable[[], None] | None = None,
 ) -> list[WorkerResult | WorkerError]:
     """Run one worker per payload, all at the same time, and collect every outcome.
 
     The children share the CPUs (as worker processes of a server do). Their output goes
     to temporary files rather than pipes, so a chatty child cannot block on a full pipe
     while the parent waits for another one.
+
+    ``on_failure`` is called once, as soon as a child ends with a failure status, while
+    the others may still run: workers that wait for each other (a barrier, turns) are
+    told so at once, even when the child that failed was killed by a signal and could not
+    tell them itself.
 
     Returns
     -------
@@ -322,6 +328,8 @@ def run_workers(
                     start_new_session=True,  # so a timeout can kill the child and its children
                 )
                 children.append((process, stdout, stderr))
+            if on_failure is not None:
+                _watch([process for process, _, _ in children], deadline, on_failure)
             return [
                 _collect(task, process, stdout, stderr, deadline, timeout)
                 for process, stdout, stderr in children
@@ -332,6 +340,34 @@ def run_workers(
             for process, _, _ in children:
                 _kill_group(process)
             raise
+
+
+def _watch(
+    processes: Sequence[subprocess.Popen[bytes]], deadline: float, on_failure: Callable[[], None]
+) -> None:
+    """Wait until every child has exited or the deadline passes, telling of a failure.
+
+    ``on_failure`` is called once, as soon as one child has exited with a failure; the
+    children are left unreaped, for :func:`_collect`.
+    """
+    pause = 0.001
+    running = list(processes)
+    while running and time.monotonic() < deadline:
+        for process in list(running):
+            try:
+                ended = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:  # already reaped
+                running.remove(process)
+                continue
+            if ended is None:
+                continue
+            running.remove(process)
+            if ended.si_code != os.CLD_EXITED or ended.si_status != 0:
+                on_failure()
+                # Told once: the others now stop on their own and are collected as usual.
+                return
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 def _wait_unreaped(process: subprocess.Popen[bytes], seconds: float) -> bool:

@@ -190,7 +190,7 @@ def measure_many_in_turns(
                 "timeout": options.timeout,
             }
             payloads += [payload] * group
-        outcomes = _run(options, payloads)
+        outcomes = _run(options, payloads, signals=folder)
     measured: list[list[Measurement] | WorkerError] = []
     for slot, one in enumerate(chosen):
         own = outcomes[slot * group : (slot + 1) * group]
@@ -273,8 +273,13 @@ def _check_memory(count: int, options: MeasureOptions) -> None:
 
 
 def _run(
-    options: MeasureOptions, payloads: list[dict[str, Any]]
+    options: MeasureOptions, payloads: list[dict[str, Any]], signals: str | None = None
 ) -> list[WorkerResult | WorkerError]:
+    """Run the measuring children, all at once.
+
+    With ``signals`` (the folder of their barrier and turns), a child that dies is
+    announced there at once, so that its siblings stop waiting for it.
+    """
     _check_memory(len(payloads), options)
     return run_workers(
         "measure",
@@ -283,6 +288,7 @@ def _run(
         cpus=options.cpus,
         cgroup=options.cgroup,
         timeout=options.timeout,
+        on_failure=None if signals is None else (Path(signals) / "abort").touch,
     )
 
 

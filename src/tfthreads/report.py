@@ -293,9 +293,9 @@ def _group_heading(row: ReportRow) -> list[str]:
     return [
         f"{row.scenario}: {row.title}",
         f"  {row.workload}, {row.processes} process(es), goal {row.goal}: "
-        f"ratio = {RATIO_MEANS[row.goal]}, times better than {row.baseline}"
+        f"ratio = times better than {row.baseline}"
         + (" (the best)" if row.best_is_baseline else "")
-        + "; above 1 is better",
+        + f", {RATIO_MEANS[row.goal]}; above 1 is better",
     ]
 
 
