@@ -19,6 +19,9 @@ module per job:
     The ``crosswalk`` directive: one table row per setting and its counterparts.
 ``evidence``
     Which gallery examples cite a setting (the "Measured in" links).
+``mentions``
+    Where else the site discusses each setting (the "Mentioned in" and "Pitfall
+    explained in" links), from every page's code and links.
 ``config_bytes``
     The ``config-bytes`` directive: serialized ``ConfigProto`` bytes for the C API,
     made by TensorFlow in a child process.
@@ -52,6 +55,7 @@ _MODULES = (
     "layout",
     "releases",
     "facts",
+    "mentions",
     "setting_facts",
     "crosswalk",
     "config_bytes",

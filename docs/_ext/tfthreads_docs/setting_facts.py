@@ -4,7 +4,8 @@
 resolution, status, when it is read, when it freezes and the TensorFlow 2 path; a page
 that shows this part is the page that documents the entry (see :mod:`.layout`).
 ``:part: notes`` gives the catalog's pitfalls; ``:part: evidence`` gives the gallery
-examples that measure it, the source file and the related entries as links.
+examples that measure it, the source file and the related entries as links, then the
+pages that mention it (:mod:`.mentions`).
 
 The catalog's prose is MyST text and is parsed as such (:func:`.markup.render_inline`).
 """
@@ -26,6 +27,7 @@ from tfthreads_docs.evidence import gallery_examples_citing, gallery_folders
 from tfthreads_docs.facts import fact_lines
 from tfthreads_docs.layout import note_documented, setting_label, setting_reference
 from tfthreads_docs.markup import note_catalog_dependency, render_inline
+from tfthreads_docs.mentions import MentionsPlaceholder
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -138,6 +140,9 @@ class SettingFacts(SphinxDirective):
                     field_body += nodes.paragraph("", "", *line, classes=["fact", f"fact-{kind}"])
             field_node += field_body
             field_list += field_node
+        if part == "evidence":
+            # The pages that mention the setting are known once every page is read.
+            field_list += MentionsPlaceholder(setting=setting.name)
         if not field_list.children:
             return []
         return [field_list]
