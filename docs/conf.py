@@ -33,6 +33,7 @@ extensions = [
     "sphinx_sitemap",
     "sphinxext.opengraph",
     "sphinx_reredirects",
+    "sphinx_codeautolink",
     "tfthreads_docs",
 ]
 
@@ -100,6 +101,11 @@ napoleon_type_aliases = {
         for name in names
     },
 }
+
+# Names in code blocks and gallery scripts link to their documentation. A page's blocks
+# are read as one program, as the cells of a gallery script are: an import in the first
+# block links the names of the later ones.
+codeautolink_concat_default = True
 
 # docs.python.org first; the copy in _intersphinx/ when there is no network.
 # Copy buttons copy code without prompts and outputs: doctest ">>> " and "... ", and

@@ -181,3 +181,49 @@ def test_inter_op_section_links_the_deadlock_it_can_cause() -> None:
     field = re.search(r">Pitfall explained in<span.*?</dd>", section, flags=re.DOTALL)
     assert field, "the inter-op section has no pitfall pages"
     assert "../explanation/inter-op-deadlock.html" in field.group(0)
+
+
+def _code_links(html: str) -> dict[str, set[str]]:
+    """The text of each link inside a code block -> where it points."""
+    links: dict[str, set[str]] = {}
+    for pre in re.findall(r"<pre>(.*?)</pre>", html, flags=re.DOTALL):
+        for href, text in re.findall(r'<a [^>]*?href="([^"]+)"[^>]*>(.*?)</a>', pre, re.DOTALL):
+            links.setdefault(unescape(re.sub(r"<[^>]+>", "", text)), set()).add(href)
+    return links
+
+
+@pytest.mark.parametrize(
+    ("page", "name", "target"),
+    [
+        (
+            "gallery/plot_01_default_pools",
+            "ThreadSettings",
+            "api.html#tfthreads.settings.ThreadSettings",
+        ),
+        (
+            "gallery/plot_01_default_pools",
+            "observe_pools",
+            "api.html#tfthreads.probe.observe_pools",
+        ),
+        (
+            "gallery/plot_11_tune_your_model",
+            "MeasureOptions",
+            "api.html#tfthreads.options.MeasureOptions",
+        ),
+        (
+            "how-to/set-pools-tf2",
+            "tf.config.threading.set_inter_op_parallelism_threads",
+            "pools.html#setting-configproto-inter-op-parallelism-threads",
+        ),
+        (
+            "how-to/set-pools-tf2",
+            "tf.config.threading.set_intra_op_parallelism_threads",
+            "pools.html#setting-configproto-intra-op-parallelism-threads",
+        ),
+    ],
+)
+def test_names_in_code_link_to_their_documentation(page: str, name: str, target: str) -> None:
+    html = (Path(SITE or "") / f"{page}.html").read_text(encoding="utf-8")
+    links = _code_links(html)
+    assert name in links, f"{page}: {name} is not a link in its code (links: {sorted(links)[:20]})"
+    assert any(href.endswith(f"/reference/{target}") for href in links[name]), links[name]

@@ -23,7 +23,7 @@ from sphinx import addnodes
 from sphinx.util import logging
 
 from tfthreads import catalog
-from tfthreads.catalog import Kind
+from tfthreads.catalog import Kind, Setting
 from tfthreads.errors import SettingError
 from tfthreads_docs.layout import setting_label
 from tfthreads_docs.markup import catalog_files
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
 
-__all__ = ["MentionsPlaceholder", "aliases", "mentioned_settings", "pitfall_pages"]
+__all__ = ["MentionsPlaceholder", "aliases", "mentioned_settings", "pitfall_pages", "tf2_setter"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +46,35 @@ _PITFALL_FIELD = "pitfall-of"
 # Bare field names that other libraries use for their own things (threadpoolctl reports
 # "num_threads"): code that says them is not about TensorFlow's thread pool options.
 _COMMON_WORDS = frozenset({"num_threads", "global_name"})
-# A TensorFlow call inside a catalog entry's TF2 path: tf.config.threading.set_..._threads.
-_CALL = re.compile(r"`(tf\.[\w.]+)\(")
+# A TF2 path that is one TensorFlow call and nothing else: that call sets the entry.
+_ONE_CALL = re.compile(r"`(tf\.[\w.]+)\([^`]*\)`")
 
 
 class MentionsPlaceholder(nodes.General, nodes.Element):
     """Where the "Mentioned in" fields of one setting go once every page is read."""
+
+
+def tf2_setter(setting: Setting) -> str | None:
+    """Return the TensorFlow 2 function that sets ``setting`` and nothing else, if any.
+
+    Environment variables share the setter of the field they stand for; it is the
+    field's. A TF2 path that is prose or several calls names no setter of its own.
+
+    Examples
+    --------
+    >>> tf2_setter(catalog.get("ConfigProto.inter_op_parallelism_threads"))
+    'tf.config.threading.set_inter_op_parallelism_threads'
+    >>> tf2_setter(catalog.get("ConfigProto.allow_soft_placement"))
+    'tf.config.set_soft_device_placement'
+    >>> tf2_setter(catalog.get("TF_NUM_INTEROP_THREADS")) is None
+    True
+    >>> tf2_setter(catalog.get("ConfigProto.device_count")) is None
+    True
+    """
+    if setting.kind is Kind.ENV_VAR:
+        return None
+    one_call = _ONE_CALL.fullmatch(setting.tf2_path or "")
+    return one_call.group(1) if one_call else None
 
 
 @cache
@@ -80,10 +103,9 @@ def aliases(name: str) -> tuple[str, ...]:
         found.append(setting.field)
     if setting.kind is Kind.TF_DATA_OPTION:
         found.append(setting.name.rsplit(".", 1)[1])
-    if setting.kind is not Kind.ENV_VAR:
-        # Environment variables share their TF2 path with the field they stand for.
-        for call in _CALL.findall(setting.tf2_path or ""):
-            found += [call, call.rsplit(".", 1)[1]]
+    setter = tf2_setter(setting)
+    if setter:
+        found += [setter, setter.rsplit(".", 1)[1]]
     return tuple(dict.fromkeys(found))
 
 

@@ -23,11 +23,13 @@ from tfthreads import catalog
 from tfthreads.catalog import ONLY_COMPAT_V1, Kind, Setting
 from tfthreads.catalog.facts import FACT_FIELDS
 from tfthreads.errors import SettingError
+from tfthreads_docs.code_links import note_setter
 from tfthreads_docs.evidence import gallery_examples_citing, gallery_folders
 from tfthreads_docs.facts import fact_lines
 from tfthreads_docs.layout import note_documented, setting_label, setting_reference
 from tfthreads_docs.markup import note_catalog_dependency, render_inline
 from tfthreads_docs.mentions import MentionsPlaceholder
+from tfthreads_docs.search import index_node
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -122,8 +124,12 @@ class SettingFacts(SphinxDirective):
         if setting.name != name:
             raise self.error(f"setting-facts: use the full catalog name {setting.name!r}")
         part = self.options.get("part", "facts")
+        out: list[nodes.Node] = []
         if part == "facts":
             note_documented(self.env, setting.name, self.get_location())
+            note_setter(self.env, setting, self.get_location())
+            # What readers search for that this section answers (tfthreads_docs.search).
+            out.append(index_node(setting))
         field_list = nodes.field_list(classes=["setting-facts", f"setting-{part}"])
         for attribute in PARTS[part]:
             body = self._body(setting, attribute)
@@ -143,9 +149,9 @@ class SettingFacts(SphinxDirective):
         if part == "evidence":
             # The pages that mention the setting are known once every page is read.
             field_list += MentionsPlaceholder(setting=setting.name)
-        if not field_list.children:
-            return []
-        return [field_list]
+        if field_list.children:
+            out.append(field_list)
+        return out
 
     def _body(self, setting: Setting, attribute: str) -> list[nodes.Node] | None:
         if attribute == "type":
