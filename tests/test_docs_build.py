@@ -400,3 +400,13 @@ def test_every_moved_page_has_a_redirect_to_a_page_that_exists(monkeypatch):
         assert not (DOCS / f"{old}.md").exists(), f"{old} still exists; it needs no redirect"
         target = (DOCS / old).parent / new.split("#")[0].removesuffix(".html")
         assert target.with_suffix(".md").exists(), f"redirect {old} -> {new}: no such page"
+
+
+@pytest.mark.parametrize("module", ["mentions", "search"])
+def test_extension_modules_examples_hold(module):
+    # docs/_ext is outside pytest's doctest paths: run the examples of these modules here.
+    import doctest
+
+    examples = doctest.testmod(importlib.import_module(f"tfthreads_docs.{module}"))
+    assert examples.failed == 0
+    assert examples.attempted > 0
