@@ -30,6 +30,10 @@ extensions = [
     "sphinx_design",
     "sphinx_gallery.gen_gallery",
     "notfound.extension",
+    "sphinx_sitemap",
+    "sphinxext.opengraph",
+    "sphinx_reredirects",
+    "sphinx_codeautolink",
     "tfthreads_docs",
 ]
 
@@ -52,6 +56,10 @@ nitpick_ignore = [
 ]
 
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist", "smartquotes"]
+# Curly quotes and ellipses, but no dashes: docutils would turn the "--" of a command-line
+# flag written in prose or in catalog text (--config=mkl, --tensorflow_intra_op_parallelism)
+# into an en dash, which a shell does not accept when the flag is copied.
+smartquotes_action = "qe"
 myst_heading_anchors = 3
 
 # Docstring examples are tested by pytest (--doctest-modules); the doctest builder runs
@@ -94,6 +102,11 @@ napoleon_type_aliases = {
     },
 }
 
+# Names in code blocks and gallery scripts link to their documentation. A page's blocks
+# are read as one program, as the cells of a gallery script are: an import in the first
+# block links the names of the later ones.
+codeautolink_concat_default = True
+
 # docs.python.org first; the copy in _intersphinx/ when there is no network.
 # Copy buttons copy code without prompts and outputs: doctest ">>> " and "... ", and
 # the "$ " of console examples.
@@ -114,6 +127,33 @@ html_css_files = ["crosswalk.css"]
 html_favicon = "_static/favicon.svg"
 html_last_updated_fmt = None  # no build timestamps on pages (reproducible builds)
 html_theme_options: dict[str, str] = {}
+
+# Canonical URLs (<link rel="canonical">), the sitemap and the social-preview metadata
+# all start from the site's address. Read the Docs gives it for the version being built
+# (https://<project>.readthedocs.io/<language>/<version>/); TFTHREADS_BASEURL names another
+# host; otherwise the site is the one `nox -s serve` serves, and nothing is guessed.
+html_baseurl = (
+    os.environ.get("READTHEDOCS_CANONICAL_URL")
+    or os.environ.get("TFTHREADS_BASEURL")
+    or "http://127.0.0.1:8000/"
+)
+if not html_baseurl.endswith("/"):
+    html_baseurl += "/"
+# The base URL already holds the language and version on Read the Docs.
+sitemap_url_scheme = "{link}"
+# Error pages and search results are not content to index.
+sitemap_excludes = ["404.html", "search.html", "genindex.html", "py-modindex.html"]
+ogp_site_url = html_baseurl
+# Social cards would be drawn with matplotlib for every page (build time, fonts); the
+# preview shows the page's title and first sentences instead.
+ogp_social_cards = {"enable": False}
+ogp_enable_meta_description = True
+
+# Pages that moved: old docname -> new page, each served as a small page that forwards
+# (sphinx-reredirects), on Read the Docs and on any static host alike. No page has moved
+# yet; tests/test_docs_build.py fails when git history shows a page under docs/ renamed
+# or removed without an entry here.
+redirects: dict[str, str] = {}
 
 # "Edit this page" links, where the repository is known: Read the Docs says which one it
 # cloned. Nothing is guessed for local builds.

@@ -105,12 +105,69 @@ def test_page_loads_without_errors_and_every_image_shows(page: Any, path: str) -
     assert not errors, f"{path}: console errors: {errors}"
 
 
-def test_search_finds_inter_op_parallelism_threads(page: Any) -> None:
-    page.goto("/search.html?q=inter_op_parallelism_threads")
-    results = page.locator("#search-results li")
-    results.first.wait_for(timeout=15_000)
-    assert results.count() > 0
-    assert "pools" in page.locator("#search-results").inner_text().lower()
+def _search(page: Any, query: str) -> list[str]:
+    """Type ``query`` into the sidebar's search box; return the result links in order."""
+    page.goto("/index.html")
+    box = page.locator("input.sidebar-search").first
+    box.fill(query)
+    box.press("Enter")
+    page.wait_for_url("**/search.html?q=*")
+    page.wait_for_function(
+        "() => (document.querySelector('#search-results .search-summary') || {})"
+        ".textContent?.match(/finished|did not match/)",
+        timeout=30_000,
+    )
+    hrefs = page.locator("#search-results li > a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    return [href.removeprefix("./") for href in hrefs]
+
+
+_POOLS = "reference/pools.html#setting-configproto-"
+_ENVIRONMENT = "reference/environment.html#setting-"
+_SERVING = "reference/serving.html#setting-tensorflow-"
+_SESSIONS = "reference/sessions.html#setting-configproto-"
+
+#: What readers type (fields, setters, environment variables, tf.data options, Serving
+#: flags, the RuntimeError texts, a pool thread's name) and the section that answers it.
+SEARCH_FIRST = {
+    "inter_op_parallelism_threads": _POOLS + "inter-op-parallelism-threads",
+    "intra_op_parallelism_threads": _POOLS + "intra-op-parallelism-threads",
+    "use_per_session_threads": _SESSIONS + "use-per-session-threads",
+    "session_inter_op_thread_pool": _SESSIONS + "session-inter-op-thread-pool",
+    "set_inter_op_parallelism_threads": _POOLS + "inter-op-parallelism-threads",
+    "set_intra_op_parallelism_threads": _POOLS + "intra-op-parallelism-threads",
+    "tf.config.threading.set_inter_op_parallelism_threads": _POOLS + "inter-op-parallelism-threads",
+    "TF_NUM_INTEROP_THREADS": _ENVIRONMENT + "tf-num-interop-threads",
+    "TF_NUM_INTRAOP_THREADS": _ENVIRONMENT + "tf-num-intraop-threads",
+    "OMP_NUM_THREADS": _ENVIRONMENT + "omp-num-threads",
+    "TF_ENABLE_ONEDNN_OPTS": _ENVIRONMENT + "tf-enable-onednn-opts",
+    "private_threadpool_size": "reference/tf-data.html",
+    "max_intra_op_parallelism": "reference/tf-data.html",
+    "--tensorflow_intra_op_parallelism": _SERVING + "intra-op-parallelism",
+    "--tensorflow_session_parallelism": _SERVING + "session-parallelism",
+    "Intra op parallelism cannot be modified after initialization": (
+        _POOLS + "intra-op-parallelism-threads"
+    ),
+    "Inter op parallelism cannot be modified after initialization": (
+        _POOLS + "inter-op-parallelism-threads"
+    ),
+    "tf_Compute": _POOLS + "inter-op-parallelism-threads",
+}
+
+
+@pytest.mark.parametrize(("query", "answer"), SEARCH_FIRST.items())
+def test_search_box_puts_the_answering_section_first(page: Any, query: str, answer: str) -> None:
+    links = _search(page, query)
+    assert links, f"searching {query!r} found nothing"
+    assert links[0] == answer, f"searching {query!r}: first {links[0]}, not {answer} ({links[:5]})"
+
+
+def test_search_finds_a_name_inside_a_longer_name(page: Any) -> None:
+    # These pages name the field only through its setter, set_inter_op_parallelism_threads.
+    pages = {link.split("#")[0] for link in _search(page, "inter_op_parallelism_threads")}
+    for answer in ("how-to/set-pools-tf2.html", "tutorial/first-model.html"):
+        assert answer in pages, f"{answer} is not among {sorted(pages)}"
 
 
 #: Words users search for, and the stem of the page name that answers each.

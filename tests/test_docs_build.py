@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -348,3 +349,64 @@ def test_malformed_release_matrix_file_fails_the_build_in_one_line(tmp_path):
         )
     ]
     assert "Traceback" not in output
+
+
+def _conf(monkeypatch, **env: str) -> dict[str, object]:
+    for name in ("READTHEDOCS", "READTHEDOCS_CANONICAL_URL", "TFTHREADS_BASEURL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(DOCS / "conf.py"))
+
+
+def test_canonical_address_comes_from_read_the_docs_or_the_local_server(monkeypatch):
+    hosted = _conf(monkeypatch, READTHEDOCS_CANONICAL_URL="https://tfthreads.example/en/stable")
+    assert hosted["html_baseurl"] == "https://tfthreads.example/en/stable/"
+    assert hosted["ogp_site_url"] == hosted["html_baseurl"]
+    # The base URL holds the language and version already: the sitemap adds neither.
+    assert hosted["sitemap_url_scheme"] == "{link}"
+    assert _conf(monkeypatch)["html_baseurl"] == "http://127.0.0.1:8000/"
+
+
+def _moved_pages() -> set[str]:
+    """Docnames of the pages that git history shows renamed or removed under docs/."""
+    log = subprocess.run(
+        ["git", "log", "--diff-filter=DR", "--name-status", "--format=", "--", "docs"],
+        cwd=DOCS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if log.returncode != 0:
+        pytest.skip(f"no git history here: {log.stderr.strip()}")
+    moved = set()
+    for line in log.stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 2:
+            continue
+        old = Path(fields[1]).relative_to("docs")
+        page = old.suffix in {".md", ".rst"} and not old.parts[0].startswith("_")
+        if page and not (DOCS / old).exists():
+            moved.add(old.with_suffix("").as_posix())
+    return moved
+
+
+def test_every_moved_page_has_a_redirect_to_a_page_that_exists(monkeypatch):
+    redirects = _conf(monkeypatch)["redirects"]
+    assert isinstance(redirects, dict)
+    missing = _moved_pages() - set(redirects)
+    assert not missing, f"pages moved without an entry in conf.py's redirects: {sorted(missing)}"
+    for old, new in redirects.items():
+        assert not (DOCS / f"{old}.md").exists(), f"{old} still exists; it needs no redirect"
+        target = (DOCS / old).parent / new.split("#")[0].removesuffix(".html")
+        assert target.with_suffix(".md").exists(), f"redirect {old} -> {new}: no such page"
+
+
+@pytest.mark.parametrize("module", ["mentions", "search"])
+def test_extension_modules_examples_hold(module):
+    # docs/_ext is outside pytest's doctest paths: run the examples of these modules here.
+    import doctest
+
+    examples = doctest.testmod(importlib.import_module(f"tfthreads_docs.{module}"))
+    assert examples.failed == 0
+    assert examples.attempted > 0

@@ -19,6 +19,15 @@ module per job:
     The ``crosswalk`` directive: one table row per setting and its counterparts.
 ``evidence``
     Which gallery examples cite a setting (the "Measured in" links).
+``mentions``
+    Where else the site discusses each setting (the "Mentioned in" and "Pitfall
+    explained in" links), from every page's code and links.
+``code_links``
+    Names in code linked to their documentation (sphinx-codeautolink), TensorFlow's
+    setters to the catalog's sections.
+``search``
+    The search index: identifiers are indexed with their parts, so that a name is found
+    inside a longer name.
 ``config_bytes``
     The ``config-bytes`` directive: serialized ``ConfigProto`` bytes for the C API,
     made by TensorFlow in a child process.
@@ -52,6 +61,8 @@ _MODULES = (
     "layout",
     "releases",
     "facts",
+    "mentions",
+    "code_links",
     "setting_facts",
     "crosswalk",
     "config_bytes",
@@ -59,6 +70,7 @@ _MODULES = (
     "results",
     "gallery_support",
     "tutorial_steps",
+    "search",
 )
 
 

@@ -19,13 +19,14 @@ __all__ = ["gallery_examples_citing", "gallery_folders", "gallery_label"]
 _OWN_LABEL = re.compile(r"^\.\. _(gallery-[\w-]+):", re.MULTILINE)
 
 
-def gallery_folders(config: Any, srcdir: str | Path) -> list[Path]:
+def gallery_folders(config: Any, srcdir: str | Path, kind: str = "examples_dirs") -> list[Path]:
     """Return the example folders of the Sphinx ``config`` (none without sphinx-gallery).
 
-    Relative folders are relative to the source directory, as for sphinx-gallery.
+    ``kind="gallery_dirs"`` gives the folders of the generated pages instead. Relative
+    folders are relative to the source directory, as for sphinx-gallery.
     """
     conf = getattr(config, "sphinx_gallery_conf", None) or {}
-    folders = conf.get("examples_dirs", [])
+    folders = conf.get(kind, [])
     if isinstance(folders, (str, Path)):
         folders = [folders]
     return [Path(srcdir, folder) for folder in folders]

@@ -4,7 +4,8 @@
 resolution, status, when it is read, when it freezes and the TensorFlow 2 path; a page
 that shows this part is the page that documents the entry (see :mod:`.layout`).
 ``:part: notes`` gives the catalog's pitfalls; ``:part: evidence`` gives the gallery
-examples that measure it, the source file and the related entries as links.
+examples that measure it, the source file and the related entries as links, then the
+pages that mention it (:mod:`.mentions`).
 
 The catalog's prose is MyST text and is parsed as such (:func:`.markup.render_inline`).
 """
@@ -22,10 +23,13 @@ from tfthreads import catalog
 from tfthreads.catalog import ONLY_COMPAT_V1, Kind, Setting
 from tfthreads.catalog.facts import FACT_FIELDS
 from tfthreads.errors import SettingError
+from tfthreads_docs.code_links import note_setter
 from tfthreads_docs.evidence import gallery_examples_citing, gallery_folders
 from tfthreads_docs.facts import fact_lines
 from tfthreads_docs.layout import note_documented, setting_label, setting_reference
 from tfthreads_docs.markup import note_catalog_dependency, render_inline
+from tfthreads_docs.mentions import MentionsPlaceholder
+from tfthreads_docs.search import index_node
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -120,8 +124,12 @@ class SettingFacts(SphinxDirective):
         if setting.name != name:
             raise self.error(f"setting-facts: use the full catalog name {setting.name!r}")
         part = self.options.get("part", "facts")
+        out: list[nodes.Node] = []
         if part == "facts":
             note_documented(self.env, setting.name, self.get_location())
+            note_setter(self.env, setting, self.get_location())
+            # What readers search for that this section answers (tfthreads_docs.search).
+            out.append(index_node(setting))
         field_list = nodes.field_list(classes=["setting-facts", f"setting-{part}"])
         for attribute in PARTS[part]:
             body = self._body(setting, attribute)
@@ -138,9 +146,12 @@ class SettingFacts(SphinxDirective):
                     field_body += nodes.paragraph("", "", *line, classes=["fact", f"fact-{kind}"])
             field_node += field_body
             field_list += field_node
-        if not field_list.children:
-            return []
-        return [field_list]
+        if part == "evidence":
+            # The pages that mention the setting are known once every page is read.
+            field_list += MentionsPlaceholder(setting=setting.name)
+        if field_list.children:
+            out.append(field_list)
+        return out
 
     def _body(self, setting: Setting, attribute: str) -> list[nodes.Node] | None:
         if attribute == "type":
