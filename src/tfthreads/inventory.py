@@ -267,9 +267,9 @@ def pool_counts(
         Taken before the runtime started (before the first op, or before ``import``).
     after : ThreadInventory, optional
         Taken after; a fresh :func:`inventory` by default.
-    session : tf.compat.v1.Session, optional
-        Where names do not tell, exercise this session's pools instead of the eager
-        context's (for threads a session created).
+    session : optional
+        A ``tf.compat.v1.Session``: where names do not tell, exercise this session's
+        pools instead of the eager context's (for threads a session created).
 
     Returns
     -------

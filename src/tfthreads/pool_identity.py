@@ -132,8 +132,8 @@ def identify_pools(
         Taken before the runtime (or the session) started.
     after : ThreadInventory, optional
         Taken after; a fresh :func:`~tfthreads.inventory.inventory` by default.
-    session : tf.compat.v1.Session, optional
-        Exercise this session's pools (its graph gets the phases' ops); by default the
+    session : optional
+        A ``tf.compat.v1.Session``: exercise its pools (its graph gets the phases' ops); by default the
         eager context's. Only used where names do not tell.
 
     Returns
