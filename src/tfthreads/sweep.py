@@ -30,7 +30,7 @@ from tfthreads.isolation import WorkerError, child_environment, one_line
 from tfthreads.measure import check_workloads, measure_many
 from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.provenance import installed_tensorflow_version
-from tfthreads.results import Failure, Measurement, Result, result_from_dict
+from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
 from tfthreads.results_file import ResultsFile, fingerprint
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
@@ -153,9 +153,7 @@ class SweepResult:
         rows = [r for r in self.ok if workload is None or r.workload.name == workload]
         if not rows:
             raise SettingError("best: no measured rows to choose from")
-        if goal == "latency":
-            return min(rows, key=lambda r: r.wall.median)
-        return max(rows, key=lambda r: r.throughput)
+        return max(rows, key=lambda r: score(r, goal))
 
     def table(self) -> str:
         """Format the rows as a fixed-width text table, and say how far to trust them.
