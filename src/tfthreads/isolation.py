@@ -354,15 +354,11 @@ def _watch(
     running = list(processes)
     while running and time.monotonic() < deadline:
         for process in list(running):
-            try:
-                ended = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:  # already reaped
-                running.remove(process)
-                continue
-            if ended is None:
+            failed = _failed(process)
+            if failed is None:
                 continue
             running.remove(process)
-            if ended.si_code != os.CLD_EXITED or ended.si_status != 0:
+            if failed:
                 on_failure()
                 # Told once: the others now stop on their own and are collected as usual.
                 return
@@ -370,15 +366,26 @@ def _watch(
         pause = min(pause * 2, 0.02)
 
 
+def _failed(process: subprocess.Popen[bytes]) -> bool | None:
+    """Say whether the child ended with a failure, without reaping it; ``None`` while it runs.
+
+    A child already reaped, whose status is gone, counts as not failed.
+    """
+    try:
+        ended = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    if ended is None:
+        return None
+    return ended.si_code != os.CLD_EXITED or ended.si_status != 0
+
+
 def _wait_unreaped(process: subprocess.Popen[bytes], seconds: float) -> bool:
     """Wait until the child exits, without reaping it; ``False`` if ``seconds`` pass first."""
     end = time.monotonic() + seconds
     pause = 0.001
     while True:
-        try:
-            if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
-                return True
-        except ChildProcessError:  # already reaped
+        if _failed(process) is not None:
             return True
         if time.monotonic() >= end:
             return False
