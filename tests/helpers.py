@@ -1,6 +1,10 @@
-"""Results built by hand, for tests of the code that reads them (no TensorFlow involved)."""
+"""What several test modules share: results built by hand, a look for leftover processes."""
 
 from __future__ import annotations
+
+import time
+
+import psutil
 
 from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
@@ -39,3 +43,18 @@ def sequence_probe() -> dict[str, object]:
     counter.write_text(str(runs + 1))
     values = json.loads(os.environ["TFTHREADS_TEST_VALUES"])
     return {"cpus": 2, "value": values[min(runs, len(values) - 1)]}
+
+
+def survivors(marker: str) -> list[str]:
+    """Live processes whose command line holds ``marker``, after SIGKILL has had 2 s to land."""
+    end = time.monotonic() + 2
+    while True:
+        found = [
+            f"{p.pid} {p.info['status']}"
+            for p in psutil.process_iter(["cmdline", "status"])
+            if marker in " ".join(p.info["cmdline"] or ())
+            and p.info["status"] != psutil.STATUS_ZOMBIE
+        ]
+        if not found or time.monotonic() > end:
+            return found
+        time.sleep(0.05)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers import survivors
 
 import tfthreads
 from tfthreads.isolation import (
@@ -328,21 +329,6 @@ def test_run_forked_together_kills_a_copy_past_the_deadline_and_keeps_the_others
     assert failed["error"] == "ZeroDivisionError: division by zero"
 
 
-def _survivors(marker: str) -> list[str]:
-    """Live processes whose command line holds ``marker``, after SIGKILL has had 2 s to land."""
-    end = time.monotonic() + 2
-    while True:
-        found = [
-            f"{p.pid} {p.info['status']}"
-            for p in psutil.process_iter(["cmdline", "status"])
-            if marker in " ".join(p.info["cmdline"] or ())
-            and p.info["status"] != psutil.STATUS_ZOMBIE
-        ]
-        if not found or time.monotonic() > end:
-            return found
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("ends", ["returns", "raises"])
 def test_processes_a_child_started_do_not_outlive_it(ends: str) -> None:
     """A user's code may start processes; they end with the worker, not after it."""
@@ -351,4 +337,4 @@ def test_processes_a_child_started_do_not_outlive_it(ends: str) -> None:
     code += "result = 1\n" if ends == "returns" else "raise SystemExit(3)\n"
     outcome = run_snippet(code, timeout=30)
     assert outcome.returncode == (0 if ends == "returns" else 3)
-    assert _survivors(marker) == []
+    assert survivors(marker) == []

@@ -20,6 +20,7 @@ sees start-up and memory.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from tfthreads.measure import (
     PROCESS_MEMORY,
     check_chunks,
     check_workloads,
+    importing_once,
     measure,
     measure_in_turns,
     measure_many_in_turns,
@@ -349,6 +351,40 @@ def compare(
     if any(len(row) != len(chosen) for row in comparison.rounds):
         raise SettingError("resumed: expected one result per setting in each round")
     start = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        if chunks > 1:  # whole processes (chunks=1) stay fresh processes, imports included
+            stack.enter_context(importing_once(options))
+        _measure_rounds(
+            comparison,
+            chunks,
+            options,
+            memory,
+            measure_one,
+            precision,
+            min_rounds,
+            max_rounds,
+            start,
+            on_round,
+            budget_seconds,
+        )
+    return comparison
+
+
+def _measure_rounds(
+    comparison: Comparison,
+    chunks: int,
+    options: MeasureOptions,
+    memory: float,
+    measure_one: Callable[[ThreadSettings], Measurement | Failure],
+    precision: float,
+    min_rounds: int,
+    max_rounds: int,
+    start: float,
+    on_round: Callable[[Comparison], None] | None,
+    budget_seconds: float | None,
+) -> None:
+    """Measure rounds of :func:`compare` until it is finished or the budget is spent."""
+    spec, chosen = comparison.workload, comparison.settings
     while not _finished(comparison, min_rounds, max_rounds, precision):
         order = list(range(len(chosen)))
         if len(comparison.rounds) % 2:
@@ -373,7 +409,6 @@ def compare(
         if budget_seconds is not None and time.monotonic() - start >= budget_seconds:
             comparison.stopped = "budget"
             break
-    return comparison
 
 
 def _finished(comparison: Comparison, min_rounds: int, max_rounds: int, precision: float) -> bool:
@@ -440,31 +475,42 @@ def compare_many(
         raise SettingError("settings: expected two or more ThreadSettings to compare")
     options = MeasureOptions() if options is None else options
     check_chunks(chunks, options)
-    if check:
-        check_workloads(specs, options)
     comparisons = [
         Comparison(workload=spec, goal=goal, settings=chosen, stopped="rounds") for spec in specs
     ]
-    for done in range(rounds):
-        order = list(range(len(chosen)))
-        if done % 2:
-            order.reverse()  # who takes the first turn alternates, as in compare()
-        taken = measure_many_in_turns(
-            specs, [chosen[i] for i in order], options=options, chunks=chunks
-        )
-        row: list[list[Measurement | Failure]] = [[] for _ in specs]
-        by_setting = dict(zip(order, taken, strict=True))
-        for index in range(len(chosen)):
-            result = by_setting[index]
-            for w, spec in enumerate(specs):
-                row[w].append(
-                    _failure(spec, chosen[index], options, result)
-                    if isinstance(result, WorkerError)
-                    else result[w]
-                )
-        for comparison, results in zip(comparisons, row, strict=True):
-            comparison.rounds.append(results)
+    with importing_once(options):
+        if check:
+            check_workloads(specs, options)
+        for done in range(rounds):
+            _measure_round_of_many(comparisons, specs, chosen, options, chunks, done)
     return comparisons
+
+
+def _measure_round_of_many(
+    comparisons: list[Comparison],
+    specs: list[WorkloadSpec],
+    chosen: tuple[ThreadSettings, ...],
+    options: MeasureOptions,
+    chunks: int,
+    done: int,
+) -> None:
+    """Measure one round of :func:`compare_many` and add it to each comparison."""
+    order = list(range(len(chosen)))
+    if done % 2:
+        order.reverse()  # who takes the first turn alternates, as in compare()
+    taken = measure_many_in_turns(specs, [chosen[i] for i in order], options=options, chunks=chunks)
+    row: list[list[Measurement | Failure]] = [[] for _ in specs]
+    by_setting = dict(zip(order, taken, strict=True))
+    for index in range(len(chosen)):
+        result = by_setting[index]
+        for w, spec in enumerate(specs):
+            row[w].append(
+                _failure(spec, chosen[index], options, result)
+                if isinstance(result, WorkerError)
+                else result[w]
+            )
+    for comparison, results in zip(comparisons, row, strict=True):
+        comparison.rounds.append(results)
 
 
 def _together(count: int, chunks: int, options: MeasureOptions, memory: float) -> tuple[int, str]:

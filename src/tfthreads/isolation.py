@@ -14,6 +14,10 @@ Three entry points share that one protocol:
 * :func:`run_snippet` runs a code snippet and returns what it printed, its exit code
   and, if the snippet assigned one, its ``result`` (JSON data).
 
+:func:`importing_once` (or ``share_import`` for one call) starts one worker that imports
+TensorFlow once and forks a copy of itself per payload: each copy is a process of its own
+whose runtime starts with its own settings, without an import of its own.
+
 Inside such a child, :func:`run_forked` runs one case in a forked copy of it: a probe
 that imported TensorFlow once (seconds) can then observe many fresh runtimes cheaply;
 :func:`run_forked_together` runs several copies at the same time.
@@ -22,10 +26,12 @@ that imported TensorFlow once (seconds) can then observe many fresh runtimes che
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import inspect
 import json
 import os
 import re
+import shutil
 import signal
 import site
 import subprocess
@@ -34,21 +40,25 @@ import sysconfig
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+import psutil
 
 from tfthreads.errors import TFThreadsError
 
 __all__ = [
     "PROTOCOL_VERSION",
     "SIBLING_FAILED",
+    "ImportServer",
     "SnippetResult",
     "WorkerError",
     "WorkerResult",
     "child_environment",
     "filter_startup_noise",
+    "importing_once",
     "one_line",
     "run_forked",
     "run_forked_together",
@@ -56,6 +66,7 @@ __all__ = [
     "run_snippet",
     "run_worker",
     "run_workers",
+    "temporary_folder",
 ]
 
 #: Version of the JSON protocol between :func:`run_worker` and the worker.
@@ -282,6 +293,7 @@ def run_workers(
     cgroup: str | os.PathLike[str] | None = None,
     timeout: float = 120.0,
     on_failure: Callable[[], None] | None = None,
+    share_import: Sequence[str] = (),
 ) -> list[WorkerResult | WorkerError]:
     """Run one worker per payload, all at the same time, and collect every outcome.
 
@@ -294,40 +306,40 @@ def run_workers(
     told so at once, even when the child that failed was killed by a signal and could not
     tell them itself.
 
+    With ``share_import`` (module names, such as ``("tensorflow",)``) and more than one
+    payload, one process imports those modules once and each payload runs in a forked
+    copy of it: every copy is still a process of its own whose runtime starts with its
+    own settings, but TensorFlow's import (seconds of CPU time) is paid once, not once
+    per payload. The children then share one environment, CPU set and cgroup, as they
+    always do here.
+
     Returns
     -------
     list of WorkerResult or WorkerError
         One entry per payload, in order: the result, or the error that ended that child.
     """
     cpu_list = sorted(set(cpus)) if cpus is not None else None
+    cgroup_name = None if cgroup is None else str(cgroup)
     environ = child_environment(env)
     deadline = time.monotonic() + timeout
+    request = {
+        "protocol": PROTOCOL_VERSION,
+        "task": task,
+        "cpus": cpu_list,
+        "cgroup": cgroup_name,
+        "parent": os.getpid(),
+    }
     with contextlib.ExitStack() as stack:
         children: list[tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]] = []
         try:
+            server = _serving(share_import, environ, cpu_list, cgroup_name)
+            if server is None and share_import and len(payloads) > 1:
+                server = ImportServer(share_import, environ, cpu_list, cgroup_name)
+                stack.callback(server.close)
+            if server is not None:
+                return server.run(task, payloads, deadline, timeout, on_failure)
             for payload in payloads:
-                request = {
-                    "protocol": PROTOCOL_VERSION,
-                    "task": task,
-                    "payload": dict(payload),
-                    "cpus": cpu_list,
-                    "cgroup": None if cgroup is None else str(cgroup),
-                    "parent": os.getpid(),
-                }
-                stdin, stdout, stderr = (
-                    stack.enter_context(tempfile.TemporaryFile()) for _ in "abc"
-                )
-                stdin.write(json.dumps(request).encode())
-                stdin.seek(0)
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "tfthreads._worker"],
-                    stdin=stdin,
-                    stdout=stdout,
-                    stderr=stderr,
-                    env=environ,
-                    start_new_session=True,  # so a timeout can kill the child and its children
-                )
-                children.append((process, stdout, stderr))
+                children.append(_start({**request, "payload": dict(payload)}, environ, stack))
             if on_failure is not None:
                 _watch([process for process, _, _ in children], deadline, on_failure)
             return [
@@ -342,17 +354,264 @@ def run_workers(
             raise
 
 
+def _start(
+    request: Mapping[str, Any],
+    environ: Mapping[str, str],
+    stack: contextlib.ExitStack,
+    *,
+    requests: bool = False,
+) -> tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]:
+    """Start one worker with ``request`` on its stdin; its output goes to temporary files.
+
+    With ``requests``, its stdin stays open, a pipe for more lines (a server's jobs).
+    """
+    # The files close with the caller's stack, after the outcome has been read.
+    stdin, stdout, stderr = (stack.enter_context(tempfile.TemporaryFile()) for _ in "abc")  # noqa: SIM115
+    line = json.dumps(request).encode() + b"\n"
+    if not requests:
+        stdin.write(line)
+        stdin.seek(0)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfthreads._worker"],
+        stdin=subprocess.PIPE if requests else stdin,
+        stdout=stdout,
+        stderr=stderr,
+        env=environ,
+        start_new_session=True,  # so a timeout can kill the child and its children
+    )
+    if requests:
+        assert process.stdin is not None
+        process.stdin.write(line)
+        process.stdin.flush()
+    return process, stdout, stderr
+
+
+_SERVERS: contextvars.ContextVar[tuple[ImportServer, ...]] = contextvars.ContextVar(
+    "tfthreads_servers", default=()
+)
+
+
+def _serving(
+    modules: Sequence[str], environ: Mapping[str, str], cpus: list[int] | None, cgroup: str | None
+) -> ImportServer | None:
+    """Return the running :func:`importing_once` server for these children, if any."""
+    if not modules:
+        return None
+    key = ImportServer.key_of(modules, environ, cpus, cgroup)
+    return next((server for server in _SERVERS.get() if server.key == key), None)
+
+
+@contextlib.contextmanager
+def importing_once(
+    modules: Sequence[str],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
+) -> Iterator[ImportServer]:
+    """Within the block, workers that share ``modules`` are forked from one import of them.
+
+    :func:`run_workers` calls with the same ``share_import``, environment, CPUs and
+    cgroup run each payload in a forked copy of one process that imported ``modules``
+    when the block began: every copy is a process of its own, whose TensorFlow runtime
+    starts with its own settings, but the seconds of TensorFlow's import are paid once
+    per block instead of once per process. Calls with anything else start their own
+    processes as usual. The server ends with the block.
+
+    Examples
+    --------
+    >>> with importing_once(["json"]) as server:
+    ...     outcomes = run_workers("inventory", [{}, {}], share_import=["json"])
+    >>> len(outcomes), server.jobs
+    (2, 1)
+    """
+    cpu_list = sorted(set(cpus)) if cpus is not None else None
+    server = ImportServer(
+        modules, child_environment(env), cpu_list, None if cgroup is None else str(cgroup)
+    )
+    token = _SERVERS.set((*_SERVERS.get(), server))
+    try:
+        yield server
+    finally:
+        _SERVERS.reset(token)
+        server.close()
+
+
+class ImportServer:
+    """A worker that imported some modules once and forks a copy of itself per payload.
+
+    Made by :func:`importing_once` (or by :func:`run_workers` for one call). The copies
+    share its environment, CPUs and cgroup; see ``_serve`` in the worker for its side.
+    """
+
+    def __init__(
+        self,
+        modules: Sequence[str],
+        environ: Mapping[str, str],
+        cpus: list[int] | None,
+        cgroup: str | None,
+    ) -> None:
+        self.key = self.key_of(modules, environ, cpus, cgroup)
+        self.jobs = 0
+        self._stack = contextlib.ExitStack()
+        request = {
+            "protocol": PROTOCOL_VERSION,
+            "serve": {"preload": list(modules)},
+            "cpus": cpus,
+            "cgroup": cgroup,
+            "parent": os.getpid(),
+        }
+        self._process, self._stdout, self._stderr = _start(
+            request, environ, self._stack, requests=True
+        )
+
+    @staticmethod
+    def key_of(
+        modules: Sequence[str],
+        environ: Mapping[str, str],
+        cpus: list[int] | None,
+        cgroup: str | None,
+    ) -> tuple[Any, ...]:
+        """Return what children must share to be forked from one server."""
+        return (tuple(modules), tuple(sorted(environ.items())), tuple(cpus or ()), cgroup)
+
+    def close(self) -> None:
+        """End the server: no more jobs; it exits, and whatever it left is killed."""
+        with contextlib.suppress(OSError):
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        _wait_unreaped(self._process, 10.0)
+        _kill_group(self._process)
+        self._stack.close()
+
+    def run(
+        self,
+        task: str,
+        payloads: Sequence[Mapping[str, Any]],
+        deadline: float,
+        timeout: float,
+        on_failure: Callable[[], None] | None,
+    ) -> list[WorkerResult | WorkerError]:
+        """Run one copy per payload, all at once, as :func:`run_workers` describes."""
+        with temporary_folder("copies") as name:
+            folder = Path(name)
+            job = {"task": task, "dir": name, "payloads": [dict(p) for p in payloads]}
+            try:
+                assert self._process.stdin is not None
+                self._process.stdin.write(json.dumps(job).encode() + b"\n")
+                self._process.stdin.flush()
+            except OSError:
+                pass  # the server has ended: its error is every copy's
+            self.jobs += 1
+            try:
+                finished = self._wait(folder, deadline, on_failure)
+            except BaseException:
+                self._kill_copies(folder, len(payloads))
+                raise
+            if not finished:
+                self._kill_copies(folder, len(payloads))
+                end = time.monotonic() + 10.0
+                while not (folder / "done").exists() and time.monotonic() < end:
+                    if _failed(self._process) is not None:
+                        break
+                    time.sleep(0.01)
+            return [
+                self._outcome(task, folder, index, finished, timeout)
+                for index in range(len(payloads))
+            ]
+
+    def _wait(self, folder: Path, deadline: float, on_failure: Callable[[], None] | None) -> bool:
+        """Wait for the job to be done; ``False`` if the deadline passed or the server ended."""
+        pause = 0.001
+        told = on_failure is None
+        while not (folder / "done").exists():
+            if not told and (folder / "failed").exists():
+                assert on_failure is not None
+                on_failure()
+                told = True
+            if time.monotonic() >= deadline or _failed(self._process) is not None:
+                return (folder / "done").exists()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        return True
+
+    @staticmethod
+    def _kill_copies(folder: Path, count: int) -> None:
+        """Kill the process group of each copy that has not ended (a timeout, Ctrl-C)."""
+        for index in range(count):
+            pid_file = folder / f"pid-{index}"
+            if pid_file.exists() and not (folder / f"status-{index}").exists():
+                with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+                    os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+
+    def _outcome(
+        self, task: str, folder: Path, index: int, finished: bool, timeout: float
+    ) -> WorkerResult | WorkerError:
+        """Read what copy ``index`` left as the outcome of a worker of its own."""
+        shared = filter_startup_noise(self._read(self._stderr))
+        status = folder / f"status-{index}"
+        if status.exists() and (finished or int(status.read_text()) != -signal.SIGKILL):
+            out = folder / f"out-{index}"
+            err = (folder / f"err-{index}").read_bytes().decode(errors="replace")
+            return _outcome(
+                task,
+                int(status.read_text()),
+                out.read_text(errors="replace") if out.exists() else "",
+                shared + filter_startup_noise(err),
+            )
+        if _failed(self._process) is None:
+            return WorkerError(
+                f"worker task {task!r} timed out after {timeout:g} s and was killed",
+                reason="timeout",
+                stderr=shared,
+            )
+        ended = _outcome(task, self._process.poll() or 0, self._read(self._stdout), shared)
+        if isinstance(ended, WorkerError):
+            return ended
+        return WorkerError(
+            f"worker task {task!r} ended before its copy {index} did",
+            reason="protocol",
+            stderr=shared,
+        )
+
+    @staticmethod
+    def _read(stream: IO[bytes]) -> str:
+        stream.seek(0)
+        return stream.read().decode(errors="replace")
+
+
+def temporary_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
+    """Make a temporary folder for files that children signal with, named after us.
+
+    Folders left by a tfthreads process that was killed (SIGKILL cleans up nothing) are
+    removed first: their names say whose they were, and that process is gone.
+    """
+    root = Path(tempfile.gettempdir())
+    for stale in root.glob("tfthreads-*-pid*-*"):
+        owner = stale.name.split("-pid", 1)[1].split("-", 1)[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"tfthreads-{kind}-pid{os.getpid()}-")
+
+
 def _watch(
-    processes: Sequence[subprocess.Popen[bytes]], deadline: float, on_failure: Callable[[], None]
+    processes: Sequence[subprocess.Popen[bytes]],
+    deadline: float,
+    on_failure: Callable[[], None],
+    marker: Path | None = None,
 ) -> None:
     """Wait until every child has exited or the deadline passes, telling of a failure.
 
-    ``on_failure`` is called once, as soon as one child has exited with a failure; the
-    children are left unreaped, for :func:`_collect`.
+    ``on_failure`` is called once, as soon as one child has exited with a failure, or
+    ``marker`` exists (a forked copy failed); the children are left unreaped, for
+    :func:`_collect`.
     """
     pause = 0.001
     running = list(processes)
     while running and time.monotonic() < deadline:
+        if marker is not None and marker.exists():
+            on_failure()
+            return
         for process in list(running):
             failed = _failed(process)
             if failed is None:

@@ -11,11 +11,9 @@ of a server do, and wait for each other before timing so their loops overlap.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import tempfile
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,11 +24,14 @@ from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
 from tfthreads.isolation import (
     SIBLING_FAILED,
+    ImportServer,
     WorkerError,
     WorkerResult,
     one_line,
     run_workers,
+    temporary_folder,
 )
+from tfthreads.isolation import importing_once as isolation_importing_once
 from tfthreads.options import MeasureOptions
 from tfthreads.provenance import provenance
 from tfthreads.results import Measurement, ProcessResult
@@ -43,6 +44,7 @@ __all__ = [
     "TURNS",
     "check_chunks",
     "check_workloads",
+    "importing_once",
     "measure",
     "measure_in_turns",
     "measure_many",
@@ -91,7 +93,7 @@ def measure_many(
         raise SettingError("workloads: got none; expected at least one")
     settings = _of_type("settings", settings, ThreadSettings)
     options = _of_type("options", options, MeasureOptions)
-    with _signal_folder("barrier") as barrier:
+    with temporary_folder("barrier") as barrier:
         payload = _payload(specs, settings, options)
         if options.processes > 1:
             payload["barrier"] = {
@@ -172,7 +174,7 @@ def measure_many_in_turns(
         raise SettingError("settings: got none; expected at least one")
     check_chunks(chunks, options)
     group = options.processes
-    with _signal_folder("turns") as folder:
+    with temporary_folder("turns") as folder:
         payloads = []
         for slot, one in enumerate(chosen):
             payload = _payload(specs, one, options)
@@ -237,18 +239,23 @@ def _payload(
     }
 
 
-def _signal_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
-    """Make a temporary folder for the barrier or turn files of children, named after us.
+#: What every measuring child imports before its settings apply: where several children
+#: start at once, or within :func:`importing_once`, one process imports it for all of
+#: them and each child is a forked copy of that process (see
+#: :func:`tfthreads.isolation.run_workers`).
+SHARED_IMPORT = ("tensorflow", "tfthreads._workloads_tf")
 
-    Folders left by a tfthreads process that was killed (SIGKILL cleans up nothing) are
-    removed first: their names say whose they were, and that process is gone.
+
+def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServer]:
+    """Within the block, measuring children under ``options`` share one TensorFlow import.
+
+    A comparison's rounds then pay TensorFlow's import (seconds of CPU time) once instead
+    of once per setting and round; each child is still a process of its own, whose
+    runtime starts with its own settings (:func:`tfthreads.isolation.importing_once`).
     """
-    root = Path(tempfile.gettempdir())
-    for stale in root.glob("tfthreads-*-pid*-*"):
-        owner = stale.name.split("-pid", 1)[1].split("-", 1)[0]
-        if owner.isdigit() and not psutil.pid_exists(int(owner)):
-            shutil.rmtree(stale, ignore_errors=True)
-    return tempfile.TemporaryDirectory(prefix=f"tfthreads-{kind}-pid{os.getpid()}-")
+    return isolation_importing_once(
+        SHARED_IMPORT, env=dict(options.env), cpus=options.cpus, cgroup=options.cgroup
+    )
 
 
 #: The least memory one TensorFlow process takes, in bytes. 64 processes measuring
@@ -289,6 +296,7 @@ def _run(
         cgroup=options.cgroup,
         timeout=options.timeout,
         on_failure=None if signals is None else (Path(signals) / "abort").touch,
+        share_import=SHARED_IMPORT,
     )
 
 
@@ -326,6 +334,7 @@ def check_workloads(
         cpus=options.cpus,
         cgroup=options.cgroup,
         timeout=options.timeout,
+        share_import=SHARED_IMPORT,
     )[0]
     if isinstance(outcome, WorkerError):
         raise SettingError(_check_failed(users, outcome, options.timeout)) from outcome

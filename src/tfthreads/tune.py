@@ -34,7 +34,7 @@ from tfthreads._checks import WholeNumber
 from tfthreads.compare import Comparison, compare, measure_together
 from tfthreads.errors import SettingError
 from tfthreads.isolation import WorkerError
-from tfthreads.measure import check_chunks, check_workloads, turns_for
+from tfthreads.measure import check_chunks, check_workloads, importing_once, turns_for
 from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.recommend import MIN_INTER_OP, Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
@@ -337,91 +337,100 @@ def tune(
             f"here (intra-op {defaults.intra_op}, inter-op {defaults.inter_op} on "
             f"{cpus} CPUs): nothing to compare; give other sizes"
         )
-    memory = check_workloads([spec], options)
     tried: list[Result] = []
     reused = 0
     started = time.monotonic()
-    with _log(results, spec, goal, options, resume) as (
-        record,
-        earlier,
-        earlier_rounds,
-        next_round,
-    ):
+    # Whole processes (chunks=1) stay fresh processes, TensorFlow's import included.
+    sharing = importing_once(options) if chunks != 1 else contextlib.nullcontext()
+    with sharing:
+        memory = check_workloads([spec], options)
+        with _log(results, spec, goal, options, resume) as (
+            record,
+            earlier,
+            earlier_rounds,
+            next_round,
+        ):
 
-        def measured(group: Sequence[ThreadSettings], stage: str) -> list[Result]:
-            """Measure settings once each, together (taking turns), reusing the file's."""
-            nonlocal reused
-            found: dict[int, Result] = {}
-            for index, settings in enumerate(group):
-                again = earlier(settings, stage)
-                if again is not None:  # a resumed tune: measured before, same conditions
-                    found[index] = again
-                    reused += 1
-            missing = [one for i, one in enumerate(group) if i not in found]
-            if missing and progress:
-                done = len(tried) - reused
-                elapsed = time.monotonic() - started
-                left = budget - len(tried)
-                eta = f"; about {elapsed / done * left / 60:.0f} min left at most" if done else ""
-                what = missing[0].describe() if len(missing) == 1 else f"{len(missing)} settings"
-                _say(
-                    f"{stage}: measuring {what} ({len(tried) + len(group)} of at most "
-                    f"{budget} measurements){eta}"
+            def measured(group: Sequence[ThreadSettings], stage: str) -> list[Result]:
+                """Measure settings once each, together (taking turns), reusing the file's."""
+                nonlocal reused
+                found: dict[int, Result] = {}
+                for index, settings in enumerate(group):
+                    again = earlier(settings, stage)
+                    if again is not None:  # a resumed tune: measured before, same conditions
+                        found[index] = again
+                        reused += 1
+                missing = [one for i, one in enumerate(group) if i not in found]
+                if missing and progress:
+                    done = len(tried) - reused
+                    elapsed = time.monotonic() - started
+                    left = budget - len(tried)
+                    eta = (
+                        f"; about {elapsed / done * left / 60:.0f} min left at most" if done else ""
+                    )
+                    what = (
+                        missing[0].describe() if len(missing) == 1 else f"{len(missing)} settings"
+                    )
+                    _say(
+                        f"{stage}: measuring {what} ({len(tried) + len(group)} of at most "
+                        f"{budget} measurements){eta}"
+                    )
+                taken = iter(
+                    measure_together(spec, missing, options=options, chunks=chunks, memory=memory)
                 )
-            taken = iter(
-                measure_together(spec, missing, options=options, chunks=chunks, memory=memory)
+                results: list[Result] = []
+                for index in range(len(group)):
+                    result = found[index] if index in found else next(taken)
+                    if index not in found:
+                        record(result, stage, None)
+                    tried.append(result)
+                    results.append(result)
+                return results
+
+            def final_round(comparison: Comparison) -> None:
+                if chunks > 1 and len(comparison.rounds) > len(resumed):  # measured together:
+                    number = next_round()  # recorded here, once each, with their round
+                    for result in comparison.rounds[-1]:
+                        if not any(result is earlier for earlier in tried):
+                            tried.append(result)
+                            record(result, "final", number)
+                if progress:
+                    _say_round(comparison)
+
+            # The final comparison needs two rounds of every finalist and the defaults;
+            # screening gets at most half the budget, and never that reserve.
+            reserve = 2 * (FINALISTS + 1)
+            screening = min(budget // 2, max(0, budget - reserve))
+            if screening >= 2:
+                finalists = _screen(pool[:screening], goal, screening, measured, progress)
+            else:  # too small to screen: the defaults against the nearest other candidate
+                finalists = pool[1:2]
+            # The defaults always take part, first: the gain is stated against them.
+            finalists = [ThreadSettings(), *(s for s in finalists if s != ThreadSettings())]
+            if len(finalists) < 2:  # screening kept only the defaults: compare the runner-up
+                finalists.append(pool[1])
+            rounds = max(2, (budget - len(tried)) // len(finalists))
+            resumed = earlier_rounds(finalists, rounds) if chunks > 1 else []
+            for row in resumed:  # complete rounds measured together before: taken as they are
+                tried.extend(row)
+                reused += len(row)
+            comparison = compare(
+                spec,
+                finalists,
+                goal=goal,
+                options=options,
+                min_rounds=2,
+                max_rounds=rounds,
+                precision=precision,
+                check=False,
+                measure_one=None
+                if chunks > 1
+                else lambda settings: measured([settings], "final")[0],
+                on_round=final_round,
+                chunks=chunks,
+                process_memory=memory,
+                resumed=resumed,
             )
-            results: list[Result] = []
-            for index in range(len(group)):
-                result = found[index] if index in found else next(taken)
-                if index not in found:
-                    record(result, stage, None)
-                tried.append(result)
-                results.append(result)
-            return results
-
-        def final_round(comparison: Comparison) -> None:
-            if chunks > 1 and len(comparison.rounds) > len(resumed):  # measured together:
-                number = next_round()  # recorded here, once each, with their round
-                for result in comparison.rounds[-1]:
-                    if not any(result is earlier for earlier in tried):
-                        tried.append(result)
-                        record(result, "final", number)
-            if progress:
-                _say_round(comparison)
-
-        # The final comparison needs two rounds of every finalist and the defaults;
-        # screening gets at most half the budget, and never that reserve.
-        reserve = 2 * (FINALISTS + 1)
-        screening = min(budget // 2, max(0, budget - reserve))
-        if screening >= 2:
-            finalists = _screen(pool[:screening], goal, screening, measured, progress)
-        else:  # too small to screen: the defaults against the nearest other candidate
-            finalists = pool[1:2]
-        # The defaults always take part, first: the gain is stated against them.
-        finalists = [ThreadSettings(), *(s for s in finalists if s != ThreadSettings())]
-        if len(finalists) < 2:  # screening kept only the defaults: compare the runner-up
-            finalists.append(pool[1])
-        rounds = max(2, (budget - len(tried)) // len(finalists))
-        resumed = earlier_rounds(finalists, rounds) if chunks > 1 else []
-        for row in resumed:  # complete rounds measured together before: taken as they are
-            tried.extend(row)
-            reused += len(row)
-        comparison = compare(
-            spec,
-            finalists,
-            goal=goal,
-            options=options,
-            min_rounds=2,
-            max_rounds=rounds,
-            precision=precision,
-            check=False,
-            measure_one=None if chunks > 1 else lambda settings: measured([settings], "final")[0],
-            on_round=final_round,
-            chunks=chunks,
-            process_memory=memory,
-            resumed=resumed,
-        )
     if all(comparison.failed(i) for i in range(len(finalists))):
         first = next(r for r in tried if isinstance(r, Failure))
         raise WorkerError(
