@@ -184,6 +184,7 @@ def test_catalog_modules_are_model_entries_queries() -> None:
         "tfthreads.catalog.probes.data_pipeline",
         "tfthreads.catalog.probes.sessions",
         "tfthreads.catalog.probes.onednn",
+        "tfthreads.catalog.probes.execution",
         "tfthreads.catalog.observe",
         "tfthreads.catalog.compat",
     }

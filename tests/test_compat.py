@@ -139,7 +139,7 @@ def test_unknown_probe_name_is_one_line_on_the_command_line(capsys):
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.endswith(
         "probes: got ['no_such_probe']; expected some of "
-        "['runtime', 'data_pipeline', 'sessions', 'onednn']"
+        "['runtime', 'data_pipeline', 'sessions', 'onednn', 'execution']"
     )
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "ROUNDS",
     "PoolThreads",
     "identify_pools",
+    "independent_ops",
     "names_tell",
     "small_ops",
     "threads_running",
@@ -162,14 +163,9 @@ def _phases(session: Any) -> tuple[Callable[[], object], Callable[[], object]]:
     import tensorflow as tf
 
     if session is None:
-        branches = max(_BRANCHES, 4 * len(inventory().threads))
         matrix = tf.random.uniform((1000, 1000))
         vector = tf.random.uniform((100,))
-
-        def branches_of(x: Any) -> Any:
-            return [tf.reduce_sum(tf.sin(x) * float(i)) for i in range(branches)]
-
-        independent = tf.function(branches_of)
+        independent = tf.function(independent_ops())
 
         return (
             lambda: float(tf.reduce_sum(tf.matmul(matrix, matrix))),
@@ -181,6 +177,26 @@ def _phases(session: Any) -> tuple[Callable[[], object], Callable[[], object]]:
     return lambda: session.run(product), small_ops(session)
 
 
+def independent_ops(at_least: int = _BRANCHES) -> Callable[[Any], list[Any]]:
+    """Return a function that builds many small independent ops on a tensor.
+
+    Each op is too small to split over the intra-op pool, and none waits for another.
+    Called on a tensor in eager mode it runs them one by one; wrapped in
+    ``tf.function``, or called inside a session's graph, it builds one graph of
+    independent branches, which TensorFlow's executor can spread over the inter-op pool.
+    There are ``at_least`` branches (32 by default), or four per thread of the process
+    if that is more.
+    """
+    import tensorflow as tf
+
+    branches = max(at_least, 4 * len(inventory().threads))
+
+    def branches_of(x: Any) -> list[Any]:
+        return [tf.reduce_sum(tf.sin(x) * float(i)) for i in range(branches)]
+
+    return branches_of
+
+
 def small_ops(session: Any, pool: int | None = None) -> Callable[[], object]:
     """Return a step of many small independent ops in ``session``'s graph, run on its ``pool``.
 
@@ -189,10 +205,8 @@ def small_ops(session: Any, pool: int | None = None) -> Callable[[], object]:
     """
     import tensorflow as tf
 
-    branches = max(_BRANCHES, 4 * len(inventory().threads))
     with session.graph.as_default():
-        vector = tf.random.uniform((100,))
-        small = [tf.reduce_sum(tf.sin(vector) * float(i)) for i in range(branches)]
+        small = independent_ops()(tf.random.uniform((100,)))
     if pool is None:
         return lambda: session.run(small)
     options = tf.compat.v1.RunOptions(inter_op_thread_pool=pool)

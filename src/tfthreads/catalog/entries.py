@@ -202,7 +202,10 @@ def _entries() -> tuple[Setting, ...]:
             notes=(
                 "The threads are named tf_Compute in 2.21 (visible in `/proc/<pid>/task/*/comm`). "
                 "With defaults, a process gets about two threads per CPU: one intra-op and "
-                "one inter-op pool, each as large as the CPU count."
+                "one inter-op pool, each as large as the CPU count. Eager ops called one by "
+                "one from Python run on the calling thread, not on this pool; the pool runs "
+                "the independent ops of a graph, such as a `tf.function`, so its size "
+                "matters for graphs and `tf.function`, not for a loop of eager ops."
             ),
         ),
         Setting(
@@ -1054,6 +1057,21 @@ _FACTS: dict[str, tuple[Fact, ...]] = {
             "runtime",
             "the setter called after the first op raised `{late_inter_op_error}`",
             late_inter_op_error=_INTER_LATE,
+        ),
+        _seen(
+            "notes",
+            "execution",
+            "small independent ops (each a `tf.sin`, a multiply and a `tf.reduce_sum` of "
+            "100 floats, 128 or more of them) called one by one from Python gave the "
+            "inter-op pool {eager_ops_on_inter_op_share} of the process's CPU time and all "
+            "the threads the runtime started {eager_ops_on_runtime_threads_share}, so the "
+            "calling thread ran them (pool took part: {eager_ops_on_inter_op}; runtime "
+            "threads took part: {eager_ops_on_runtime_threads}); the same ops in one "
+            "`tf.function` gave the inter-op pool {function_ops_on_inter_op_share} of it "
+            "(pool took part: {function_ops_on_inter_op})",
+            eager_ops_on_inter_op=False,
+            eager_ops_on_runtime_threads=False,
+            function_ops_on_inter_op=True,
         ),
     ),
     "ConfigProto.Experimental.executor_type": (

@@ -25,9 +25,18 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from tfthreads.catalog.probes import _common, data_pipeline, onednn, runtime, sessions
+from tfthreads.catalog.probes import _common, data_pipeline, execution, onednn, runtime, sessions
 
-__all__ = ["PROBES", "Probe", "data_pipeline", "onednn", "runtime", "sessions", "source"]
+__all__ = [
+    "PROBES",
+    "Probe",
+    "data_pipeline",
+    "execution",
+    "onednn",
+    "runtime",
+    "sessions",
+    "source",
+]
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ PROBES: dict[str, Probe] = {
     "data_pipeline": _probe(data_pipeline),
     "sessions": _probe(sessions),
     "onednn": _probe(onednn),
+    "execution": _probe(execution),
 }
 
 
