@@ -6,12 +6,12 @@ When is it too late to set the thread pools?
 
 ``tf.config.threading.set_intra_op_parallelism_threads`` and ``set_inter_op_parallelism_threads`` only work before TensorFlow's runtime starts.
 Which calls start it is not obvious: some innocent-looking calls do, others do not.
-This example starts one fresh process per *first call*, makes that call, then tries to set both pools to 1 thread, reads the settings back and counts the pool threads that the runtime really created.
+This example starts one process per *first call* (each forked from one process that imported TensorFlow, before any runtime started: :func:`tfthreads.isolation.run_functions`), makes that call, then tries to set both pools to 1 thread, reads the settings back and counts the pool threads that the runtime really created.
 
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, claim, machine, observe_all, pair, show
+from _helpers import Table, claim, machine, pair, show
 
 show(machine())
 
@@ -22,7 +22,7 @@ show(machine())
 # The row ``import only`` makes no call at all: it is the control.
 # Processes run two at a time (they only count threads; nothing is timed).
 
-from tfthreads.isolation import run_function
+from tfthreads.isolation import run_functions
 from tfthreads.topology import topology
 
 
@@ -71,7 +71,7 @@ FIRST_CALLS = [
     "tf.function traced",
 ]
 cpus = topology().affinity_cpus
-runs = observe_all(lambda call: run_function(set_pools_after, {"first_call": call}), FIRST_CALLS)
+runs = run_functions(set_pools_after, [{"first_call": call} for call in FIRST_CALLS])
 cells = dict(zip(FIRST_CALLS, runs, strict=True))
 for c in cells.values():
     c["verdict"] = "raises" if c["errors"] else "works" if c["threads"] == [1, 1] else "ignored"
@@ -104,7 +104,7 @@ table = ax.table(
     cellLoc="center",
 )
 table.scale(1, 1.5)
-ax.set_title("Setting the pools to 1 / 1 after a first call, one fresh process per row")
+ax.set_title("Setting the pools to 1 / 1 after a first call, one process per row")
 plt.show()
 
 # %%

@@ -80,11 +80,11 @@ show(Table(["", "in the first sessions"], facts.items(), note=note))
 # Myths 3, 4 and 5: OpenMP variables, oneDNN, and thread listings
 # ---------------------------------------------------------------
 # Three environments time the same two built-in workloads, a 512 x 512 matmul and a 3x3 Conv2D layer, with TensorFlow's default pool sizes: oneDNN on, oneDNN off, and oneDNN on plus ``OMP_NUM_THREADS=1`` and the ``KMP_*`` values of Intel's tuning guides.
-# An environment is fixed when a process starts, so each is measured in fresh processes, in 3 interleaved rounds (one process per environment per round, in an order reversed every other round); the ratios are paired by round (:class:`tfthreads.compare.Comparison`).
+# An environment is fixed when a process starts, so each is measured in fresh processes, in 3 rounds: in each round one process per environment starts, and the three take turns running chunks of their timed loops, in an order reversed every other turn and every other round (:func:`tfthreads.measure.measure_many_in_turns`); the ratios are paired by round (:class:`tfthreads.compare.Comparison`).
 # Each process also reports the pools its runtime created, the threads listed in it after the timed loop, and the threads that used CPU during it.
 
 from tfthreads.compare import Comparison
-from tfthreads.measure import measure_many
+from tfthreads.measure import measure_many_in_turns
 from tfthreads.options import MeasureOptions
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
@@ -103,12 +103,16 @@ by_workload = [
 ]
 for done in range(3):
     order = labels if done % 2 == 0 else labels[::-1]
-    taken = {
-        label: measure_many(specs, options=MeasureOptions(repeats=15, env=variants[label]))
-        for label in order
-    }
+    measured = measure_many_in_turns(
+        specs,
+        [ThreadSettings()] * len(order),
+        options=MeasureOptions(repeats=15),
+        chunks=3,
+        environments=[variants[label] for label in order],
+    )
+    taken = dict(zip(order, measured, strict=True))
     for w, comparison in enumerate(by_workload):
-        comparison.rounds.append([taken[label][w] for label in labels])
+        comparison.rounds.append([taken[label][w] for label in labels])  # type: ignore[index]
 
 rows = [
     {"environment": label, "workload": c.workload.name}

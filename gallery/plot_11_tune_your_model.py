@@ -5,7 +5,7 @@ Tune the thread settings of your own model
 ==========================================
 
 Published advice on pool sizes disagrees: Intel's guides say intra-op = physical cores per socket and inter-op = sockets, other answers say "inter = 2" or "inter = 1", and many say "measure".
-:func:`tfthreads.tune.tune` measures: it screens TensorFlow's defaults, the :func:`~tfthreads.recommend.recommend` settings and a coarse grid, then compares the finalists with the defaults in interleaved rounds of fresh processes, and states the gain as a ratio with a 95 % interval.
+:func:`tfthreads.tune.tune` measures: it screens TensorFlow's defaults, the :func:`~tfthreads.recommend.recommend` settings and a coarse grid, then compares the finalists with the defaults in interleaved rounds, each setting in a process of its own, and states the gain as a ratio with a 95 % interval.
 This example saves a small Keras model, tunes it with a small budget, and measures the rules of thumb in the same run, so every number on the page comes from one machine.
 The same search runs from the command line as ``tfthreads tune``.
 

@@ -157,3 +157,12 @@ def test_the_server_and_its_copies_do_not_outlive_their_parent(how: signal.Signa
         orphan.kill()
     assert len(descendants) == 3
     assert not alive, f"{[p.pid for p in alive]} still running after the parent got {how!r}"
+
+
+def test_a_block_within_a_block_uses_the_outer_server():
+    code = "import os\nresult = os.getppid()"
+    with importing_once(LIGHT) as outer, importing_once(LIGHT) as inner:
+        parents = [_result(o) for o in run_workers("snippet", [_snippet(code)], share_import=LIGHT)]
+    assert inner is outer
+    assert outer.jobs == 1
+    assert parents[0] != os.getpid()

@@ -125,7 +125,7 @@ def add_commands(commands: Any) -> None:
         type=argument(BUDGET, "budget"),
         default=40,
         metavar="N",
-        help="most measurements, each a fresh process (default 40)",
+        help="most measurements, each in a process of its own (default 40)",
     )
     tune.add_argument(
         "--intra-op",

@@ -1,4 +1,4 @@
-"""Compare thread settings precisely: interleaved rounds of fresh processes, ratios with intervals.
+"""Compare thread settings precisely: interleaved rounds of new processes, ratios with intervals.
 
 On a shared machine the same setting measured in two fresh processes can differ by a
 quarter, so one measurement per setting cannot rank settings. :func:`compare` measures

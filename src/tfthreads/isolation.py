@@ -10,7 +10,7 @@ Three entry points share that one protocol:
 
 * :func:`run_worker` / :func:`run_workers` run a named task of the worker;
 * :func:`run_function` calls a function from an importable module and returns what it
-  returned (JSON data);
+  returned (JSON data); :func:`run_functions` makes several such calls at once;
 * :func:`run_snippet` runs a code snippet and returns what it printed, its exit code
   and, if the snippet assigned one, its ``result`` (JSON data).
 
@@ -63,6 +63,7 @@ __all__ = [
     "run_forked",
     "run_forked_together",
     "run_function",
+    "run_functions",
     "run_snippet",
     "run_worker",
     "run_workers",
@@ -294,6 +295,7 @@ def run_workers(
     timeout: float = 120.0,
     on_failure: Callable[[], None] | None = None,
     share_import: Sequence[str] = (),
+    environments: Sequence[Mapping[str, str | None]] | None = None,
 ) -> list[WorkerResult | WorkerError]:
     """Run one worker per payload, all at the same time, and collect every outcome.
 
@@ -310,8 +312,11 @@ def run_workers(
     payload, one process imports those modules once and each payload runs in a forked
     copy of it: every copy is still a process of its own whose runtime starts with its
     own settings, but TensorFlow's import (seconds of CPU time) is paid once, not once
-    per payload. The children then share one environment, CPU set and cgroup, as they
-    always do here.
+    per payload. The children then share one environment, CPU set and cgroup.
+
+    ``environments`` (one per payload) changes each child's environment on top of
+    ``env``; such children are never forked from a shared import, because TensorFlow
+    reads some variables (``TF_ENABLE_ONEDNN_OPTS``) when it is imported.
 
     Returns
     -------
@@ -332,6 +337,14 @@ def run_workers(
     with contextlib.ExitStack() as stack:
         children: list[tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]] = []
         try:
+            if environments is not None:
+                if len(environments) != len(payloads):
+                    raise ValueError("environments: expected one per payload")
+                for payload, own in zip(payloads, environments, strict=True):
+                    own_environ = child_environment({**(env or {}), **own})
+                    request_of = {**request, "payload": dict(payload)}
+                    children.append(_start(request_of, own_environ, stack))
+                return _collect_all(task, children, deadline, timeout, on_failure)
             server = _serving(share_import, environ, cpu_list, cgroup_name)
             if server is None and share_import and len(payloads) > 1:
                 server = ImportServer(share_import, environ, cpu_list, cgroup_name)
@@ -340,18 +353,29 @@ def run_workers(
                 return server.run(task, payloads, deadline, timeout, on_failure)
             for payload in payloads:
                 children.append(_start({**request, "payload": dict(payload)}, environ, stack))
-            if on_failure is not None:
-                _watch([process for process, _, _ in children], deadline, on_failure)
-            return [
-                _collect(task, process, stdout, stderr, deadline, timeout)
-                for process, stdout, stderr in children
-            ]
+            return _collect_all(task, children, deadline, timeout, on_failure)
         except BaseException:
             # Ctrl-C (or any error) in this process: the children are in their own
             # sessions, so nothing else would stop them.
             for process, _, _ in children:
                 _kill_group(process)
             raise
+
+
+def _collect_all(
+    task: str,
+    children: Sequence[tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]],
+    deadline: float,
+    timeout: float,
+    on_failure: Callable[[], None] | None,
+) -> list[WorkerResult | WorkerError]:
+    """Wait for every child (telling ``on_failure`` of the first failure) and read each."""
+    if on_failure is not None:
+        _watch([process for process, _, _ in children], deadline, on_failure)
+    return [
+        _collect(task, process, stdout, stderr, deadline, timeout)
+        for process, stdout, stderr in children
+    ]
 
 
 def _start(
@@ -416,7 +440,8 @@ def importing_once(
     when the block began: every copy is a process of its own, whose TensorFlow runtime
     starts with its own settings, but the seconds of TensorFlow's import are paid once
     per block instead of once per process. Calls with anything else start their own
-    processes as usual. The server ends with the block.
+    processes as usual. The server ends with the block; a block within a block for the
+    same children uses the outer block's server.
 
     Examples
     --------
@@ -426,9 +451,12 @@ def importing_once(
     (2, 1)
     """
     cpu_list = sorted(set(cpus)) if cpus is not None else None
-    server = ImportServer(
-        modules, child_environment(env), cpu_list, None if cgroup is None else str(cgroup)
-    )
+    environ, cgroup_name = child_environment(env), None if cgroup is None else str(cgroup)
+    running = _serving(modules, environ, cpu_list, cgroup_name)
+    if running is not None:  # a block within a block: the outer server serves both
+        yield running
+        return
+    server = ImportServer(modules, environ, cpu_list, cgroup_name)
     token = _SERVERS.set((*_SERVERS.get(), server))
     try:
         yield server
@@ -790,6 +818,54 @@ def run_function(
         timeout=timeout,
     )
     return outcome.result["value"]
+
+
+def run_functions(
+    function: Callable[..., Any],
+    arguments: Sequence[Mapping[str, Any]],
+    *,
+    share_import: Sequence[str] = ("tensorflow",),
+    env: Mapping[str, str | None] | None = None,
+    cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
+    timeout: float = 120.0,
+) -> list[Any]:
+    """Call ``function`` once per mapping of ``arguments``, each call in a process of its own.
+
+    As :func:`run_function`, for observations that time nothing: the calls run at the
+    same time, each in a copy forked from one process that imported ``share_import``
+    (see :func:`run_workers`), so TensorFlow's import is paid once for all of them while
+    each call still starts a runtime of its own.
+
+    Returns
+    -------
+    list
+        What each call returned, in the order of ``arguments``.
+
+    Raises
+    ------
+    WorkerError
+        The first call's error, when any call fails.
+
+    Examples
+    --------
+    >>> import os
+    >>> run_functions(os.getpid, [{}, {}], share_import=["json"])[0] != os.getpid()
+    True
+    """
+    outcomes = run_workers(
+        "call",
+        [_call_payload(function, one) for one in arguments],
+        env=env,
+        cpus=cpus,
+        cgroup=cgroup,
+        timeout=timeout,
+        share_import=share_import,
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, WorkerError):
+            raise outcome
+    return [outcome.result["value"] for outcome in outcomes if isinstance(outcome, WorkerResult)]
 
 
 def _call_payload(

@@ -12,7 +12,7 @@ of a server do, and wait for each other before timing so their loops overlap.
 from __future__ import annotations
 
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -152,12 +152,18 @@ def measure_many_in_turns(
     *,
     options: MeasureOptions | None = None,
     chunks: int = 2,
+    environments: Sequence[Mapping[str, str | None]] | None = None,
 ) -> list[list[Measurement] | WorkerError]:
     """Measure several workloads under several settings, the settings taking turns.
 
     As :func:`measure_in_turns`, with the workloads one after the other in the same
     children, as in :func:`measure_many`: every setting's children start TensorFlow once,
     and for each workload in turn the settings take turns chunk by chunk.
+
+    ``environments`` (one per setting) changes each setting's environment on top of
+    ``options.env``, to compare environments (oneDNN on and off, say) the same way;
+    each such child then imports TensorFlow itself, since some variables are read at
+    import.
 
     Returns
     -------
@@ -173,6 +179,10 @@ def measure_many_in_turns(
     if not chosen:
         raise SettingError("settings: got none; expected at least one")
     check_chunks(chunks, options)
+    if environments is not None and len(environments) != len(chosen):
+        raise SettingError(
+            f"environments: got {len(environments)}; expected one per setting ({len(chosen)})"
+        )
     group = options.processes
     with temporary_folder("turns") as folder:
         payloads = []
@@ -192,21 +202,27 @@ def measure_many_in_turns(
                 "timeout": options.timeout,
             }
             payloads += [payload] * group
-        outcomes = _run(options, payloads, signals=folder)
+        own_env = None if environments is None else [e for e in environments for _ in range(group)]
+        outcomes = _run(options, payloads, signals=folder, environments=own_env)
     measured: list[list[Measurement] | WorkerError] = []
     for slot, one in enumerate(chosen):
         own = outcomes[slot * group : (slot + 1) * group]
         failures = [o for o in own if isinstance(o, WorkerError)]
         if not failures:
             results = [o.result for o in own if isinstance(o, WorkerResult)]
-            measured.append(_assemble(specs, one, dict(options.env), results))
+            env = {**options.env, **(environments[slot] if environments is not None else {})}
+            measured.append(_assemble(specs, one, env, results))
         else:  # the child that failed first, rather than a sibling that stopped for it
             measured.append(next((f for f in failures if not _stopped_for_sibling(f)), failures[0]))
     stopped = [i for i, m in enumerate(measured) if _stopped_for_sibling(m)]
     if stopped and len(stopped) < len(chosen):
         # The settings that only stopped for a failed sibling are measured again without it.
         again = measure_many_in_turns(
-            specs, [chosen[i] for i in stopped], options=options, chunks=chunks
+            specs,
+            [chosen[i] for i in stopped],
+            options=options,
+            chunks=chunks,
+            environments=None if environments is None else [environments[i] for i in stopped],
         )
         for index, result in zip(stopped, again, strict=True):
             measured[index] = result
@@ -280,7 +296,10 @@ def _check_memory(count: int, options: MeasureOptions) -> None:
 
 
 def _run(
-    options: MeasureOptions, payloads: list[dict[str, Any]], signals: str | None = None
+    options: MeasureOptions,
+    payloads: list[dict[str, Any]],
+    signals: str | None = None,
+    environments: Sequence[Mapping[str, str | None]] | None = None,
 ) -> list[WorkerResult | WorkerError]:
     """Run the measuring children, all at once.
 
@@ -292,6 +311,7 @@ def _run(
         "measure",
         payloads,
         env=dict(options.env),
+        environments=environments,
         cpus=options.cpus,
         cgroup=options.cgroup,
         timeout=options.timeout,

@@ -1,6 +1,6 @@
 """Tune thread settings by measurement: screen candidates, then compare the finalists.
 
-Three steps, each measurement in a fresh process:
+Three steps, each measurement in a process of its own:
 
 1. **Candidates**: TensorFlow's defaults, the :func:`~tfthreads.recommend.recommend`
    settings, and a coarse grid (intra-op 1, 2, 4, ... up to the CPUs; inter-op 1, 2 and
@@ -47,7 +47,7 @@ from tfthreads.workloads import WorkloadSpec, parse_workload
 
 __all__ = ["BUDGET", "TuneResult", "candidates", "distinct_pools", "tune"]
 
-#: How many measurements (fresh processes) :func:`tune` may make in all.
+#: How many measurements (each in a process of its own) :func:`tune` may make in all.
 BUDGET = WholeNumber(4, 10_000)
 #: Settings that go on from screening to the final comparison.
 FINALISTS = 3
@@ -266,7 +266,7 @@ def tune(
     goal : {"latency", "throughput"}
         Minimise the median time per step, or maximise items per second.
     budget : int
-        Most measurements in all, each a fresh process (4 to 10000). Screening takes at
+        Most measurements in all, each in a process of its own (4 to 10000). Screening takes at
         most half, and leaves the final comparison at least two rounds of up to four
         settings; with a budget under 10 only the defaults and the recommendation are
         compared.
