@@ -332,7 +332,7 @@ def test_turns_are_checked_before_any_child_starts():
     ],
 )
 def test_user_code_that_ends_the_check_is_a_user_error_in_its_terms(
-    bad_steps: dict[str, str], function: str, words: str
+    bad_steps: dict[str, str], function: str, words: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A build that hangs, exits or crashes is the user's input: a SettingError (exit 2)."""
     from tfthreads.measure import check_workloads
@@ -347,6 +347,10 @@ def test_user_code_that_ends_the_check_is_a_user_error_in_its_terms(
     assert message.startswith(f"workload 'bad_steps:{function}' cannot run: ")
     assert words in message
     assert "worker task" not in message
+    # A build that hangs is told of on stderr before the timeout stops it.
+    if function == "build_sleeps":
+        still = "tfthreads: still building and running 'bad_steps:build_sleeps' once, after 10 s"
+        assert still in capfd.readouterr().err
 
 
 def test_more_processes_than_memory_holds_are_refused_before_any_starts(

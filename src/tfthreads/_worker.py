@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -370,7 +371,15 @@ def _run_copies(
     for index, payload in enumerate(payloads):
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns on every fork of a process with threads. The threads
+            # here (TensorFlow's from its import, the parent watch) are not needed by a
+            # copy, which starts a runtime and a watch of its own; the probes' forked
+            # copies have shown that TensorFlow works this way.
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            pid = os.fork()
         if pid == 0:
             _run_copy(task, payload, folder, index)
         with contextlib.suppress(OSError):  # the copy does the same; whoever comes first

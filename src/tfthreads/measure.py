@@ -12,6 +12,8 @@ of a server do, and wait for each other before timing so their loops overlap.
 from __future__ import annotations
 
 import signal
+import sys
+import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -39,6 +41,7 @@ from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
 __all__ = [
+    "CHECK_NOTICE_SECONDS",
     "CHUNKS",
     "PROCESS_MEMORY",
     "TURNS",
@@ -274,6 +277,10 @@ def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServ
     )
 
 
+#: Seconds after which :func:`check_workloads` says on stderr that user code still runs.
+CHECK_NOTICE_SECONDS = 10.0
+
+
 #: The least memory one TensorFlow process takes, in bytes. 64 processes measuring
 #: ``matmul`` together used about 15 GB on a 2-CPU machine (a model takes more).
 PROCESS_MEMORY = 0.24e9
@@ -347,15 +354,33 @@ def check_workloads(
     users = [spec for spec in workloads if spec.kind != "builtin"]
     if not users:
         return PROCESS_MEMORY
-    outcome = run_workers(
-        "check_workloads",
-        [{"workloads": [spec.as_dict() for spec in users]}],
-        env=dict(options.env),
-        cpus=options.cpus,
-        cgroup=options.cgroup,
-        timeout=options.timeout,
-        share_import=SHARED_IMPORT,
-    )[0]
+    names = ", ".join(repr(spec.name) for spec in users)
+    # User code that waits for something would otherwise leave a terminal silent until
+    # the timeout (300 s by default): say once what is still running, and until when.
+    notice = threading.Timer(
+        CHECK_NOTICE_SECONDS,
+        lambda: print(
+            f"tfthreads: still building and running {names} once, after "
+            f"{CHECK_NOTICE_SECONDS:g} s; it is stopped after {options.timeout:g} s "
+            "(--timeout, or MeasureOptions.timeout)",
+            file=sys.stderr,
+            flush=True,
+        ),
+    )
+    notice.daemon = True
+    notice.start()
+    try:
+        outcome = run_workers(
+            "check_workloads",
+            [{"workloads": [spec.as_dict() for spec in users]}],
+            env=dict(options.env),
+            cpus=options.cpus,
+            cgroup=options.cgroup,
+            timeout=options.timeout,
+            share_import=SHARED_IMPORT,
+        )[0]
+    finally:
+        notice.cancel()
     if isinstance(outcome, WorkerError):
         raise SettingError(_check_failed(users, outcome, options.timeout)) from outcome
     problems = outcome.result["problems"]
