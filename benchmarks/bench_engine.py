@@ -408,7 +408,7 @@ def _markdown(data: dict[str, Any]) -> str:
         "",
         "Every ratio is *how many times better* (above 1 is better: faster steps for latency,",
         "more items per second for throughput), with its 95 % interval over interleaved rounds",
-        "of fresh processes; an interval that contains 1 is a tie. From 6 rounds on the ratio",
+        "of processes, one per setting; an interval that contains 1 is a tie. From 6 rounds on the ratio",
         "is the Hodges-Lehmann estimate of the per-round ratios and the interval Wilcoxon's",
         "signed-rank interval; below, the geometric mean and Student's t, both on logarithms",
         "(`tfthreads.stats.ratio_interval`).",
@@ -442,11 +442,19 @@ def _markdown(data: dict[str, Any]) -> str:
         "",
         (
             f"{data['grid_rounds']} rounds in {data['grid_seconds']:.0f} s; each round is one "
-            "fresh process per setting running all six workloads, in an order reversed every "
-            "other round. `ends` is TensorFlow's defaults measured a second time in the last "
-            "place of each round, against the first: the two are a round's length apart "
-            f"(about {data['grid_seconds'] / data['grid_rounds']:.0f} s), so it shows how far "
-            "the machine drifts within a round, "
+            "process per setting running all six workloads, "
+            + (
+                "the settings taking turns chunk by chunk for each workload "
+                f"({data['grid_chunks']} turns each), forked from one TensorFlow import. "
+                "`ends` is TensorFlow's defaults measured a second time, in the last slot of "
+                "the turns, against the first: "
+                if data.get("grid_chunks", 1) > 1
+                else "in an order reversed every other round. `ends` is TensorFlow's defaults "
+                "measured a second time in the last place of each round, against the first: "
+                "the two are a round's length apart "
+                f"(about {data['grid_seconds'] / data['grid_rounds']:.0f} s), so "
+            )
+            + "it shows how far the machine drifts within a round, "
             "the noise every ratio below carries. Settings are written intra/inter."
         ),
         "",
@@ -584,6 +592,7 @@ def main(argv: list[str] | None = None) -> None:
     comparisons, points, seconds = grid_rounds(plan)
     save(
         grid_points=points,
+        grid_chunks=min(SELF_CHUNKS, plan.options.repeats),
         grid_rounds=len(next(iter(comparisons.values())).rounds),
         grid_seconds=seconds,
         strategies=strategies(comparisons),
