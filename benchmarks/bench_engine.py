@@ -43,8 +43,7 @@ from typing import Any
 
 from tfthreads.compare import Comparison, compare
 from tfthreads.errors import UnsupportedPlatformError
-from tfthreads.isolation import WorkerError
-from tfthreads.measure import importing_once, measure, measure_many_in_turns
+from tfthreads.measure import measure, measure_many
 from tfthreads.options import MeasureOptions
 from tfthreads.provenance import describe_machine, provenance
 from tfthreads.quota import cpu_quota
@@ -132,12 +131,10 @@ def _self_interval(comparison: Comparison, again: int) -> RatioInterval | None:
 def grid_rounds(plan: Plan) -> tuple[dict[str, Comparison], int, float]:
     """Measure every workload under every setting of the grid, in interleaved rounds (b, c).
 
-    Each round starts one child per setting that runs all the built-in workloads, and
-    for each workload the settings take turns chunk by chunk, as :func:`compare` does by
-    default (:func:`tfthreads.measure.measure_many_in_turns`), so one round is one run of
-    the whole grid. The defaults are measured twice per round (the last column is their
-    second measurement). Rounds stop when the self-comparison of every workload is within
-    ±5 %, after ``max_rounds`` or after ``grid_seconds``.
+    Each round starts one child per setting that runs all the built-in workloads, so one
+    round is one run of the whole grid. The defaults are measured twice per round (the
+    last column is their second measurement). Rounds stop when the self-comparison of
+    every workload is within ±5 %, after ``max_rounds`` or after ``grid_seconds``.
     """
     cpus = topology().affinity_cpus
     advice = [recommend(goal).settings for goal in ("latency", "throughput")]
@@ -147,37 +144,25 @@ def grid_rounds(plan: Plan) -> tuple[dict[str, Comparison], int, float]:
     comparisons = {
         name: Comparison(parse_workload(name), _goal(name), tuple(columns)) for name in names
     }
-    chunks = min(SELF_CHUNKS, plan.options.repeats)
     start = time.monotonic()
-    with importing_once(plan.options):
-        while True:
-            order = list(range(len(columns)))
-            if len(comparisons[names[0]].rounds) % 2:
-                order.reverse()
-            taken = measure_many_in_turns(
-                names, [columns[i] for i in order], options=plan.options, chunks=chunks
-            )
-            row = dict(zip(order, taken, strict=True))
-            for position, name in enumerate(names):
-                comparisons[name].rounds.append(
-                    [_measured(row[i])[position] for i in range(len(columns))]
-                )
-            done = len(comparisons[names[0]].rounds)
-            print(f"grid: round {done} done after {time.monotonic() - start:.0f} s", flush=True)
-            selves = [_self_interval(c, len(columns) - 1) for c in comparisons.values()]
-            precise = all(s is not None and s.half_width <= 0.05 for s in selves)
-            if done >= plan.max_rounds or time.monotonic() - start > plan.grid_seconds:
-                break
-            if done >= plan.min_rounds and precise:
-                break
+    while True:
+        order = list(range(len(columns)))
+        if len(comparisons[names[0]].rounds) % 2:
+            order.reverse()
+        row: dict[int, list[Measurement]] = {}
+        for index in order:
+            row[index] = measure_many(names, columns[index], options=plan.options)
+        for position, name in enumerate(names):
+            comparisons[name].rounds.append([row[i][position] for i in range(len(columns))])
+        done = len(comparisons[names[0]].rounds)
+        print(f"grid: round {done} done after {time.monotonic() - start:.0f} s", flush=True)
+        selves = [_self_interval(c, len(columns) - 1) for c in comparisons.values()]
+        precise = all(s is not None and s.half_width <= 0.05 for s in selves)
+        if done >= plan.max_rounds or time.monotonic() - start > plan.grid_seconds:
+            break
+        if done >= plan.min_rounds and precise:
+            break
     return comparisons, len(settings), time.monotonic() - start
-
-
-def _measured(taken: list[Measurement] | WorkerError) -> list[Measurement]:
-    """Return a grid point's measurements: a built-in workload that fails is a bug here."""
-    if isinstance(taken, WorkerError):
-        raise taken
-    return taken
 
 
 def _without_again(comparison: Comparison) -> Comparison:
@@ -408,7 +393,7 @@ def _markdown(data: dict[str, Any]) -> str:
         "",
         "Every ratio is *how many times better* (above 1 is better: faster steps for latency,",
         "more items per second for throughput), with its 95 % interval over interleaved rounds",
-        "of processes, one per setting; an interval that contains 1 is a tie. From 6 rounds on the ratio",
+        "of fresh processes; an interval that contains 1 is a tie. From 6 rounds on the ratio",
         "is the Hodges-Lehmann estimate of the per-round ratios and the interval Wilcoxon's",
         "signed-rank interval; below, the geometric mean and Student's t, both on logarithms",
         "(`tfthreads.stats.ratio_interval`).",
@@ -442,19 +427,11 @@ def _markdown(data: dict[str, Any]) -> str:
         "",
         (
             f"{data['grid_rounds']} rounds in {data['grid_seconds']:.0f} s; each round is one "
-            "process per setting running all six workloads, "
-            + (
-                "the settings taking turns chunk by chunk for each workload "
-                f"({data['grid_chunks']} turns each), forked from one TensorFlow import. "
-                "`ends` is TensorFlow's defaults measured a second time, in the last slot of "
-                "the turns, against the first: "
-                if data.get("grid_chunks", 1) > 1
-                else "in an order reversed every other round. `ends` is TensorFlow's defaults "
-                "measured a second time in the last place of each round, against the first: "
-                "the two are a round's length apart "
-                f"(about {data['grid_seconds'] / data['grid_rounds']:.0f} s), so "
-            )
-            + "it shows how far the machine drifts within a round, "
+            "fresh process per setting running all six workloads, in an order reversed every "
+            "other round. `ends` is TensorFlow's defaults measured a second time in the last "
+            "place of each round, against the first: the two are a round's length apart "
+            f"(about {data['grid_seconds'] / data['grid_rounds']:.0f} s), so it shows how far "
+            "the machine drifts within a round, "
             "the noise every ratio below carries. Settings are written intra/inter."
         ),
         "",
@@ -592,7 +569,6 @@ def main(argv: list[str] | None = None) -> None:
     comparisons, points, seconds = grid_rounds(plan)
     save(
         grid_points=points,
-        grid_chunks=min(SELF_CHUNKS, plan.options.repeats),
         grid_rounds=len(next(iter(comparisons.values())).rounds),
         grid_seconds=seconds,
         strategies=strategies(comparisons),
