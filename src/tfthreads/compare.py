@@ -354,61 +354,35 @@ def compare(
     with contextlib.ExitStack() as stack:
         if chunks > 1:  # whole processes (chunks=1) stay fresh processes, imports included
             stack.enter_context(importing_once(options))
-        _measure_rounds(
-            comparison,
-            chunks,
-            options,
-            memory,
-            measure_one,
-            precision,
-            min_rounds,
-            max_rounds,
-            start,
-            on_round,
-            budget_seconds,
-        )
+        while not _finished(comparison, min_rounds, max_rounds, precision):
+            order = list(range(len(chosen)))
+            if len(comparison.rounds) % 2:
+                order.reverse()  # A B C, then C B A: a steady drift hits every setting alike
+            row: list[Measurement | Failure | None] = [None] * len(chosen)
+            for index in order:
+                row[index] = comparison.failed(index)
+            pending = [index for index in order if row[index] is None]
+            if chunks > 1:
+                taken = measure_together(
+                    spec,
+                    [chosen[i] for i in pending],
+                    options=options,
+                    chunks=chunks,
+                    memory=memory,
+                )
+                for index, result in zip(pending, taken, strict=True):
+                    row[index] = result
+            else:
+                for index in pending:
+                    row[index] = measure_one(chosen[index])
+            comparison.rounds.append([r for r in row if r is not None])
+            comparison.seconds = time.monotonic() - start
+            if on_round is not None:
+                on_round(comparison)
+            if budget_seconds is not None and time.monotonic() - start >= budget_seconds:
+                comparison.stopped = "budget"
+                break
     return comparison
-
-
-def _measure_rounds(
-    comparison: Comparison,
-    chunks: int,
-    options: MeasureOptions,
-    memory: float,
-    measure_one: Callable[[ThreadSettings], Measurement | Failure],
-    precision: float,
-    min_rounds: int,
-    max_rounds: int,
-    start: float,
-    on_round: Callable[[Comparison], None] | None,
-    budget_seconds: float | None,
-) -> None:
-    """Measure rounds of :func:`compare` until it is finished or the budget is spent."""
-    spec, chosen = comparison.workload, comparison.settings
-    while not _finished(comparison, min_rounds, max_rounds, precision):
-        order = list(range(len(chosen)))
-        if len(comparison.rounds) % 2:
-            order.reverse()  # A B C, then C B A: a steady drift hits every setting alike
-        row: list[Measurement | Failure | None] = [None] * len(chosen)
-        for index in order:
-            row[index] = comparison.failed(index)
-        pending = [index for index in order if row[index] is None]
-        if chunks > 1:
-            taken = measure_together(
-                spec, [chosen[i] for i in pending], options=options, chunks=chunks, memory=memory
-            )
-            for index, result in zip(pending, taken, strict=True):
-                row[index] = result
-        else:
-            for index in pending:
-                row[index] = measure_one(chosen[index])
-        comparison.rounds.append([r for r in row if r is not None])
-        comparison.seconds = time.monotonic() - start
-        if on_round is not None:
-            on_round(comparison)
-        if budget_seconds is not None and time.monotonic() - start >= budget_seconds:
-            comparison.stopped = "budget"
-            break
 
 
 def _finished(comparison: Comparison, min_rounds: int, max_rounds: int, precision: float) -> bool:
@@ -482,35 +456,25 @@ def compare_many(
         if check:
             check_workloads(specs, options)
         for done in range(rounds):
-            _measure_round_of_many(comparisons, specs, chosen, options, chunks, done)
-    return comparisons
-
-
-def _measure_round_of_many(
-    comparisons: list[Comparison],
-    specs: list[WorkloadSpec],
-    chosen: tuple[ThreadSettings, ...],
-    options: MeasureOptions,
-    chunks: int,
-    done: int,
-) -> None:
-    """Measure one round of :func:`compare_many` and add it to each comparison."""
-    order = list(range(len(chosen)))
-    if done % 2:
-        order.reverse()  # who takes the first turn alternates, as in compare()
-    taken = measure_many_in_turns(specs, [chosen[i] for i in order], options=options, chunks=chunks)
-    row: list[list[Measurement | Failure]] = [[] for _ in specs]
-    by_setting = dict(zip(order, taken, strict=True))
-    for index in range(len(chosen)):
-        result = by_setting[index]
-        for w, spec in enumerate(specs):
-            row[w].append(
-                _failure(spec, chosen[index], options, result)
-                if isinstance(result, WorkerError)
-                else result[w]
+            order = list(range(len(chosen)))
+            if done % 2:
+                order.reverse()  # who takes the first turn alternates, as in compare()
+            taken = measure_many_in_turns(
+                specs, [chosen[i] for i in order], options=options, chunks=chunks
             )
-    for comparison, results in zip(comparisons, row, strict=True):
-        comparison.rounds.append(results)
+            row: list[list[Measurement | Failure]] = [[] for _ in specs]
+            by_setting = dict(zip(order, taken, strict=True))
+            for index in range(len(chosen)):
+                result = by_setting[index]
+                for w, spec in enumerate(specs):
+                    row[w].append(
+                        _failure(spec, chosen[index], options, result)
+                        if isinstance(result, WorkerError)
+                        else result[w]
+                    )
+            for comparison, results in zip(comparisons, row, strict=True):
+                comparison.rounds.append(results)
+    return comparisons
 
 
 def _together(count: int, chunks: int, options: MeasureOptions, memory: float) -> tuple[int, str]:

@@ -337,22 +337,17 @@ def run_workers(
     with contextlib.ExitStack() as stack:
         children: list[tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]] = []
         try:
-            if environments is not None:
-                if len(environments) != len(payloads):
-                    raise ValueError("environments: expected one per payload")
-                for payload, own in zip(payloads, environments, strict=True):
-                    own_environ = child_environment({**(env or {}), **own})
-                    request_of = {**request, "payload": dict(payload)}
-                    children.append(_start(request_of, own_environ, stack))
-                return _collect_all(task, children, deadline, timeout, on_failure)
-            server = _serving(share_import, environ, cpu_list, cgroup_name)
-            if server is None and share_import and len(payloads) > 1:
-                server = ImportServer(share_import, environ, cpu_list, cgroup_name)
-                stack.callback(server.close)
-            if server is not None:
-                return server.run(task, payloads, deadline, timeout, on_failure)
-            for payload in payloads:
-                children.append(_start({**request, "payload": dict(payload)}, environ, stack))
+            if environments is None:
+                server = _serving(share_import, environ, cpu_list, cgroup_name)
+                if server is None and share_import and len(payloads) > 1:
+                    server = ImportServer(share_import, environ, cpu_list, cgroup_name)
+                    stack.callback(server.close)
+                if server is not None:
+                    return server.run(task, payloads, deadline, timeout, on_failure)
+            changes = [None] * len(payloads) if environments is None else environments
+            for payload, own in zip(payloads, changes, strict=True):
+                own_environ = environ if own is None else child_environment({**(env or {}), **own})
+                children.append(_start({**request, "payload": dict(payload)}, own_environ, stack))
             return _collect_all(task, children, deadline, timeout, on_failure)
         except BaseException:
             # Ctrl-C (or any error) in this process: the children are in their own
@@ -538,13 +533,10 @@ class ImportServer:
                 raise
             if not finished:
                 self._kill_copies(folder, len(payloads))
-                end = time.monotonic() + 10.0
-                while not (folder / "done").exists() and time.monotonic() < end:
-                    if _failed(self._process) is not None:
-                        break
-                    time.sleep(0.01)
+                self._wait(folder, time.monotonic() + 10.0, None)  # the server reaps them
+            shared = filter_startup_noise(self._read(self._stderr))
             return [
-                self._outcome(task, folder, index, finished, timeout)
+                self._outcome(task, folder, index, finished, timeout, shared)
                 for index in range(len(payloads))
             ]
 
@@ -573,10 +565,12 @@ class ImportServer:
                     os.killpg(int(pid_file.read_text()), signal.SIGKILL)
 
     def _outcome(
-        self, task: str, folder: Path, index: int, finished: bool, timeout: float
+        self, task: str, folder: Path, index: int, finished: bool, timeout: float, shared: str
     ) -> WorkerResult | WorkerError:
-        """Read what copy ``index`` left as the outcome of a worker of its own."""
-        shared = filter_startup_noise(self._read(self._stderr))
+        """Read what copy ``index`` left as the outcome of a worker of its own.
+
+        ``shared`` is what the server itself wrote to stderr (its import's warnings).
+        """
         status = folder / f"status-{index}"
         if status.exists() and (finished or int(status.read_text()) != -signal.SIGKILL):
             out = folder / f"out-{index}"
