@@ -178,7 +178,7 @@ def committed_rows(scenario: str, file: str = "many_core.jsonl") -> list[list[An
     about them.
     """
     report = load_report([RESULTS / file])
-    groups = [rows for (_, key, _, _), rows in report.groups().items() if key == scenario]
+    groups = [rows for (_, key, *_), rows in report.groups().items() if key == scenario]
     if not groups:
         raise ValueError(f"{file}: no scenario {scenario!r}")
     return groups

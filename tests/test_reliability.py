@@ -101,6 +101,23 @@ def test_resume_measures_again_when_what_shapes_the_result_changed(tmp_path):
         assert changed.rows[0] != first.rows[0]
 
 
+@pytest.mark.slow
+def test_a_file_resumed_under_another_mask_reports_each_mask_apart(tmp_path):
+    """``taskset -c 0 tfthreads sweep ... --output F``, then the same without it."""
+    from tfthreads.report import load_report
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs to change the mask")
+    path = tmp_path / "rows.jsonl"
+    sweep("matmul", grid([1, 2], [1]), options=QUICK.replace(cpus=[0]), results=path)
+    again = sweep("matmul", grid([1, 2], [1]), options=QUICK, results=path)
+    assert again.reused == 0
+    report = load_report([path])
+    assert [len(rows) for rows in report.groups().values()] == [2, 2]
+    assert all(row.rounds == 1 for row in report.rows)  # no round mixes the two masks
+    assert "measured under: affinity mask [0]" in report.table()
+
+
 def test_hand_edited_rows_are_ignored_not_a_traceback(tmp_path):
     path = tmp_path / "rows.jsonl"
     sweep("matmul", grid([1], [1]), options=QUICK, results=path)
@@ -192,3 +209,35 @@ def test_two_sweeps_cannot_write_one_file_at_once(tmp_path):
         result = run_cli("sweep", "matmul", "--output", str(path), timeout=60)
     assert result.returncode == 2
     assert "being written by another tfthreads run" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_output_prints_every_row_measured(tmp_path):
+    """The size limit stands in for a full disk: the second row cannot be written."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "full.jsonl"
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4500, 4500))  # the header and one row
+
+    command = ["sweep", "matmul", "--intra-op", "1,2", "--repeats", "2", "--output", str(path)]
+    done = subprocess.run(
+        [sys.executable, "-m", "tfthreads", *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=small_disk,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"cannot write {path}: File too large" in done.stderr.splitlines()[-1]
+    table = [line.split() for line in done.stdout.splitlines() if line.startswith("  matmul")]
+    assert [(row[1], row[-1]) for row in table] == [("1", "ok"), ("2", "ok")]
+    saved = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [row["intra_op"] for row in saved[1:]] == [1]  # every earlier row, each whole

@@ -163,7 +163,7 @@ def test_a_sweep_file_uses_defaults_as_baseline_and_counts_rounds(tmp_path):
 
 def test_a_setting_that_failed_then_succeeded_on_resume_is_compared(tmp_path):
     """The failure was measured again by a resumed sweep: the retry takes its place."""
-    failed = Failure(parse_workload("matmul"), SETTINGS["A"], 1, "exit", "boom")
+    failed = Failure(parse_workload("matmul", n=64), SETTINGS["A"], 1, "exit", "boom")
     rows: list = [
         header({"workloads": []}),
         measurement(ThreadSettings(), 10.0).as_dict(),
@@ -175,7 +175,50 @@ def test_a_setting_that_failed_then_succeeded_on_resume_is_compared(tmp_path):
     assert other.setting == "1/1"
     assert other.verdict != "baseline"
     assert other.rounds == 1
-    assert max(other.ratio, 1 / other.ratio) == pytest.approx(2.0)  # 20 ms against 10 ms
+    assert other.ratio == pytest.approx(0.5)  # 20 ms against 10 ms
+    assert "baseline" not in report_text(rows, tmp_path).splitlines()[-1]
+
+
+def report_text(rows: list, tmp_path: Path) -> str:
+    return load_report([write(tmp_path / "again.jsonl", rows)]).table()
+
+
+def test_a_row_without_a_ratio_never_reads_as_the_baseline(tmp_path):
+    """A setting with no round in common with the baseline prints no ratio, not "baseline"."""
+    rows: list = [
+        header({"workloads": []}),
+        {**measurement(ThreadSettings(), 10.0).as_dict(), "round": 1},
+        {**measurement(SETTINGS["A"], 20.0).as_dict(), "round": 2},
+    ]
+    _, other = load_report([write(tmp_path / "sweep.jsonl", rows)]).rows
+    assert other.verdict == "no round in common with the baseline"
+    assert other.ratio_text() == "-"
+
+
+def test_rows_measured_under_other_conditions_are_compared_apart(tmp_path):
+    """A sweep resumed without its taskset appends rows of other conditions: two tables."""
+    pinned = {"affinity": [0], "variables": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
+    free = {"affinity": [0, 1], "variables": {}}
+    rows: list = [header({"workloads": []})]
+    for conditions, ms in ((pinned, 10.0), (free, 5.0)):
+        for settings in (SETTINGS["A"], SETTINGS["B"]):
+            rows.append({**measurement(settings, ms).as_dict(), "conditions": conditions})
+    report = load_report([write(tmp_path / "sweep.jsonl", rows)])
+    tables = list(report.groups().values())
+    assert [len(table) for table in tables] == [2, 2]
+    assert all(row.rounds == 1 for row in report.rows)  # never paired across conditions
+    text = report.table()
+    assert "measured under: affinity mask [0], TF_ENABLE_ONEDNN_OPTS=0" in text
+    assert "measured under: affinity mask [0, 1], TF_ENABLE_ONEDNN_OPTS unset" in text
+
+
+def test_one_set_of_conditions_says_nothing_about_them(tmp_path):
+    rows = [
+        header(),
+        measurement(ThreadSettings(), 10.0).as_dict(),
+        measurement(SETTINGS["A"], 5.0).as_dict(),
+    ]
+    assert "measured under" not in load_report([write(tmp_path / "one.jsonl", rows)]).table()
 
 
 def test_one_round_gives_a_ratio_without_interval(tmp_path):
@@ -275,6 +318,10 @@ BAD |= {
     "provenance-not-an-object": (
         json.dumps(header({"provenance": ["x"]})) + "\n" + json.dumps({**MEASURED, "round": 1}),
         "its provenance is not an object with date, tensorflow_version and topology",
+    ),
+    "row-provenance-not-an-object": (
+        json.dumps(header()) + "\n" + json.dumps({**MEASURED, "round": 1, "provenance": "x"}),
+        "line 2: its provenance is 'x'; expected an object",
     ),
     "scenarios-not-a-list": (
         json.dumps(header({"scenarios": 5})) + "\n" + json.dumps({**MEASURED, "round": 1}),

@@ -143,11 +143,40 @@ def test_whatever_follows_the_rows_loses_none_of_them(tmp_path_factory, rows, ta
             results.append(row)
     with path.open("ab") as raw:
         raw.write(tail)
+    whole = tail.rpartition(b"\n")[0].split(b"\n") if b"\n" in tail else []
+    if any(not isinstance(_json_or_none(line), dict) for line in whole):
+        # A whole line that is no JSON object was written by hand: refused, kept as it is.
+        before = path.read_bytes()
+        with pytest.raises(SettingError, match="is not a JSON object"):
+            ResultsFile.open(path)
+        assert path.read_bytes() == before
+        return
     with ResultsFile.open(path) as results:
         assert results.rows[: len(rows)] == rows
         results.append({"after": True})
     with ResultsFile.open(path) as results:
         assert results.rows[-1] == {"after": True}
+
+
+def _json_or_none(line: bytes) -> object:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+def test_a_hand_edited_middle_line_is_refused_before_appending(tmp_path):
+    """Appending after it would leave a file that report refuses for good."""
+    path = tmp_path / "rows.jsonl"
+    with ResultsFile.open(path) as results:
+        results.append({"a": 1})
+    path.write_text(path.read_text() + "this is not json\n" + json.dumps({"b": 2}) + "\n")
+    before = path.read_bytes()
+    with pytest.raises(SettingError, match=r"line 3 of .* is not a JSON object.*--no-resume"):
+        ResultsFile.open(path)
+    assert path.read_bytes() == before
+    with ResultsFile.open(path, resume=False) as results:  # starting afresh is allowed
+        assert results.rows == []
 
 
 def test_a_full_disk_names_the_file_and_leaves_every_earlier_row(tmp_path):

@@ -273,8 +273,9 @@ def run(args: argparse.Namespace) -> int:
         _emit(args, advice.as_dict(), advice.describe())
         return EXIT_OK
 
+    from tfthreads.errors import NotSavedError
     from tfthreads.results_file import check_output
-    from tfthreads.sweep import grid, sweep
+    from tfthreads.sweep import SweepResult, grid, sweep
     from tfthreads.tune import tune
     from tfthreads.workloads import parse_workload
 
@@ -285,14 +286,19 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.command == "sweep":
         specs = [parse_workload(w, **_workload_params(args)) for w in args.workloads]
-        result = sweep(
-            specs,
-            grid(args.intra_op, args.inter_op),
-            options=options,
-            results=args.output,
-            resume=not args.no_resume,
-            progress=True,  # a bar on a terminal, else a line per setting with the time left
-        )
+        try:
+            result = sweep(
+                specs,
+                grid(args.intra_op, args.inter_op),
+                options=options,
+                results=args.output,
+                resume=not args.no_resume,
+                progress=True,  # a bar on a terminal, else a line per setting with the time left
+            )
+        except NotSavedError as error:  # print what was measured, then say what was lost
+            partial: SweepResult = error.result
+            _emit(args, [row.as_dict() for row in partial.rows], partial.table())
+            raise
         _emit(args, [row.as_dict() for row in result.rows], result.table())
         if result.reused:
             _note(f"reused {result.reused} of {len(result.rows)} results from {args.output}")

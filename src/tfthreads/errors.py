@@ -7,7 +7,10 @@ traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
+    "NotSavedError",
     "SettingError",
     "TFThreadsError",
     "TensorFlowUnavailableError",
@@ -22,6 +25,18 @@ class TFThreadsError(Exception):
 
 class SettingError(TFThreadsError, ValueError):
     """A setting has a value outside its documented range."""
+
+
+class NotSavedError(TFThreadsError, OSError):
+    """Results were measured but could not all be written to the results file.
+
+    ``result`` holds everything measured, saved or not, so that nothing measured is
+    lost: the command line prints it before the error.
+    """
+
+    def __init__(self, message: str, result: Any) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class TooLateError(TFThreadsError, RuntimeError):

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tfthreads._conditions import canonical, conditions_of, differences
 from tfthreads._text_table import text_table
 from tfthreads.errors import SettingError
 from tfthreads.options import GOALS
@@ -167,16 +168,19 @@ class ReportRow:
     high: float | None
     paired: int
     verdict: str
+    conditions: str = ""
 
     @property
-    def group(self) -> tuple[str, str, str, str]:
-        """The key of this row's table (source, scenario, workload and goal)."""
-        return (self.source, self.scenario, self.workload, self.goal)
+    def group(self) -> tuple[str, str, str, str, str]:
+        """The key of this row's table (source, scenario, workload, goal and conditions)."""
+        return (self.source, self.scenario, self.workload, self.goal, self.conditions)
 
     def ratio_text(self) -> str:
         """Write the ratio as ``"1.15 [1.01, 1.31]"``; ``"baseline"`` for the baseline."""
-        if self.ratio is None:
+        if self.setting == self.baseline:
             return "baseline"
+        if self.ratio is None:
+            return "-"
         if self.low is None or self.high is None:
             return f"{self.ratio:.2f}"
         return RatioInterval(self.ratio, self.low, self.high, self.paired).describe()
@@ -201,9 +205,9 @@ class Report:
     sources: tuple[Source, ...]
     rows: tuple[ReportRow, ...]
 
-    def groups(self) -> dict[tuple[str, str, str, str], list[ReportRow]]:
-        """Return the rows per table (source, scenario, workload, goal), in order."""
-        out: dict[tuple[str, str, str, str], list[ReportRow]] = {}
+    def groups(self) -> dict[tuple[str, str, str, str, str], list[ReportRow]]:
+        """Return the rows per table (source, scenario, workload, goal, conditions), in order."""
+        out: dict[tuple[str, str, str, str, str], list[ReportRow]] = {}
         for row in self.rows:
             out.setdefault(row.group, []).append(row)
         return out
@@ -227,7 +231,7 @@ class Report:
             "rows": [row.as_dict() for row in self.rows],
         }
 
-    def plot(self, group: tuple[str, str, str, str] | None = None, ax: Any = None) -> Any:
+    def plot(self, group: tuple[str, str, str, str, str] | None = None, ax: Any = None) -> Any:
         """Draw each setting's ratio with its interval, for one group of rows.
 
         ``group`` is one key of :meth:`groups` (the first by default); ``ax`` is the
@@ -290,8 +294,14 @@ _COLORS = {
 
 
 def _group_heading(row: ReportRow) -> list[str]:
+    under = (
+        [f"  measured under: {row.conditions} (compared only with rows measured under the same)"]
+        if row.conditions
+        else []
+    )
     return [
         f"{row.scenario}: {row.title}",
+        *under,
         f"  {row.workload}, {row.processes} process(es), goal {row.goal}: "
         f"ratio = times better than {row.baseline}"
         + (" (the best)" if row.best_is_baseline else "")
@@ -341,6 +351,7 @@ class _Entry:
     round: int | None
     goal: str | None
     result: Measurement | Failure
+    conditions: dict[str, Any]
 
 
 def _problem(path: str | os.PathLike[str], text: str) -> SettingError:
@@ -434,6 +445,9 @@ def _result(
         raise _problem(
             path, f"line {number} is no result (its status is {status!r}, not 'ok' or 'failed')"
         )
+    provenance = row.get("provenance")
+    if provenance is not None and not isinstance(provenance, Mapping):
+        raise _problem(path, f"line {number}: its provenance is {provenance!r}; expected an object")
     try:
         result = kind.from_dict(row)
     except KeyError as error:
@@ -468,6 +482,7 @@ def _entry(
         round=round_,
         goal=goal,
         result=result,
+        conditions=conditions_of(row),
     )
 
 
@@ -530,7 +545,8 @@ def _rows(
     path: str | os.PathLike[str], source: Source, run: Mapping[str, Any], entries: list[_Entry]
 ) -> list[ReportRow]:
     specs = {str(s.get("key")): s for s in run.get("scenarios") or [] if isinstance(s, Mapping)}
-    groups: dict[tuple[str, str, str], list[_Entry]] = {}
+    groups: dict[tuple[str, str, str, str], list[_Entry]] = {}
+    sets = {canonical(entry.conditions): entry.conditions for entry in entries}
     for entry in entries:
         spec = specs.get(entry.scenario, {})
         goal = (
@@ -541,11 +557,16 @@ def _rows(
         )
         if goal not in GOALS:
             raise _problem(path, f"scenario {entry.scenario!r}: goal {goal!r} is unknown")
-        groups.setdefault((entry.scenario, _workload(entry.result), goal), []).append(entry)
+        group = (entry.scenario, _workload(entry.result), goal, canonical(entry.conditions))
+        groups.setdefault(group, []).append(entry)
     rows: list[ReportRow] = []
-    for (scenario, workload, goal), members in groups.items():
+    for (scenario, workload, goal, conditions), members in groups.items():
         spec = specs.get(scenario, {})
-        rows += _compare(path, source, scenario, workload, goal, spec, members)
+        # Rows measured under other conditions (a resumed sweep without its taskset, say)
+        # are their own table: pairing them in rounds would mix two machines.
+        under = differences(sets[conditions], list(sets.values())) if len(sets) > 1 else ""
+        compared = _compare(path, source, scenario, workload, goal, spec, members)
+        rows += [replace(row, conditions=under) for row in compared]
     return rows
 
 
@@ -563,6 +584,12 @@ def _compare(
     for entry in members:
         by_round = per.setdefault(entry.label, {})
         number = entry.round if entry.round is not None else len(by_round) + 1
+        if entry.round is None and isinstance(entry.result, Measurement):
+            # A setting that failed and was measured again on resume: the retry takes
+            # the failed measurement's round, so it pairs with the baseline's.
+            failed = [n for n, r in by_round.items() if isinstance(r, Failure)]
+            number = failed[0] if failed else number
+            by_round.pop(number, None)
         if number in by_round:
             raise _problem(
                 path,

@@ -198,7 +198,7 @@ class ResultsFile:
                     f"{name}: {str(path)!r} is being written by another tfthreads run; "
                     "wait for it or choose another file"
                 ) from None
-            header, rows, repaired = _read(handle, name=name, path=str(path))
+            header, rows, repaired = _read(handle, name=name, path=str(path), strict=resume)
             if rows and resume and run is not None:
                 _check_same_run(header, run, name=name, path=str(path))
             # A file with a header and nothing else, no run described (as the command
@@ -215,16 +215,21 @@ class ResultsFile:
     def append(self, row: Mapping[str, Any]) -> None:
         """Write one row as one line, flushed and synced, and keep it in :attr:`rows`."""
         line = (json.dumps(row, default=str) + "\n").encode()
-        end = self._handle.seek(0, os.SEEK_END)
+        self._handle.flush()
+        descriptor = self._handle.fileno()
+        end = os.lseek(descriptor, 0, os.SEEK_END)
         try:
-            self._handle.write(line)
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+            # Straight to the file, not through the buffered handle: bytes a full disk
+            # refused would stay in its buffer and fail again, unnamed, on close.
+            unwritten = memoryview(line)
+            while unwritten:
+                unwritten = unwritten[os.write(descriptor, unwritten) :]
+            os.fsync(descriptor)
         except OSError as error:
             # A full disk: cut off the part of the line that got through, so the file
             # stays a valid results file holding every earlier row, and name the file.
             with contextlib.suppress(OSError):
-                os.ftruncate(self._handle.fileno(), end)
+                os.ftruncate(descriptor, end)
             raise OSError(error.errno, error.strerror, str(self.path)) from error
         self.rows.append(dict(row))
 
@@ -344,9 +349,13 @@ def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 def _read(
-    handle: IO[bytes], *, name: str, path: str
+    handle: IO[bytes], *, name: str, path: str, strict: bool = True
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None, bool]:
-    """Read the header and the rows; ``None`` for both in an empty file. Repair a torn last line."""
+    """Read the header and the rows; ``None`` for both in an empty file. Repair a torn last line.
+
+    With ``strict``, a whole line that is not a JSON object (an edit by hand) is refused:
+    appending after it would make a file that :func:`read_results` refuses.
+    """
     lines = _lines(handle)
     first = next(lines, None)
     if first is None:
@@ -378,6 +387,12 @@ def _read(
         row = _parse(line)
         if isinstance(row, dict):
             rows.append(row)
+        elif strict:
+            raise SettingError(
+                f"{name}: line {number} of {path!r} is not a JSON object, and tfthreads "
+                "never writes such a line: remove it, or --no-resume to start the file "
+                "afresh; nothing was changed"
+            )
     return header, rows, False
 
 

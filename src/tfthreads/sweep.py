@@ -19,13 +19,13 @@ import re
 import sys
 import textwrap
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tfthreads._text_table import text_table
-from tfthreads.errors import SettingError
+from tfthreads.errors import NotSavedError, SettingError
 from tfthreads.isolation import WorkerError, child_environment, one_line
 from tfthreads.measure import check_workloads, measure_many
 from tfthreads.options import GOAL, MeasureOptions
@@ -36,7 +36,7 @@ from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["SweepResult", "grid", "result_key", "sweep"]
+__all__ = ["SweepResult", "grid", "measurement_conditions", "result_key", "sweep"]
 
 _TABLE_COLUMNS = (
     ("workload", "{}"),
@@ -78,38 +78,52 @@ def grid(intra_op: Iterable[int], inter_op: Iterable[int]) -> list[ThreadSetting
 _SHAPING = re.compile(r"^(TF_|OMP_|KMP_|GOMP_|MKL_|DNNL_|ONEDNN_)|_NUM_THREADS$")
 
 
-def result_key(workload: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions) -> str:
+def measurement_conditions(workload: WorkloadSpec, options: MeasureOptions) -> dict[str, Any]:
+    """Return everything that shapes a measurement except its thread settings.
+
+    These are the workload (its parameters and input shape, and the content of a model
+    file or of a user module), the repeats, warm-up and processes, every environment
+    change the options make, the installed TensorFlow, and what the measuring process
+    inherits: its affinity mask (``cpus``, or the caller's own mask), the cgroup it joins
+    and the CPU quota over the caller, and every ``TF_*``, ``OMP_*``, ``KMP_*``,
+    ``GOMP_*``, ``MKL_*``, ``DNNL_*``/``ONEDNN_*`` and ``*_NUM_THREADS`` variable of its
+    environment (the caller's, with the options' changes). Results files store them
+    with each row, so ``tfthreads report`` compares only rows measured under the same
+    conditions.
+    """
+    environment = child_environment(options.env)
+    inherited = topology(affinity=options.cpus)
+    return {
+        "workload": workload.fingerprint(),
+        "repeats": options.repeats,
+        "warmup": options.warmup,
+        "processes": options.processes,
+        "env": dict(options.env),  # what the caller set for the measurement, all of it
+        "variables": {k: v for k, v in sorted(environment.items()) if _SHAPING.search(k)},
+        "affinity": list(inherited.affinity),
+        "quota_cpus": inherited.quota_cpus,
+        "cgroup": None if options.cgroup is None else os.fspath(options.cgroup),
+        "tensorflow": installed_tensorflow_version(),
+    }
+
+
+def result_key(
+    workload: WorkloadSpec,
+    settings: ThreadSettings,
+    options: MeasureOptions,
+    conditions: Mapping[str, Any] | None = None,
+) -> str:
     """Return the key of a measurement: a hash of everything that shapes its result.
 
     Two measurements with the same key would measure the same thing, so a results file
     may answer for one with the other (``--output`` resumes with it). The key covers the
-    workload (its parameters and input shape, and the content of a model file or of a
-    user module), the settings, the repeats, warm-up and processes, every environment
-    change the options make, the installed TensorFlow, and what the measuring process
-    inherits: its affinity mask (``cpus``, or
-    the caller's own mask), the cgroup it joins and the CPU quota over the caller, and
-    every ``TF_*``, ``OMP_*``, ``KMP_*``, ``GOMP_*``, ``MKL_*``, ``DNNL_*``/``ONEDNN_*``
-    and ``*_NUM_THREADS`` variable of its environment (the caller's, with the options'
-    changes). A row measured under ``taskset -c 0`` or with ``TF_ENABLE_ONEDNN_OPTS=0`` is
-    therefore never reused for a run without them.
+    settings and :func:`measurement_conditions` (pass them as ``conditions`` when they
+    are already computed). A row measured under ``taskset -c 0`` or with
+    ``TF_ENABLE_ONEDNN_OPTS=0`` is therefore never reused for a run without them.
     """
-    environment = child_environment(options.env)
-    inherited = topology(affinity=options.cpus)
-    return fingerprint(
-        {
-            "workload": workload.fingerprint(),
-            "settings": settings.describe(),
-            "repeats": options.repeats,
-            "warmup": options.warmup,
-            "processes": options.processes,
-            "env": dict(options.env),  # what the caller set for the measurement, all of it
-            "variables": {k: v for k, v in sorted(environment.items()) if _SHAPING.search(k)},
-            "affinity": list(inherited.affinity),
-            "quota_cpus": inherited.quota_cpus,
-            "cgroup": None if options.cgroup is None else os.fspath(options.cgroup),
-            "tensorflow": installed_tensorflow_version(),
-        }
-    )
+    if conditions is None:
+        conditions = measurement_conditions(workload, options)
+    return fingerprint({**conditions, "settings": settings.describe()})
 
 
 @dataclass
@@ -270,8 +284,9 @@ def sweep(
             "values (see tfthreads.sweep.grid)"
         )
     # WorkloadSpec holds a dict, so workloads are keyed by their position.
+    conditions = [measurement_conditions(spec, options) for spec in specs]
     keys = {
-        (index, settings): result_key(spec, settings, options)
+        (index, settings): result_key(spec, settings, options, conditions[index])
         for settings in settings_list
         for index, spec in enumerate(specs)
     }
@@ -288,16 +303,33 @@ def sweep(
             todo = tqdm(settings_list, desc="settings", file=sys.stderr)
         elif show:  # a log or a pipe: a line per setting, with the total and the time left
             todo = _progress_lines(settings_list, "sweep", "settings")
+        unsaved: OSError | None = None
         for settings in todo:
             missing = [i for i in range(len(specs)) if keys[i, settings] not in done]
             measured = _run_one([specs[i] for i in missing], settings, options)
             for index, result in zip(missing, measured, strict=True):
                 key = keys[index, settings]
                 done[key] = result
-                if file is not None:
-                    file.append({**result.as_dict(), "key": key})
-    ordered = [done[keys[i, settings]] for settings in settings_list for i in range(len(specs))]
-    return SweepResult(rows=ordered, path=None if file is None else file.path, reused=reused)
+                if file is not None and unsaved is None:
+                    try:
+                        file.append(
+                            {**result.as_dict(), "key": key, "conditions": conditions[index]}
+                        )
+                    except OSError as error:  # a full disk: measure on, keep what is measured
+                        unsaved = error
+            if unsaved is not None:
+                break
+    ordered = [
+        done[k] for s in settings_list for i in range(len(specs)) if (k := keys[i, s]) in done
+    ]
+    swept = SweepResult(rows=ordered, path=None if file is None else file.path, reused=reused)
+    if unsaved is not None:
+        raise NotSavedError(
+            f"cannot write {unsaved.filename}: {unsaved.strerror}; it holds the rows before "
+            f"that one, the {len(ordered)} measured are printed",
+            swept,
+        ) from unsaved
+    return swept
 
 
 def _progress_lines(

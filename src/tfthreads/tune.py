@@ -41,7 +41,7 @@ from tfthreads.results import Failure, Measurement, Result, result_from_dict, sc
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import RatioInterval, geometric_mean
-from tfthreads.sweep import SweepResult, result_key
+from tfthreads.sweep import SweepResult, measurement_conditions, result_key
 from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
@@ -538,19 +538,22 @@ def _log(
             else:
                 earlier.setdefault((str(row["key"]), str(row["stage"])), []).append(result)
 
+        conditions = measurement_conditions(spec, options)
+
         def record(result: Result, stage: str, number: int | None) -> None:
-            key = result_key(spec, result.settings, options)
+            key = result_key(spec, result.settings, options, conditions)
             extra = {} if number is None else {"round": number}
-            file.append({**result.as_dict(), "key": key, "stage": stage, **extra})
+            row = {**result.as_dict(), "key": key, "stage": stage, "conditions": conditions}
+            file.append({**row, **extra})
 
         def find(settings: ThreadSettings, stage: str) -> Result | None:
-            made = earlier.get((result_key(spec, settings, options), stage))
+            made = earlier.get((result_key(spec, settings, options, conditions), stage))
             return made.pop(0) if made else None
 
         def find_rounds(
             settings: Sequence[ThreadSettings], most: int
         ) -> list[list[Measurement | Failure]]:
-            keys = [result_key(spec, one, options) for one in settings]
+            keys = [result_key(spec, one, options, conditions) for one in settings]
             complete: list[list[Measurement | Failure]] = [
                 [made[key] for key in keys]
                 for _, made in sorted(rounds.items())
