@@ -196,6 +196,7 @@ def test_catalog_modules_are_model_entries_queries() -> None:
         "tfthreads.catalog.probes.execution",
         "tfthreads.catalog.observe",
         "tfthreads.catalog.compat",
+        "tfthreads.catalog.releases",
     }
 
 
