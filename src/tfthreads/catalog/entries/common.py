@@ -17,15 +17,22 @@ __all__ = [
     "CONFIG_PROTO_EXPERIMENTAL",
     "CONFIG_PROTO_FILE",
     "DATA_OPTIONS_FILE",
+    "DIRECT_SESSION_FILE",
     "EAGER_CONTEXT_FILE",
+    "EXECUTOR_FACTORY_FILE",
+    "GPU_DEVICE_FILE",
     "GPU_VARIABLES_LEAVE_CPU_POOLS",
+    "LOCAL_DEVICE_FILE",
     "NEEDS_GPU",
     "NEEDS_SERVING",
     "OPENMP_UNUSED_BY_STOCK_WHEEL",
+    "PORT_FILE",
+    "PROCESS_UTIL_FILE",
     "RUN_OPTIONS",
     "RUN_OPTIONS_EXPERIMENTAL",
     "SERVING_FILE",
     "SESSION_POOLS_START_AT_CREATION",
+    "THREADPOOL_DEVICE_FACTORY_FILE",
     "THREAD_POOL_OPTION_PROTO",
     "cite",
     "pinned",
@@ -77,6 +84,18 @@ def pinned(path: str) -> str:
     'tensorflow/core/util/port.cc (commit 08df8c40b437)'
     """
     return f"{path} (commit {_COMMITS[path][:12]})"
+
+
+# C++ sources read at a commit.
+DIRECT_SESSION_FILE = pinned("tensorflow/core/common_runtime/direct_session.cc")
+EXECUTOR_FACTORY_FILE = pinned("tensorflow/core/common_runtime/executor_factory.cc")
+GPU_DEVICE_FILE = pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc")
+LOCAL_DEVICE_FILE = pinned("tensorflow/core/common_runtime/local_device.cc")
+PROCESS_UTIL_FILE = pinned("tensorflow/core/common_runtime/process_util.cc")
+THREADPOOL_DEVICE_FACTORY_FILE = pinned(
+    "tensorflow/core/common_runtime/threadpool_device_factory.cc"
+)
+PORT_FILE = pinned("tensorflow/core/util/port.cc")
 
 
 def cite(source: str, *fields: str, why: str = "") -> Cited:

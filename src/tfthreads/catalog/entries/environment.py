@@ -7,11 +7,14 @@ The entries of the reference page ``docs/reference/environment.md``, in the orde
 from __future__ import annotations
 
 from tfthreads.catalog.entries.common import (
+    GPU_DEVICE_FILE,
     GPU_VARIABLES_LEAVE_CPU_POOLS,
+    LOCAL_DEVICE_FILE,
     NEEDS_GPU,
     OPENMP_UNUSED_BY_STOCK_WHEEL,
+    PORT_FILE,
+    PROCESS_UTIL_FILE,
     cite,
-    pinned,
     seen,
 )
 from tfthreads.catalog.model import Kind, Setting
@@ -34,7 +37,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.intra_op_parallelism_threads",
             "TF_NUM_INTEROP_THREADS",
         ),
-        source=pinned("tensorflow/core/common_runtime/local_device.cc"),
+        source=LOCAL_DEVICE_FILE,
         notes="The config value wins over it (run on 2.21.0).",
         facts=(
             seen(
@@ -77,7 +80,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.inter_op_parallelism_threads",
             "TF_NUM_INTRAOP_THREADS",
         ),
-        source=pinned("tensorflow/core/common_runtime/process_util.cc"),
+        source=PROCESS_UTIL_FILE,
         facts=(
             seen(
                 "resolution read_when",
@@ -109,7 +112,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.intra_op_parallelism_threads",
             "ConfigProto.device_count",
         ),
-        source=pinned("tensorflow/core/common_runtime/local_device.cc"),
+        source=LOCAL_DEVICE_FILE,
         facts=(
             seen(
                 "default resolution read_when",
@@ -143,7 +146,7 @@ ENTRIES: tuple[Setting, ...] = (
             "OMP_NUM_THREADS",
             "ConfigProto.intra_op_parallelism_threads",
         ),
-        source=pinned("tensorflow/core/util/port.cc"),
+        source=PORT_FILE,
         notes="In the pip wheel oneDNN runs on the intra-op pool, so intra-op settings size it; it does not start an OpenMP pool.",
         facts=(
             seen(
@@ -154,7 +157,7 @@ ENTRIES: tuple[Setting, ...] = (
                 onednn_unchanged_by_env_after_import=True,
             ),
             cite(
-                pinned("tensorflow/core/util/port.cc"),
+                PORT_FILE,
                 "default",
                 why="the default on Windows, macOS, Arm and CPUs without these features needs those systems",
             ),
@@ -200,7 +203,7 @@ ENTRIES: tuple[Setting, ...] = (
             "KMP_AFFINITY",
             "ConfigProto.intra_op_parallelism_threads",
         ),
-        source=pinned("tensorflow/core/common_runtime/process_util.cc"),
+        source=PROCESS_UTIL_FILE,
         notes="A common tuning-guide myth: guides written for Intel's OpenMP builds do not apply to the pip wheel.",
         effective_in_stock_wheel=False,
         facts=(OPENMP_UNUSED_BY_STOCK_WHEEL,),
@@ -257,12 +260,12 @@ ENTRIES: tuple[Setting, ...] = (
             "TF_GPU_THREAD_COUNT",
             "ConfigProto.inter_op_parallelism_threads",
         ),
-        source=pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
+        source=GPU_DEVICE_FILE,
         notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         facts=(
             GPU_VARIABLES_LEAVE_CPU_POOLS,
             cite(
-                pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
+                GPU_DEVICE_FILE,
                 "default",
                 "resolution",
                 "read_when",
@@ -282,12 +285,12 @@ ENTRIES: tuple[Setting, ...] = (
         freezes="At start-up.",
         tf2_path="No TF2 API; set the variable before TensorFlow starts.",
         related=("TF_GPU_THREAD_MODE",),
-        source=pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
+        source=GPU_DEVICE_FILE,
         notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         facts=(
             GPU_VARIABLES_LEAVE_CPU_POOLS,
             cite(
-                pinned("tensorflow/core/common_runtime/gpu/gpu_device.cc"),
+                GPU_DEVICE_FILE,
                 "default",
                 "resolution",
                 "read_when",

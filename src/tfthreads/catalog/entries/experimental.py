@@ -9,11 +9,14 @@ from __future__ import annotations
 from tfthreads.catalog.entries.common import (
     CONFIG_PROTO_EXPERIMENTAL,
     CONFIG_PROTO_FILE,
+    DIRECT_SESSION_FILE,
     EAGER_CONTEXT_FILE,
+    EXECUTOR_FACTORY_FILE,
+    LOCAL_DEVICE_FILE,
     RUN_OPTIONS_EXPERIMENTAL,
     SESSION_POOLS_START_AT_CREATION,
+    THREADPOOL_DEVICE_FACTORY_FILE,
     cite,
-    pinned,
     seen,
 )
 from tfthreads.catalog.model import ONLY_COMPAT_V1, Kind, Setting
@@ -36,7 +39,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.intra_op_parallelism_threads",
             "ConfigProto.device_count",
         ),
-        source=pinned("tensorflow/core/common_runtime/threadpool_device_factory.cc"),
+        source=THREADPOOL_DEVICE_FACTORY_FILE,
         message=CONFIG_PROTO_EXPERIMENTAL,
         field_number=5,
         notes="Despite the proto comment, it does not create one CPU device per node by itself; the device count still comes from device_count.",
@@ -50,7 +53,7 @@ ENTRIES: tuple[Setting, ...] = (
                 numa_pool_threads_after_default_session=0,
             ),
             cite(
-                pinned("tensorflow/core/common_runtime/threadpool_device_factory.cc"),
+                THREADPOOL_DEVICE_FACTORY_FILE,
                 "notes",
                 why="needs a machine with several NUMA nodes",
             ),
@@ -70,7 +73,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.intra_op_parallelism_threads",
             "KMP_BLOCKTIME",
         ),
-        source=pinned("tensorflow/core/common_runtime/local_device.cc"),
+        source=LOCAL_DEVICE_FILE,
         message=CONFIG_PROTO_EXPERIMENTAL,
         field_number=9,
         facts=(
@@ -81,7 +84,7 @@ ENTRIES: tuple[Setting, ...] = (
                 default_disable_thread_spinning=False,
             ),
             cite(
-                pinned("tensorflow/core/common_runtime/local_device.cc"),
+                LOCAL_DEVICE_FILE,
                 "resolution",
                 "read_when",
                 "freezes",
@@ -106,7 +109,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.inter_op_parallelism_threads",
             "ConfigProto.Experimental.use_tfrt",
         ),
-        source=pinned("tensorflow/core/common_runtime/executor_factory.cc"),
+        source=EXECUTOR_FACTORY_FILE,
         message=CONFIG_PROTO_EXPERIMENTAL,
         field_number=3,
         facts=(
@@ -214,7 +217,7 @@ ENTRIES: tuple[Setting, ...] = (
             "RunOptions.Experimental.run_handler_pool_options",
             "ConfigProto.inter_op_parallelism_threads",
         ),
-        source=pinned("tensorflow/core/common_runtime/direct_session.cc"),
+        source=DIRECT_SESSION_FILE,
         message=RUN_OPTIONS_EXPERIMENTAL,
         field_number=2,
         notes="Meant for CPU-bound inference with many concurrent requests; on 2.21.0 the first such run started extra (unnamed) threads.",

@@ -6,7 +6,12 @@ The entries of the reference page ``docs/reference/pools.md``, in the order of
 
 from __future__ import annotations
 
-from tfthreads.catalog.entries.common import CONFIG_PROTO, pinned, seen
+from tfthreads.catalog.entries.common import (
+    CONFIG_PROTO,
+    LOCAL_DEVICE_FILE,
+    PROCESS_UTIL_FILE,
+    seen,
+)
 from tfthreads.catalog.model import Kind, Setting
 
 __all__ = ["ENTRIES"]
@@ -37,7 +42,7 @@ ENTRIES: tuple[Setting, ...] = (
             "TF_OVERRIDE_GLOBAL_THREADPOOL",
             "--tensorflow_intra_op_parallelism",
         ),
-        source=pinned("tensorflow/core/common_runtime/local_device.cc"),
+        source=LOCAL_DEVICE_FILE,
         message=CONFIG_PROTO,
         field_number=2,
         notes=(
@@ -93,7 +98,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.session_inter_op_thread_pool",
             "--tensorflow_inter_op_parallelism",
         ),
-        source=pinned("tensorflow/core/common_runtime/process_util.cc"),
+        source=PROCESS_UTIL_FILE,
         message=CONFIG_PROTO,
         field_number=5,
         notes=(

@@ -6,7 +6,11 @@ The entries of the reference page ``docs/reference/serving.md``, in the order of
 
 from __future__ import annotations
 
-from tfthreads.catalog.entries.common import NEEDS_SERVING, SERVING_FILE, cite
+from tfthreads.catalog.entries.common import (
+    NEEDS_SERVING,
+    SERVING_FILE,
+    cite,
+)
 from tfthreads.catalog.model import Kind, Setting
 
 __all__ = ["ENTRIES"]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from tfthreads.catalog.entries.common import (
     CONFIG_PROTO,
     CONFIG_PROTO_FILE,
+    DIRECT_SESSION_FILE,
     EAGER_CONTEXT_FILE,
     RUN_OPTIONS,
     SESSION_POOLS_START_AT_CREATION,
     THREAD_POOL_OPTION_PROTO,
     cite,
-    pinned,
     seen,
 )
 from tfthreads.catalog.model import ONLY_COMPAT_V1, Kind, Setting
@@ -37,7 +37,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.inter_op_parallelism_threads",
             "ConfigProto.session_inter_op_thread_pool",
         ),
-        source=pinned("tensorflow/core/common_runtime/direct_session.cc"),
+        source=DIRECT_SESSION_FILE,
         message=CONFIG_PROTO,
         field_number=9,
         deprecated=True,
@@ -79,7 +79,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ThreadPoolOptionProto.global_name",
             "RunOptions.inter_op_thread_pool",
         ),
-        source=pinned("tensorflow/core/common_runtime/direct_session.cc"),
+        source=DIRECT_SESSION_FILE,
         message=CONFIG_PROTO,
         field_number=12,
         notes="It bounds how many ops run at once, not how many threads one op uses.",
@@ -116,7 +116,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.session_inter_op_thread_pool",
             "ThreadPoolOptionProto.global_name",
         ),
-        source=pinned("tensorflow/core/common_runtime/direct_session.cc"),
+        source=DIRECT_SESSION_FILE,
         message=THREAD_POOL_OPTION_PROTO,
         field_number=1,
         facts=(
@@ -149,7 +149,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.session_inter_op_thread_pool",
             "ThreadPoolOptionProto.num_threads",
         ),
-        source=pinned("tensorflow/core/common_runtime/direct_session.cc"),
+        source=DIRECT_SESSION_FILE,
         message=THREAD_POOL_OPTION_PROTO,
         field_number=2,
         notes="The C++ code has a 'configured previously with num_threads=...' error, but on 2.21.0 a second tf.compat.v1.Session asking for another size under the same name raised nothing, created no threads and ran its steps on the calling thread: the mistake silently costs the session its inter-op pool.",
@@ -190,7 +190,7 @@ ENTRIES: tuple[Setting, ...] = (
             "ConfigProto.session_inter_op_thread_pool",
             "ConfigProto.inter_op_parallelism_threads",
         ),
-        source=pinned("tensorflow/core/common_runtime/direct_session.cc"),
+        source=DIRECT_SESSION_FILE,
         message=RUN_OPTIONS,
         field_number=3,
         facts=(

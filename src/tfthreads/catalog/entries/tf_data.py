@@ -6,7 +6,11 @@ The entries of the reference page ``docs/reference/tf-data.md``, in the order of
 
 from __future__ import annotations
 
-from tfthreads.catalog.entries.common import DATA_OPTIONS_FILE, cite, seen
+from tfthreads.catalog.entries.common import (
+    DATA_OPTIONS_FILE,
+    cite,
+    seen,
+)
 from tfthreads.catalog.model import Kind, Setting
 
 __all__ = ["ENTRIES"]
