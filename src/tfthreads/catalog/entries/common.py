@@ -98,21 +98,25 @@ THREADPOOL_DEVICE_FACTORY_FILE = pinned(
 PORT_FILE = pinned("tensorflow/core/util/port.cc")
 
 
-def cite(source: str, *fields: str, why: str = "") -> Cited:
-    """Cite an entry's ``source`` for ``fields`` (all fact fields when none are named).
+def cite(source: str, fields: str = "", *, why: str = "") -> Cited:
+    """Cite an entry's ``source`` for ``fields``, space-separated (all fact fields when empty).
 
     ``why`` says why a CPU machine cannot show the claim; a citation without it backs
     nothing (:func:`tfthreads.catalog.observe.coverage`).
+
+    Examples
+    --------
+    >>> cite(SERVING_FILE, "default notes", why=NEEDS_SERVING).fields
+    ('default', 'notes')
     """
     path, _, version = source.partition(" (")
+    backs = tuple(fields.split()) or FACT_FIELDS
     if path in _COMMITS:
-        return Cited(fields or FACT_FIELDS, path, _COMMITS[path], why_not_observed=why)
+        return Cited(backs, path, _COMMITS[path], why_not_observed=why)
     if version.startswith("v"):
-        return Cited(fields or FACT_FIELDS, path, version.rstrip(")"), why_not_observed=why)
+        return Cited(backs, path, version.rstrip(")"), why_not_observed=why)
     # TF Serving, read at its 2.20.0 tag.
-    return Cited(
-        fields or FACT_FIELDS, path, _SERVING_COMMIT, "tensorflow/serving", why_not_observed=why
-    )
+    return Cited(backs, path, _SERVING_COMMIT, "tensorflow/serving", why_not_observed=why)
 
 
 def seen(fields: str, probe: str, shows: str, **expect: object) -> Observed:

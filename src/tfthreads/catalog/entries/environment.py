@@ -264,14 +264,7 @@ ENTRIES: tuple[Setting, ...] = (
         notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         facts=(
             GPU_VARIABLES_LEAVE_CPU_POOLS,
-            cite(
-                GPU_DEVICE_FILE,
-                "default",
-                "resolution",
-                "read_when",
-                "freezes",
-                why=NEEDS_GPU,
-            ),
+            cite(GPU_DEVICE_FILE, "default resolution read_when freezes", why=NEEDS_GPU),
         ),
     ),
     Setting(
@@ -289,14 +282,7 @@ ENTRIES: tuple[Setting, ...] = (
         notes="No effect on a CPU-only machine: the CPU pools keep their sizes.",
         facts=(
             GPU_VARIABLES_LEAVE_CPU_POOLS,
-            cite(
-                GPU_DEVICE_FILE,
-                "default",
-                "resolution",
-                "read_when",
-                "freezes",
-                why=NEEDS_GPU,
-            ),
+            cite(GPU_DEVICE_FILE, "default resolution read_when freezes", why=NEEDS_GPU),
         ),
     ),
 )

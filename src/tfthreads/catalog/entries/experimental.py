@@ -85,9 +85,7 @@ ENTRIES: tuple[Setting, ...] = (
             ),
             cite(
                 LOCAL_DEVICE_FILE,
-                "resolution",
-                "read_when",
-                "freezes",
+                "resolution read_when freezes",
                 why="the effect is idle CPU time of a few clock ticks (shown above as measured), too small to decide reliably on a shared build machine: a build must not fail on noise",
             ),
         ),

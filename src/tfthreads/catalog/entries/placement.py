@@ -210,8 +210,7 @@ ENTRIES: tuple[Setting, ...] = (
             ),
             cite(
                 CONFIG_PROTO_FILE,
-                "read_when",
-                "freezes",
+                "read_when freezes",
                 why="needs a cluster of several tasks: a local session ignores the field (observed above)",
             ),
         ),

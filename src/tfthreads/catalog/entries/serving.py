@@ -39,15 +39,7 @@ ENTRIES: tuple[Setting, ...] = (
         source=SERVING_FILE,
         notes="The flags overwrite thread fields read from --tensorflow_session_config_file, with 0 when not given.",
         facts=(
-            cite(
-                SERVING_FILE,
-                "default",
-                "resolution",
-                "read_when",
-                "freezes",
-                "notes",
-                why=NEEDS_SERVING,
-            ),
+            cite(SERVING_FILE, "default resolution read_when freezes notes", why=NEEDS_SERVING),
         ),
     ),
     Setting(
@@ -66,16 +58,7 @@ ENTRIES: tuple[Setting, ...] = (
             "--tensorflow_session_parallelism",
         ),
         source=SERVING_FILE,
-        facts=(
-            cite(
-                SERVING_FILE,
-                "default",
-                "resolution",
-                "read_when",
-                "freezes",
-                why=NEEDS_SERVING,
-            ),
-        ),
+        facts=(cite(SERVING_FILE, "default resolution read_when freezes", why=NEEDS_SERVING),),
     ),
     Setting(
         name="--tensorflow_session_parallelism",
@@ -96,15 +79,7 @@ ENTRIES: tuple[Setting, ...] = (
         source=SERVING_FILE,
         notes="Its help text says it is ignored when --platform_config_file is given.",
         facts=(
-            cite(
-                SERVING_FILE,
-                "default",
-                "resolution",
-                "read_when",
-                "freezes",
-                "notes",
-                why=NEEDS_SERVING,
-            ),
+            cite(SERVING_FILE, "default resolution read_when freezes notes", why=NEEDS_SERVING),
         ),
     ),
 )

@@ -309,10 +309,7 @@ ENTRIES: tuple[Setting, ...] = (
             ),
             cite(
                 CONFIG_PROTO_FILE,
-                "resolution",
-                "read_when",
-                "freezes",
-                "notes",
+                "resolution read_when freezes notes",
                 why="needs a cluster of several tasks: it changes which devices the worker-side sessions of a distributed master see",
             ),
         ),

@@ -136,10 +136,7 @@ ENTRIES: tuple[Setting, ...] = (
             ),
             cite(
                 DATA_OPTIONS_FILE,
-                "resolution",
-                "read_when",
-                "freezes",
-                "notes",
+                "resolution read_when freezes notes",
                 why="the budget enters only the autotuner's internal model: with a 16-thread private pool, budgets of 1, 8 and None all reached 16 concurrent calls, so no thread count shows it; a CPU quota needs a container",
             ),
         ),
