@@ -177,6 +177,15 @@ def test_catalog_modules_are_model_entries_queries() -> None:
         "tfthreads.catalog.facts",
         "tfthreads.catalog.model",
         "tfthreads.catalog.entries",
+        # the entries, one module per reference page, and what they share
+        "tfthreads.catalog.entries.common",
+        "tfthreads.catalog.entries.pools",
+        "tfthreads.catalog.entries.sessions",
+        "tfthreads.catalog.entries.placement",
+        "tfthreads.catalog.entries.experimental",
+        "tfthreads.catalog.entries.environment",
+        "tfthreads.catalog.entries.tf_data",
+        "tfthreads.catalog.entries.serving",
         "tfthreads.catalog.queries",
         "tfthreads.catalog.probes",
         "tfthreads.catalog.probes._common",
@@ -187,6 +196,7 @@ def test_catalog_modules_are_model_entries_queries() -> None:
         "tfthreads.catalog.probes.execution",
         "tfthreads.catalog.observe",
         "tfthreads.catalog.compat",
+        "tfthreads.catalog.releases",
     }
 
 

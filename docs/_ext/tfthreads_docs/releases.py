@@ -10,8 +10,9 @@ renders the summary: the releases and where they ran, whether each names its poo
 threads, the outcomes per release, the facts that differ, the facts not observable
 (grouped by why), and the other probe outputs that changed.
 
-What holds, differs or is not observable is decided by :mod:`tfthreads.catalog.compat`;
-this module only words it. TensorFlow is not imported here: the files were written by
+What holds, differs or is not observable is decided by :mod:`tfthreads.catalog.compat`,
+and which behaviours are shown side by side and which releases name their pool threads
+by :mod:`tfthreads.catalog.releases`; this module only words it. TensorFlow is not imported here: the files were written by
 the releases themselves.
 """
 
@@ -35,11 +36,11 @@ from tfthreads.catalog.compat import (
     changed,
     counted_by_name,
     fact_outcomes,
-    pool_naming,
     read_release,
     release_key,
 )
 from tfthreads.catalog.facts import Observed
+from tfthreads.catalog.releases import HIGHLIGHTS, NOT_RECORDED, highlight_values, naming_summary
 from tfthreads.errors import SettingError
 from tfthreads.provenance import describe_machine
 from tfthreads_docs.markup import note_catalog_dependency, render_inline, table
@@ -57,28 +58,6 @@ logger = logging.getLogger(__name__)
 COMPAT_FOLDER = "results/compat"
 #: The page with the summary, linked from every per-fact line.
 SUMMARY_PAGE = "/reference/releases"
-#: Behaviours shown side by side for every release: (label, probe, data keys).
-HIGHLIGHTS = (
-    (
-        "Pools whose threads ran a session's ops (pool 0, pool 1, caller, pool 0)",
-        "sessions",
-        ("session_pools_ran_on",),
-    ),
-    ("Names those threads really have", "sessions", ("session_pool_thread_names",)),
-    ("Two sessions sharing a global_name: threads ran on", "sessions", ("global_name_ran_on",)),
-    (
-        "Pool threads at start (intra-op, inter-op)",
-        "runtime",
-        ("default_intra_op", "default_inter_op"),
-    ),
-    (
-        "New threads when a session starts, whatever their names",
-        "sessions",
-        ("session_new_threads_default",),
-    ),
-    ("oneDNN on with TF_ENABLE_ONEDNN_OPTS unset (this CPU)", "runtime", ("onednn_on_by_default",)),
-    ("Abort message for a negative intra-op size", "runtime", ("intra_op_negative_check",)),
-)
 _RELEASES: list[Release] = []
 _ENV_KEY = "tfthreads_releases_hash"
 
@@ -384,7 +363,7 @@ class ReleaseMatrix(SphinxDirective):
         for probe in dict.fromkeys(p for r in _RELEASES for p in r.data):
             keys = dict.fromkeys(k for r in _RELEASES for k in r.data.get(probe, {}))
             for key in keys:
-                values = [r.data.get(probe, {}).get(key, "(not recorded)") for r in _RELEASES]
+                values = [r.data.get(probe, {}).get(key, NOT_RECORDED) for r in _RELEASES]
                 # Timings (floats) differ from run to run; they are not behaviour.
                 if (probe, key) in checked or key == "tensorflow_version":
                     continue
@@ -421,53 +400,47 @@ def _rows() -> list[list[str]]:
 
 
 def _names() -> str:
-    """Say on which releases pool threads carry TensorFlow's names (:func:`pool_naming`)."""
-    namings = {r.version: pool_naming(r) for r in _RELEASES}
-    named = [v for v, naming in namings.items() if naming.named]
+    """Word on which releases pool threads carry TensorFlow's names (:func:`naming_summary`)."""
+    summary = naming_summary(_RELEASES)
     sentences = []
-    if named:
-        names = sorted({n for v in named for n in namings[v].names})
+    if summary.named:
         sentences.append(
-            f"On {_joined(named)}, the threads that ran a session's steps on its inter-op "
-            f"pools were named {_joined([f'`{n}`' for n in names])}."
+            f"On {_joined(list(summary.named))}, the threads that ran a session's steps on its "
+            f"inter-op pools were named {_joined([f'`{n}`' for n in summary.names])}."
         )
-    by_why: dict[tuple[str, bool | None], list[str]] = {}
-    for version, naming in namings.items():
-        if not naming.named:
-            by_why.setdefault((naming.why, naming.named), []).append(version)
-    for (why, known), versions in by_why.items():
-        there = "those releases" if len(versions) > 1 else "that release"
+    for group in summary.unnamed:
+        there = "those releases" if len(group.versions) > 1 else "that release"
         # Unnamed (known False): say what the inventory then does with those threads.
         counted = (
             f" On {there}, tfthreads tells the intra-op and inter-op pools apart by what their "
             "threads run ({py:mod}`tfthreads.pool_identity`), so the pools' sizes are "
             "observed there too, but"
-            if known is False
+            if group.known is False
             else f" On {there},"
         )
         sentences.append(
-            f"On {_joined(versions)}, {why}.{counted} the facts whose values depend on telling "
-            "pool threads apart by name are not observable."
+            f"On {_joined(list(group.versions))}, {group.why}.{counted} the facts whose values "
+            "depend on telling pool threads apart by name are not observable."
         )
-    sessions = [r.data.get("sessions", {}) for r in _RELEASES]
-    started = {data.get("session_new_threads_default") for data in sessions}
-    if len(started) == 1 and None not in started:
+    if summary.session_new_threads is not None:
         sentences.append(
-            f"A session starts {started.pop()} new threads on every release: the threads "
-            "are there, their names differ."
+            f"A session starts {summary.session_new_threads} new threads on every release: the "
+            "threads are there, their names differ."
         )
     return " ".join(sentences)
 
 
 def _highlights() -> list[list[str]]:
-    rows = []
-    for label, probe, keys in HIGHLIGHTS:
-        cells = [label]
-        for release in _RELEASES:
-            data = release.data.get(probe, {})
-            cells.append(", ".join(_short(data.get(key, "(not recorded)")) for key in keys))
-        rows.append(cells)
-    return rows
+    return [
+        [
+            highlight.label,
+            *(
+                ", ".join(_short(value) for value in highlight_values(highlight, release))
+                for release in _RELEASES
+            ),
+        ]
+        for highlight in HIGHLIGHTS
+    ]
 
 
 def _short(value: Any, limit: int = 120) -> str:

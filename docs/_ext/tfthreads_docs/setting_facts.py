@@ -5,13 +5,16 @@ resolution, status, when it is read, when it freezes and the TensorFlow 2 path; 
 that shows this part is the page that documents the entry (see :mod:`.layout`).
 ``:part: notes`` gives the catalog's pitfalls; ``:part: evidence`` gives the gallery
 examples that measure it, the source file and the related entries as links, then the
-pages that mention it (:mod:`.mentions`).
+pages that mention it (:mod:`.mentions`). Each field's part, label and renderer are
+one row of :data:`REFERENCE_FIELDS`.
 
 The catalog's prose is MyST text and is parsed as such (:func:`.markup.render_inline`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
@@ -35,40 +38,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.util.typing import ExtensionMetadata
 
-__all__ = ["FIELD_NAMES", "PARTS", "SettingFacts", "setup"]
-
-#: Parts of ``setting-facts`` and the fields each one shows, in order.
-PARTS = {
-    "facts": (
-        "summary",
-        "where",
-        "type",
-        "default",
-        "resolution",
-        "status",
-        "read_when",
-        "freezes",
-        "tf2_path",
-    ),
-    "notes": ("notes",),
-    "evidence": ("gallery", "source", "related"),
-}
-
-FIELD_NAMES = {
-    "summary": "Controls",
-    "where": "Where",
-    "type": "Type",
-    "default": "Default",
-    "resolution": "0, negative, unset",
-    "status": "Status",
-    "read_when": "Read",
-    "freezes": "Freezes",
-    "tf2_path": "TF2 path",
-    "notes": "Pitfalls (catalog)",
-    "gallery": "Measured in",
-    "source": "TensorFlow source",
-    "related": "Related",
-}
+__all__ = ["PARTS", "REFERENCE_FIELDS", "ReferenceField", "SettingFacts", "setup"]
 
 #: What the TF2 path field says for settings only ``tf.compat.v1`` reaches (MyST).
 COMPAT_V1_ONLY_TEXT = (
@@ -103,15 +73,90 @@ def status(setting: Setting) -> str | None:
     return " ".join(words) or None
 
 
+def _tf2_path(setting: Setting) -> str:
+    return COMPAT_V1_ONLY_TEXT if setting.tf2_path == ONLY_COMPAT_V1 else setting.tf2_path
+
+
+#: How a field renders: MyST text to parse, a literal, or nodes the directive builds.
+_Renderer = Callable[["SettingFacts", Setting], "list[nodes.Node] | None"]
+
+
+def _prose(text: Callable[[Setting], str | None]) -> _Renderer:
+    """Render the MyST text ``text`` gives for the setting (nothing when it is empty)."""
+
+    def render(directive: SettingFacts, setting: Setting) -> list[nodes.Node] | None:
+        shown = text(setting)
+        return render_inline(directive, shown) if shown else None
+
+    return render
+
+
+def _attribute(attribute: str) -> _Renderer:
+    """Render the setting's MyST ``attribute`` as is."""
+    return _prose(lambda setting: getattr(setting, attribute))
+
+
+def _literal(attribute: str) -> _Renderer:
+    """Render the setting's ``attribute`` as code."""
+
+    def render(directive: SettingFacts, setting: Setting) -> list[nodes.Node] | None:
+        value = getattr(setting, attribute)
+        return [nodes.literal(value, value)]
+
+    return render
+
+
+@dataclass(frozen=True)
+class ReferenceField:
+    """One field of a ``setting-facts`` part: which part, its label and how it renders.
+
+    Attributes
+    ----------
+    part : str
+        The ``:part:`` that shows it.
+    attribute : str
+        Its name; for the fields of :data:`~tfthreads.catalog.facts.FACT_FIELDS`, the
+        facts that back the claim are shown under it.
+    label : str
+        The field list's name for it.
+    render : callable
+        Gives its body, or ``None`` when there is nothing to show.
+    """
+
+    part: str
+    attribute: str
+    label: str
+    render: _Renderer
+
+
+#: The fields of each part, in the order shown.
+REFERENCE_FIELDS: tuple[ReferenceField, ...] = (
+    ReferenceField("facts", "summary", "Controls", _attribute("summary")),
+    ReferenceField("facts", "where", "Where", _prose(where)),
+    ReferenceField("facts", "type", "Type", _literal("type")),
+    ReferenceField("facts", "default", "Default", _attribute("default")),
+    ReferenceField("facts", "resolution", "0, negative, unset", _attribute("resolution")),
+    ReferenceField("facts", "status", "Status", _prose(status)),
+    ReferenceField("facts", "read_when", "Read", _attribute("read_when")),
+    ReferenceField("facts", "freezes", "Freezes", _attribute("freezes")),
+    ReferenceField("facts", "tf2_path", "TF2 path", _prose(_tf2_path)),
+    ReferenceField("notes", "notes", "Pitfalls (catalog)", _attribute("notes")),
+    ReferenceField("evidence", "gallery", "Measured in", lambda d, s: d.gallery(s)),
+    ReferenceField("evidence", "source", "TensorFlow source", _literal("source")),
+    ReferenceField("evidence", "related", "Related", lambda d, s: d.related(s)),
+)
+
+#: The parts of ``setting-facts``, in the order of :data:`REFERENCE_FIELDS`.
+PARTS = tuple(dict.fromkeys(field.part for field in REFERENCE_FIELDS))
+
+
 class SettingFacts(SphinxDirective):
     """Render one part of a catalog entry as a field list."""
 
     required_arguments = 1
     optional_arguments = 0
     has_content = False
-    option_spec: ClassVar[dict[str, Any]] = {
-        "part": lambda arg: directives.choice(arg, tuple(PARTS))
-    }
+    option_spec: ClassVar[dict[str, Any]] = {"part": lambda arg: directives.choice(arg, PARTS)}
 
     def run(self) -> list[nodes.Node]:
         """Build the field list of the requested part."""
@@ -131,17 +176,19 @@ class SettingFacts(SphinxDirective):
             # What readers search for that this section answers (tfthreads_docs.search).
             out.append(index_node(setting))
         field_list = nodes.field_list(classes=["setting-facts", f"setting-{part}"])
-        for attribute in PARTS[part]:
-            body = self._body(setting, attribute)
+        for field in REFERENCE_FIELDS:
+            if field.part != part:
+                continue
+            body = field.render(self, setting)
             if body is None:
                 continue
             field_node = nodes.field()
-            field_node += nodes.field_name(FIELD_NAMES[attribute], FIELD_NAMES[attribute])
+            field_node += nodes.field_name(field.label, field.label)
             field_body = nodes.field_body()
             field_body += nodes.paragraph("", "", *body)
-            if attribute in FACT_FIELDS:
+            if field.attribute in FACT_FIELDS:
                 # What backs the claim, right under it: an observation or a citation.
-                for kind, text in fact_lines(setting, attribute):
+                for kind, text in fact_lines(setting, field.attribute):
                     line = render_inline(self, text)
                     field_body += nodes.paragraph("", "", *line, classes=["fact", f"fact-{kind}"])
             field_node += field_body
@@ -153,26 +200,8 @@ class SettingFacts(SphinxDirective):
             out.append(field_list)
         return out
 
-    def _body(self, setting: Setting, attribute: str) -> list[nodes.Node] | None:
-        if attribute == "type":
-            return [nodes.literal(setting.type, setting.type)]
-        if attribute == "source":
-            return [nodes.literal(setting.source, setting.source)]
-        if attribute == "gallery":
-            return self._gallery(setting)
-        if attribute == "related":
-            return self._related(setting)
-        if attribute == "where":
-            text: str | None = where(setting)
-        elif attribute == "status":
-            text = status(setting)
-        elif attribute == "tf2_path" and setting.tf2_path == ONLY_COMPAT_V1:
-            text = COMPAT_V1_ONLY_TEXT
-        else:
-            text = getattr(setting, attribute)
-        return render_inline(self, text) if text else None
-
-    def _gallery(self, setting: Setting) -> list[nodes.Node] | None:
+    def gallery(self, setting: Setting) -> list[nodes.Node] | None:
+        """Link the gallery examples that measure ``setting`` (nothing when none does)."""
         folders = gallery_folders(self.config, self.env.srcdir)
         examples = gallery_examples_citing(setting_label(setting.name), folders)
         if not examples:
@@ -195,7 +224,8 @@ class SettingFacts(SphinxDirective):
             out.append(ref)
         return out
 
-    def _related(self, setting: Setting) -> list[nodes.Node] | None:
+    def related(self, setting: Setting) -> list[nodes.Node] | None:
+        """Link the related entries (nothing when there are none)."""
         if not setting.related:
             return None
         out: list[nodes.Node] = []

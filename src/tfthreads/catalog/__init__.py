@@ -6,9 +6,9 @@ says what the knob controls, how ``0``, negative and unset values are resolved, 
 TensorFlow reads the value, when it stops listening to changes, and how to reach it from
 TensorFlow 2. Importing it does not import TensorFlow.
 
-The package has three modules, each importing only the ones before it:
-``tfthreads.catalog.model`` (the types), ``tfthreads.catalog.entries`` (the data) and
-``tfthreads.catalog.queries`` (:data:`CATALOG` and the lookups). Which documentation
+The package has three parts, each importing only the ones before it:
+``tfthreads.catalog.model`` (the types), ``tfthreads.catalog.entries`` (the data, one
+module per subject) and ``tfthreads.catalog.queries`` (:data:`CATALOG` and the lookups). Which documentation
 page describes an entry is the documentation's business, not the catalog's.
 
 Examples
