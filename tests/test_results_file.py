@@ -262,3 +262,18 @@ def test_the_early_check_of_a_new_output_creates_nothing(tmp_path):
     if os.geteuid() != 0:  # root writes anywhere
         with pytest.raises(SettingError, match="is not writable"):
             check_output(tmp_path / "locked" / "r.jsonl", name="--output")
+
+
+def test_reading_a_finished_file_shares_what_repeats_between_rows(tmp_path):
+    """A file of many rounds repeats each row's provenance: it is held once, not per row."""
+    from tfthreads.results_file import read_results
+
+    path = tmp_path / "rows.jsonl"
+    provenance = {"cpu_model": "x", "topology": {"logical_cpus": 2}}
+    with ResultsFile.open(path) as results:
+        for number in range(3):
+            results.append({"n": number, "provenance": provenance})
+    _, rows = read_results(path)
+    first, *others = (row["provenance"] for _, row in rows)
+    assert first == provenance
+    assert all(other is first for other in others)

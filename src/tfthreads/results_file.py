@@ -444,12 +444,25 @@ def read_results(
         if not stat.S_ISREG(mode):
             raise SettingError(f"{where} is {_file_type(mode)}; expected a results file")
         with Path(path).open("rb") as handle:
-            lines = list(_lines(handle))
+            # Line by line, never the whole file at once: a file of a few hundred MB
+            # must be reported in bounded memory.
+            header, rows = _read_finished(_lines(handle), where)
     except OSError as error:
         raise SettingError(f"{where} cannot be read: {error.strerror}") from None
-    if not lines or not any(line.strip() for _, line in lines):
+    return header, rows
+
+
+#: Row fields that repeat unchanged from row to row; equal values share one object.
+_SHARED_FIELDS = ("provenance", "conditions", "spec", "configured", "observed_pools", "env")
+
+
+def _read_finished(
+    lines: Iterator[tuple[int, bytes]], where: str
+) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]]]:
+    first = next((line for _, line in lines if line.strip()), None)
+    if first is None:
         raise SettingError(f"{where} is empty; expected a tfthreads results file")
-    header = _parse(lines[0][1])
+    header = _parse(first)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise SettingError(
             f"{where} is not a tfthreads results file: line 1 is no "
@@ -462,8 +475,9 @@ def read_results(
         )
     if not isinstance(header.get("run", {}), dict):
         raise SettingError(f"{where}: the header's 'run' is not a JSON object")
+    shared: dict[str, Any] = {}
     rows: list[tuple[int, dict[str, Any]]] = []
-    for number, (_, line) in enumerate(lines[1:], start=2):
+    for number, (_, line) in enumerate(lines, start=2):
         if len(line) > MAX_LINE_BYTES:
             raise SettingError(f"{where}: line {number} is longer than {MAX_LINE_BYTES} bytes")
         if not line.strip():
@@ -472,5 +486,9 @@ def read_results(
         if not isinstance(row, dict):
             cut = "" if line.endswith(b"\n") else " (cut short?)"
             raise SettingError(f"{where}: line {number} is not a JSON object{cut}")
+        for field in _SHARED_FIELDS:
+            if isinstance(row.get(field), dict):
+                text = json.dumps(row[field], sort_keys=True)
+                row[field] = shared.setdefault(text, row[field])
         rows.append((number, row))
     return header, rows
