@@ -13,18 +13,18 @@ cannot know:
   unimportable it resolves a ``tf.`` name by its spelling instead.
 - Gallery pages are skipped: sphinx-gallery links the names of their code itself, and two
   tools rewriting the same HTML would collide.
-- Pages with code are read again on every build. sphinx-codeautolink keeps what it found
-  on a page between builds only for ``.rst`` sources (its cache drops the others), so an
-  unchanged MyST page would lose its links in an incremental build.
+- What sphinx-codeautolink found on an unchanged MyST page is kept between builds. Its
+  cache file holds every page's, but it reads back only those of ``.rst`` sources, so
+  an unchanged MyST page would lose its links in an incremental build; this module
+  reads back the others, instead of reading those pages again on every build.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from docutils import nodes
 
 from tfthreads.catalog import Setting
 from tfthreads_docs.evidence import gallery_folders
@@ -65,41 +65,34 @@ def _gallery_prefixes(app: Sphinx) -> list[str]:
     return [path.relative_to(src).as_posix() for path in folders if path.is_relative_to(src)]
 
 
-#: Kept on the build environment: the pages (not .rst) whose code blocks are linked.
-_CODE_PAGES = "tfthreads_code_pages"
+#: sphinx-codeautolink's cache, in the doctree folder (``DataCache.cache_filename``).
+_CACHE_FILE = "codeautolink-cache.json"
 
 
-def _code_pages(env: BuildEnvironment) -> set[str]:
-    if not hasattr(env, _CODE_PAGES):
-        setattr(env, _CODE_PAGES, set())
-    pages: set[str] = getattr(env, _CODE_PAGES)
-    return pages
+def _restore_other_sources(app: Sphinx) -> None:
+    """Put back the cached transforms of pages that are not ``.rst``, after codeautolink's."""
+    transforms = getattr(app.env, "sphinx_codeautolink_transforms", None)
+    cache = Path(app.doctreedir, _CACHE_FILE)
+    if transforms is None or not cache.is_file():
+        return  # another builder than HTML, or a first build
+    from sphinx_codeautolink.extension.block import CodeExample, Name, SourceTransform
 
-
-def _note_code_page(app: Sphinx, doctree: nodes.document) -> None:
-    env = app.env
-    if env.doc2path(env.docname).suffix == ".rst":
-        return
-    if any(True for _ in doctree.findall(nodes.literal_block)) or any(
-        True for _ in doctree.findall(nodes.doctest_block)
-    ):
-        _code_pages(env).add(env.docname)
-
-
-def _forget_code_page(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    _code_pages(env).discard(docname)
-
-
-def _merge_code_pages(
-    app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
-) -> None:
-    _code_pages(env).update(_code_pages(other) & docnames)
-
-
-def _reread_code_pages(
-    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
-) -> list[str]:
-    return sorted(_code_pages(env) & (env.found_docs - added - changed))
+    suffixes = [suffix for suffix in app.config.source_suffix if suffix != ".rst"]
+    for docname, cached in json.loads(cache.read_text("utf-8")).items():
+        if docname in transforms or not any(
+            Path(app.srcdir, docname + suffix).is_file() for suffix in suffixes
+        ):
+            continue
+        transforms[docname] = [
+            SourceTransform(
+                **{
+                    **item,
+                    "example": CodeExample(**item["example"]),
+                    "names": [Name(**name) for name in item["names"]],
+                }
+            )
+            for item in cached
+        ]
 
 
 def _block_tensorflow(app: Sphinx, env: BuildEnvironment) -> None:
@@ -113,12 +106,10 @@ def _unblock_tensorflow(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
-    """Skip gallery pages, re-read pages with code, keep TensorFlow out while names resolve."""
+    """Skip gallery pages, keep MyST pages' links, keep TensorFlow out while names resolve."""
     app.connect("source-read", _skip_gallery_pages)
-    app.connect("doctree-read", _note_code_page)
-    app.connect("env-purge-doc", _forget_code_page)
-    app.connect("env-merge-info", _merge_code_pages)
-    app.connect("env-get-outdated", _reread_code_pages)
+    # codeautolink reads its cache at builder-inited, default priority 500.
+    app.connect("builder-inited", _restore_other_sources, priority=600)
     # codeautolink resolves names at env-updated, default priority 500.
     app.connect("env-updated", _block_tensorflow, priority=400)
     app.connect("env-updated", _unblock_tensorflow, priority=600)

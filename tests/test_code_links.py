@@ -1,0 +1,54 @@
+"""Names in an unchanged MyST page's code keep their links in an incremental build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXTENSIONS = Path(__file__).parents[1] / "docs" / "_ext"
+LINK = 'href="api.html#tfthreads.settings.ThreadSettings"'
+
+
+def _site(root: Path) -> Path:
+    (root / "conf.py").write_text(
+        'extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx_codeautolink",'
+        ' "tfthreads_docs.code_links"]\n'
+        'source_suffix = {".rst": "restructuredtext", ".md": "markdown"}\n'
+    )
+    (root / "index.rst").write_text("Index\n=====\n\n.. toctree::\n\n   api\n   page\n")
+    (root / "api.rst").write_text("API\n===\n\n.. autoclass:: tfthreads.settings.ThreadSettings\n")
+    (root / "page.md").write_text(
+        "# Page\n\n```python\nfrom tfthreads.settings import ThreadSettings\n\n"
+        "ThreadSettings(intra_op=1)\n```\n"
+    )
+    return root
+
+
+def _build(site: Path) -> str:
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(EXTENSIONS), *sys.path])}
+    command = ["-b", "html", "-q", "-W", "-T", str(site), str(site / "_b")]
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", *command],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return (site / "_b" / "page.html").read_text()
+
+
+@pytest.mark.slow
+def test_an_unchanged_myst_page_written_again_keeps_its_links_without_being_read(tmp_path):
+    site = _site(tmp_path)
+    assert LINK in _build(site)
+    doctree = site / "_b" / ".doctrees" / "page.doctree"
+    read_at = doctree.stat().st_mtime_ns
+    (site / "_b" / "page.html").unlink()  # written again, from the saved doctree
+    assert LINK in _build(site)
+    assert doctree.stat().st_mtime_ns == read_at  # the page was not read again
