@@ -1,8 +1,8 @@
 """The messages between a parent and its worker, as types both sides are checked against.
 
 The wire format is JSON: one request line on the worker's stdin, one response on its
-stdout (see :mod:`tfthreads.process.worker`). The measuring task's request and reply are
-typed here once: the worker writes them (:mod:`tfthreads.process.tasks`), and
+stdout (see ``tfthreads.process.worker``). The measuring task's request and reply are
+typed here once: the worker writes them (``tfthreads.process.tasks``), and
 :mod:`tfthreads.measure` and :meth:`tfthreads.results.ProcessResult.from_dict` read them,
 so ``mypy`` checks both sides against the same keys. The keys are those older versions
 wrote, so results files written before these types existed still read.
@@ -20,6 +20,7 @@ __all__ = [
     "ConfiguredPools",
     "MeasureReply",
     "MeasureRequest",
+    "MeasureSettings",
     "ProcessTimings",
     "Turns",
     "WorkloadReply",
@@ -50,7 +51,9 @@ class Turns(TypedDict):
     timeout: float
 
 
-class _MeasureRequired(TypedDict):
+class MeasureSettings(TypedDict):
+    """The keys every ``measure`` request has: workloads, pool sizes, step counts."""
+
     workloads: list[dict[str, Any]]
     intra_op: int
     inter_op: int
@@ -58,7 +61,7 @@ class _MeasureRequired(TypedDict):
     warmup: int
 
 
-class MeasureRequest(_MeasureRequired, total=False):
+class MeasureRequest(MeasureSettings, total=False):
     """The payload of the ``measure`` task: workloads (as ``WorkloadSpec.as_dict``), settings, counts."""
 
     barrier: Barrier
