@@ -173,7 +173,7 @@ def compat(session: nox.Session, release: str) -> None:
     # Plain install, not the tensorflow extra: the release must be exactly this one.
     session.install("-e", ".", f"tensorflow-cpu=={release}")
     # The driver runs in this session's interpreter, so every probe process it starts
-    # (tfthreads.isolation uses sys.executable) imports this release.
+    # (tfthreads.process uses sys.executable) imports this release.
     output = COMPAT_RESULTS / f"tensorflow-cpu-{release}.jsonl"
     session.run("python", "-m", "tfthreads.catalog.compat", str(output), *session.posargs)
     # The doctor's pool sizes on this release: by names on 2.21, by behaviour before it.

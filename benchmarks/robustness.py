@@ -49,7 +49,7 @@ from typing import Any
 
 from tfthreads.catalog.facts import UNDECIDED
 from tfthreads.errors import UnsupportedPlatformError
-from tfthreads.isolation import run_function, run_snippet
+from tfthreads.process import run_function, run_snippet
 from tfthreads.provenance import describe_machine
 from tfthreads.quota import cpu_quota
 
@@ -99,7 +99,7 @@ def observe_once(probes: list[str] | None = None) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def condition(name: str) -> Iterator[dict[str, Any]]:
-    """Keyword arguments for :func:`tfthreads.isolation.run_function` under one condition."""
+    """Keyword arguments for :func:`tfthreads.process.run_function` under one condition."""
     if name == "as is":
         yield {}
     elif name == "busy neighbour":
@@ -124,7 +124,7 @@ GALLERY = Path(__file__).resolve().parent.parent / "gallery"
 def gallery_once(where: dict[str, Any], scripts: Sequence[Path]) -> dict[str, Any]:
     """Run the gallery scripts once under one condition; return the verdicts they rendered.
 
-    Each script runs in a fresh worker process (:func:`tfthreads.isolation.run_snippet`,
+    Each script runs in a fresh worker process (:func:`tfthreads.process.run_snippet`,
     with the condition's CPUs or cgroup) with ``TFTHREADS_VERDICTS`` naming a file that
     the gallery's verdict helpers append one JSON line to per verdict and claim.
     """

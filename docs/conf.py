@@ -88,7 +88,7 @@ napoleon_type_aliases = {
             "topology": ("Topology", "CgroupQuota"),
             "inventory": ("ThreadInventory", "ThreadInfo", "ThreadGroup"),
             "catalog": ("Setting", "Kind"),
-            "isolation": ("WorkerResult", "WorkerError"),
+            "process": ("WorkerResult", "WorkerError"),
             "workloads": ("WorkloadSpec",),
             "sweep": ("SweepResult",),
             "recommend": ("Recommendation",),

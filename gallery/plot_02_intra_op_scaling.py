@@ -31,7 +31,7 @@ show(machine())
 # One process per intra-op size and round
 # ---------------------------------------
 # Both workloads share the processes, each timed over 15 steps after a short warm-up.
-# :func:`tfthreads.compare.compare_many` measures the sizes in 3 paired rounds: in each round one process per size starts (each forked from one process that imported TensorFlow once, :func:`tfthreads.isolation.importing_once`), and for each workload the processes take turns running thirds of their timed steps, so every size meets the same state of the machine.
+# :func:`tfthreads.compare.compare_many` measures the sizes in 3 paired rounds: in each round one process per size starts (each forked from one process that imported TensorFlow once, :func:`tfthreads.process.importing_once`), and for each workload the processes take turns running thirds of their timed steps, so every size meets the same state of the machine.
 # On a machine with more than 4 CPUs, the sizes are powers of two instead of every count.
 
 from tfthreads.compare import compare_many

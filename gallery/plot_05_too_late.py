@@ -6,7 +6,7 @@ When is it too late to set the thread pools?
 
 ``tf.config.threading.set_intra_op_parallelism_threads`` and ``set_inter_op_parallelism_threads`` only work before TensorFlow's runtime starts.
 Which calls start it is not obvious: some innocent-looking calls do, others do not.
-This example starts one process per *first call* (each forked from one process that imported TensorFlow, before any runtime started: :func:`tfthreads.isolation.run_functions`), makes that call, then tries to set both pools to 1 thread, reads the settings back and counts the pool threads that the runtime really created.
+This example starts one process per *first call* (each forked from one process that imported TensorFlow, before any runtime started: :func:`tfthreads.process.run_functions`), makes that call, then tries to set both pools to 1 thread, reads the settings back and counts the pool threads that the runtime really created.
 
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
@@ -22,7 +22,7 @@ show(machine())
 # The row ``import only`` makes no call at all: it is the control.
 # Processes run two at a time (they only count threads; nothing is timed).
 
-from tfthreads.isolation import run_functions
+from tfthreads.process import run_functions
 from tfthreads.topology import topology
 
 

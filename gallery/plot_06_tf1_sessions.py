@@ -24,7 +24,7 @@ show(machine())
 # It runs twice: once with a first session of intra=inter=1 and a second of 2, once the other way round, so it is the *first* session that wins, not the larger one.
 # Processes run two at a time (they only count threads; nothing is timed).
 
-from tfthreads.isolation import run_function
+from tfthreads.process import run_function
 
 
 def open_sessions(first: int, second: int, full: bool) -> list[dict]:

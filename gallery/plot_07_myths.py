@@ -26,7 +26,7 @@ show(machine())
 # One TF1 process: its first session sets ``device_count={"CPU": 1}`` and nothing else, and ``first_sessions`` counts the pool threads that session creates.
 # Then it pins a matmul to ``/device:GPU:0`` (this machine has no GPU), runs it in a session without soft placement and in one with it, and asks TensorFlow where the matmul ran.
 
-from tfthreads.isolation import run_function
+from tfthreads.process import run_function
 from tfthreads.topology import topology
 
 

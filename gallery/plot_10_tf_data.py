@@ -21,7 +21,7 @@ show(machine())
 # Options are set per dataset, so one process can build every variant, and it measures them in interleaved rounds: every variant once per round, in an order reversed every other round, so that a machine that slows down or speeds up hits every variant alike.
 # Each time, ``pipelines`` iterates a fresh iterator of the dataset, timing everything after the first element (tracing), and reads ``/proc/self/task``: the threads that appeared while the iterator was alive, and the threads whose CPU time grew by at least 5 % of the variant's total (*working* threads).
 
-from tfthreads.isolation import run_function
+from tfthreads.process import run_function
 from tfthreads.stats import geometric_mean, ratio_interval
 from tfthreads.topology import topology
 

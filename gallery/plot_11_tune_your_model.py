@@ -29,7 +29,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tfthreads.isolation import run_function
+from tfthreads.process import run_function
 
 
 def save_model(path: str) -> int:

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from tfthreads.doctor import REPORT_KEYS
-from tfthreads.isolation import run_snippet
+from tfthreads.process import run_snippet
 
 AFFINITY = sorted(os.sched_getaffinity(0))
 

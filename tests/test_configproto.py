@@ -7,7 +7,7 @@ import pytest
 from tfthreads import catalog
 from tfthreads.configproto import c_array, config_bytes, field_numbers, proto_path
 from tfthreads.errors import SettingError
-from tfthreads.isolation import run_snippet
+from tfthreads.process import run_snippet
 
 
 def test_proto_path_follows_the_catalog_message() -> None:

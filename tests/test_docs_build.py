@@ -69,7 +69,7 @@ The worker process dies; the build must stop and say which example it was.
 """
 
 # %%
-from tfthreads.isolation import run_worker
+from tfthreads.process import run_worker
 
 run_worker("no_such_task", {})
 '''

@@ -13,7 +13,7 @@ import psutil
 import pytest
 from helpers import survivors
 
-from tfthreads.isolation import (
+from tfthreads.process import (
     WorkerError,
     WorkerResult,
     child_environment,
@@ -138,7 +138,7 @@ def test_what_a_copy_starts_ends_with_it(ends: str):
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
 def test_the_server_and_its_copies_do_not_outlive_their_parent(how: signal.Signals):
     code = (
-        "from tfthreads.isolation import importing_once, run_workers\n"
+        "from tfthreads.process import importing_once, run_workers\n"
         "with importing_once(['json']):\n"
         "    run_workers('snippet', [{'code': 'import time; time.sleep(120)'}] * 2,"
         " share_import=['json'], timeout=300)\n"

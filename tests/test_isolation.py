@@ -17,16 +17,16 @@ import pytest
 from helpers import survivors
 
 import tfthreads
-from tfthreads.isolation import (
+from tfthreads._text import filter_startup_noise
+from tfthreads.probe import observe_pools
+from tfthreads.process import (
     WorkerError,
     child_environment,
-    filter_startup_noise,
     run_forked_together,
     run_function,
     run_snippet,
     run_worker,
 )
-from tfthreads.probe import observe_pools
 from tfthreads.settings import ThreadSettings, resolve_pools
 
 AFFINITY = sorted(os.sched_getaffinity(0))
@@ -67,7 +67,7 @@ def test_unknown_task_is_reported_as_error():
 
 def test_worker_refuses_other_protocol_versions():
     completed = subprocess.run(
-        [sys.executable, "-m", "tfthreads._worker"],
+        [sys.executable, "-m", "tfthreads.process.worker"],
         input=json.dumps({"protocol": 99, "task": "inventory"}),
         capture_output=True,
         text=True,
@@ -82,7 +82,7 @@ def test_worker_refuses_other_protocol_versions():
 
 def test_worker_rejects_garbage_input():
     completed = subprocess.run(
-        [sys.executable, "-m", "tfthreads._worker"],
+        [sys.executable, "-m", "tfthreads.process.worker"],
         input="not json",
         capture_output=True,
         text=True,
@@ -226,7 +226,7 @@ def test_an_installed_copy_is_not_put_on_pythonpath(monkeypatch):
 def _parent_with_a_sleeping_worker():
     """Start a process that runs a worker which sleeps; return both as psutil processes."""
     code = (
-        "from tfthreads.isolation import run_snippet\n"
+        "from tfthreads.process import run_snippet\n"
         "run_snippet('import time; time.sleep(120)', timeout=300)\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", code], env=child_environment())

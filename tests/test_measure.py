@@ -10,9 +10,9 @@ import textwrap
 import pytest
 
 from tfthreads.errors import SettingError
-from tfthreads.isolation import WorkerError, run_snippet
 from tfthreads.measure import measure, measure_in_turns, measure_many
 from tfthreads.options import MeasureOptions
+from tfthreads.process import WorkerError, run_snippet
 from tfthreads.results import Measurement
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload

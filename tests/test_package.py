@@ -10,7 +10,7 @@ import types
 import pytest
 
 import tfthreads
-from tfthreads.isolation import run_snippet
+from tfthreads.process import run_snippet
 
 SUBMODULES = sorted(
     info.name for info in pkgutil.iter_modules(tfthreads.__path__) if info.name != "__main__"

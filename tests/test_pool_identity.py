@@ -130,7 +130,7 @@ def _session_pools_by_behaviour() -> dict[str, object]:
 @pytest.mark.slow
 def test_each_pool_of_a_session_is_the_threads_that_run_small_ops_on_it():
     """Whatever the release names: the behaviour is the same on 2.16 and 2.21."""
-    from tfthreads.isolation import run_function
+    from tfthreads.process import run_function
 
     seen = run_function(_session_pools_by_behaviour, timeout=300)
     assert seen == {"sizes": [1, 3], "disjoint": True, "intra_op": CPUS, "undecided": ""}

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tfthreads.errors import SettingError
-from tfthreads.isolation import PROTOCOL_VERSION, _parse_response, child_environment
+from tfthreads.process import PROTOCOL_VERSION, child_environment
+from tfthreads.process.outcomes import parse_response
 from tfthreads.settings import MAX_THREADS, ThreadSettings, resolve_pools
 from tfthreads.workloads import BUILTIN_WORKLOADS, WorkloadSpec, parse_workload
 
@@ -76,7 +77,7 @@ def test_workload_specs_round_trip_through_json(name, size):
 
 @given(st.text())
 def test_any_worker_stdout_parses_or_is_rejected(text):
-    response = _parse_response(text)
+    response = parse_response(text)
     assert response is None or response.get("protocol") == PROTOCOL_VERSION
 
 
@@ -86,7 +87,7 @@ def test_worker_answers_any_json_request_with_json(request):
     # Whatever arrives on stdin, the worker answers with one JSON object and never lets a
     # traceback out; tasks that would start TensorFlow are not reachable by chance.
     completed = subprocess.run(
-        [sys.executable, "-m", "tfthreads._worker"],
+        [sys.executable, "-m", "tfthreads.process.worker"],
         input=json.dumps(request),
         capture_output=True,
         text=True,

@@ -29,7 +29,7 @@ pytest.importorskip("sphinx", reason="the docs dependency group is not installed
 from tfthreads_docs import checked_against, crosswalk, evidence, layout
 
 from tfthreads import catalog
-from tfthreads.isolation import run_snippet
+from tfthreads.process import run_snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -13,8 +13,8 @@ import zipfile
 
 import pytest
 
-from tfthreads.isolation import run_snippet
 from tfthreads.options import MeasureOptions
+from tfthreads.process import run_snippet
 from tfthreads.results import Failure, Measurement
 from tfthreads.settings import ThreadSettings
 from tfthreads.sweep import SweepResult, grid, sweep

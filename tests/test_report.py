@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tfthreads.errors import SettingError
-from tfthreads.isolation import run_snippet
+from tfthreads.process import run_snippet
 from tfthreads.report import load_report
 from tfthreads.results import Failure, Measurement, ProcessResult
 from tfthreads.results_file import FORMAT, FORMAT_VERSION

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tfthreads.errors import SettingError, TooLateError
-from tfthreads.isolation import run_snippet
+from tfthreads.process import run_snippet
 from tfthreads.settings import MAX_THREADS, PoolOption, ThreadSettings, resolve_pools
 
 BAD_VALUES = [

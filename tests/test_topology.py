@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tfthreads.isolation import run_snippet
+from tfthreads.process import run_snippet
 from tfthreads.topology import CgroupQuota, Topology, topology
 
 CGROUP = Path("sys/fs/cgroup")

@@ -10,7 +10,7 @@ import sys
 import pytest
 from helpers import measured
 
-from tfthreads._cli_measure import _tune_report
+from tfthreads.cli.measure_commands import _tune_report
 from tfthreads.compare import Comparison
 from tfthreads.errors import SettingError
 from tfthreads.options import MeasureOptions

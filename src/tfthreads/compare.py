@@ -29,7 +29,6 @@ from typing import Any
 from tfthreads._checks import Seconds, WholeNumber
 from tfthreads._text_table import text_table
 from tfthreads.errors import SettingError
-from tfthreads.isolation import WorkerError
 from tfthreads.measure import (
     PROCESS_MEMORY,
     check_chunks,
@@ -42,6 +41,7 @@ from tfthreads.measure import (
     turns_for,
 )
 from tfthreads.options import GOAL, MeasureOptions
+from tfthreads.process import WorkerError
 from tfthreads.results import Failure, Measurement, score
 from tfthreads.settings import ThreadSettings
 from tfthreads.stats import RatioInterval, geometric_mean, ratio_interval

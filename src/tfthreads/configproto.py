@@ -21,7 +21,7 @@ from typing import Any
 
 from tfthreads import catalog
 from tfthreads.errors import SettingError
-from tfthreads.isolation import run_function
+from tfthreads.process import run_function
 
 __all__ = ["c_array", "config_bytes", "field_numbers", "proto_path", "serialize"]
 
@@ -65,7 +65,7 @@ def serialize(configs: list[dict[str, Any]]) -> list[str]:
     """Serialize nested ``ConfigProto`` dicts with TensorFlow (runs in a child process).
 
     Returns the bytes of each as hex. :func:`config_bytes` calls it through
-    :func:`tfthreads.isolation.run_function`; it imports TensorFlow.
+    :func:`tfthreads.process.run_function`; it imports TensorFlow.
     """
     from google.protobuf import json_format
     from tensorflow.core.protobuf import config_pb2

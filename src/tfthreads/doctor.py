@@ -15,11 +15,12 @@ import platform
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tfthreads._text import one_line
 from tfthreads._version import __version__
 from tfthreads.catalog import Kind, by_kind
 from tfthreads.errors import TensorFlowUnavailableError
-from tfthreads.isolation import WorkerError, one_line
 from tfthreads.probe import PoolObservation, observe_pools
+from tfthreads.process import WorkerError
 from tfthreads.provenance import installed_tensorflow_version, onednn_cpu_flags
 from tfthreads.recommend import MIN_INTER_OP, recommend
 from tfthreads.settings import (

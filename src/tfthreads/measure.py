@@ -17,24 +17,25 @@ import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 import psutil
 
 from tfthreads._checks import WholeNumber
+from tfthreads._text import one_line
 from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
-from tfthreads.isolation import (
+from tfthreads.options import MeasureOptions
+from tfthreads.process import (
     SIBLING_FAILED,
     ImportServer,
     WorkerError,
     WorkerResult,
-    one_line,
     run_workers,
     temporary_folder,
 )
-from tfthreads.isolation import importing_once as isolation_importing_once
-from tfthreads.options import MeasureOptions
+from tfthreads.process import importing_once as process_importing_once
+from tfthreads.process.messages import MeasureReply, MeasureRequest
 from tfthreads.provenance import provenance
 from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
@@ -109,7 +110,9 @@ def measure_many(
     if failures:
         raise failures[0]
     results = [outcome for outcome in outcomes if isinstance(outcome, WorkerResult)]
-    return _assemble(specs, settings, dict(options.env), [r.result for r in results])
+    return _assemble(
+        specs, settings, dict(options.env), [cast(MeasureReply, r.result) for r in results]
+    )
 
 
 def measure_in_turns(
@@ -188,7 +191,7 @@ def measure_many_in_turns(
         )
     group = options.processes
     with temporary_folder("turns") as folder:
-        payloads = []
+        payloads: list[MeasureRequest] = []
         for slot, one in enumerate(chosen):
             payload = _payload(specs, one, options)
             payload["barrier"] = {
@@ -212,7 +215,7 @@ def measure_many_in_turns(
         own = outcomes[slot * group : (slot + 1) * group]
         failures = [o for o in own if isinstance(o, WorkerError)]
         if not failures:
-            results = [o.result for o in own if isinstance(o, WorkerResult)]
+            results = [cast(MeasureReply, o.result) for o in own if isinstance(o, WorkerResult)]
             env = {**options.env, **(environments[slot] if environments is not None else {})}
             measured.append(_assemble(specs, one, env, results))
         else:  # the child that failed first, rather than a sibling that stopped for it
@@ -248,7 +251,7 @@ def check_chunks(chunks: int, options: MeasureOptions) -> None:
 
 def _payload(
     specs: Sequence[WorkloadSpec], settings: ThreadSettings, options: MeasureOptions
-) -> dict[str, Any]:
+) -> MeasureRequest:
     return {
         "workloads": [spec.as_dict() for spec in specs],
         "intra_op": settings.intra_op,
@@ -261,8 +264,8 @@ def _payload(
 #: What every measuring child imports before its settings apply: where several children
 #: start at once, or within :func:`importing_once`, one process imports it for all of
 #: them and each child is a forked copy of that process (see
-#: :func:`tfthreads.isolation.run_workers`).
-SHARED_IMPORT = ("tensorflow", "tfthreads._workloads_tf")
+#: :func:`tfthreads.process.run_workers`).
+SHARED_IMPORT = ("tensorflow", "tfthreads.process.steps")
 
 
 def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServer]:
@@ -270,9 +273,9 @@ def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServ
 
     A comparison's rounds then pay TensorFlow's import (seconds of CPU time) once instead
     of once per setting and round; each child is still a process of its own, whose
-    runtime starts with its own settings (:func:`tfthreads.isolation.importing_once`).
+    runtime starts with its own settings (:func:`tfthreads.process.importing_once`).
     """
-    return isolation_importing_once(
+    return process_importing_once(
         SHARED_IMPORT, env=dict(options.env), cpus=options.cpus, cgroup=options.cgroup
     )
 
@@ -304,7 +307,7 @@ def _check_memory(count: int, options: MeasureOptions) -> None:
 
 def _run(
     options: MeasureOptions,
-    payloads: list[dict[str, Any]],
+    payloads: Sequence[MeasureRequest],
     signals: str | None = None,
     environments: Sequence[Mapping[str, str | None]] | None = None,
 ) -> list[WorkerResult | WorkerError]:
@@ -427,7 +430,7 @@ def _assemble(
     specs: Sequence[WorkloadSpec],
     settings: ThreadSettings,
     env: dict[str, str | None],
-    results: Sequence[dict[str, Any]],
+    results: Sequence[MeasureReply],
 ) -> list[Measurement]:
     first = results[0]
     # Told apart in the child (by name, or by what the threads run); none when undecided.
@@ -450,7 +453,7 @@ def _assemble(
                 items_per_step=float(per_child[0]["items_per_step"]),
                 flops_per_step=float(per_child[0]["flops_per_step"]),
                 processes=tuple(ProcessResult.from_dict(w) for w in per_child),
-                configured={k: int(v) for k, v in first["configured"].items()},
+                configured={k: int(first["configured"][k]) for k in ("intra_op", "inter_op")},
                 observed_pools=pools,
                 provenance=record,
             )

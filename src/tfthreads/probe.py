@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfthreads.inventory import count_pools
-from tfthreads.isolation import run_worker
+from tfthreads.process import run_worker
 from tfthreads.settings import ThreadSettings
 
 __all__ = ["PoolObservation", "observe_pools"]
@@ -154,7 +154,7 @@ def observe_pools(
 
     Raises
     ------
-    tfthreads.isolation.WorkerError
+    tfthreads.process.WorkerError
         When the child fails; the message says how.
 
     Examples

@@ -17,7 +17,8 @@ from tfthreads.stats import Summary, summarize
 from tfthreads.workloads import WorkloadSpec
 
 if TYPE_CHECKING:
-    from tfthreads.isolation import WorkerError
+    from tfthreads.process import WorkerError
+    from tfthreads.process.messages import ProcessTimings
 
 __all__ = ["Failure", "Measurement", "ProcessResult", "Result", "result_from_dict", "score"]
 
@@ -47,8 +48,11 @@ class ProcessResult:
         return sum(self.wall_seconds)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ProcessResult:
-        """Read the timings of one process, as the worker and :meth:`Measurement.as_dict` write them."""
+    def from_dict(cls, data: ProcessTimings) -> ProcessResult:
+        """Read the timings of one process, as the worker and :meth:`Measurement.as_dict` write them.
+
+        The keys are :class:`tfthreads.process.messages.ProcessTimings`, the worker's reply.
+        """
         return cls(
             wall_seconds=_seconds("wall_seconds", data["wall_seconds"], positive=True),
             cpu_seconds=_seconds("cpu_seconds", data["cpu_seconds"], positive=False),
@@ -229,7 +233,7 @@ class Failure:
         Children started together.
     reason : str
         ``"signal"``, ``"exit"``, ``"timeout"`` or ``"error"`` (see
-        :class:`tfthreads.isolation.WorkerError`).
+        :class:`tfthreads.process.WorkerError`).
     error : str
         The one-line description of the failure.
     """
@@ -244,7 +248,7 @@ class Failure:
     def of_error(
         cls, workload: WorkloadSpec, settings: ThreadSettings, processes: int, error: WorkerError
     ) -> Failure:
-        """Record a child's :class:`~tfthreads.isolation.WorkerError` as a failure.
+        """Record a child's :class:`~tfthreads.process.WorkerError` as a failure.
 
         The one way a failed measurement becomes a result.
         """

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tfthreads._text import one_line
 from tfthreads._text_table import text_table
 from tfthreads.errors import NotSavedError, SettingError
-from tfthreads.isolation import WorkerError, child_environment, one_line
 from tfthreads.measure import check_workloads, measure_many
 from tfthreads.options import GOAL, MeasureOptions
+from tfthreads.process import WorkerError, child_environment
 from tfthreads.provenance import installed_tensorflow_version
 from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
 from tfthreads.results_file import ResultsFile, fingerprint

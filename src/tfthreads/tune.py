@@ -33,9 +33,9 @@ from typing import Any
 from tfthreads._checks import WholeNumber
 from tfthreads.compare import Comparison, compare, measure_together
 from tfthreads.errors import SettingError
-from tfthreads.isolation import WorkerError
 from tfthreads.measure import check_chunks, check_workloads, importing_once, turns_for
 from tfthreads.options import GOAL, MeasureOptions
+from tfthreads.process import WorkerError
 from tfthreads.recommend import MIN_INTER_OP, Recommendation, recommend
 from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
 from tfthreads.results_file import ResultsFile

@@ -2,7 +2,7 @@
 
 A workload is described by a :class:`WorkloadSpec`, plain data that travels to the worker
 as JSON. The worker builds a *step* from it (a callable that does one unit of work) in
-``tfthreads._workloads_tf``. Specs are checked here, in the parent, so that a typo
+``tfthreads.process.steps``. Specs are checked here, in the parent, so that a typo
 fails at once with one line instead of after a TensorFlow start-up per setting.
 """
 

@@ -48,12 +48,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tfthreads._text import one_line
 from tfthreads.catalog import CATALOG, probes
 from tfthreads.catalog.facts import UNDECIDED, Observed, expected_value, undecided
 from tfthreads.catalog.observe import observe, probes_used
 from tfthreads.errors import SettingError
 from tfthreads.inventory import classify
-from tfthreads.isolation import WorkerError, one_line
+from tfthreads.process import WorkerError
 from tfthreads.provenance import provenance
 from tfthreads.results_file import ResultsFile, read_results
 

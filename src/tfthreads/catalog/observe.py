@@ -1,7 +1,7 @@
 """Run the catalog's probes (cached per machine) and check the catalog against them.
 
 :func:`observe` runs each probe of :mod:`tfthreads.catalog.probes` in a fresh process
-through :func:`tfthreads.isolation.run_function`, a few at a time, and keeps each result
+through :func:`tfthreads.process.run_function`, a few at a time, and keeps each result
 in a cache file keyed by the machine fingerprint and that probe's own source: a warm
 build starts no process, and a changed machine, TensorFlow or probe runs that probe
 again. :func:`check` is what a build and the tests use: it observes, observes again every
@@ -37,7 +37,7 @@ from tfthreads.catalog.facts import (
     undecided,
 )
 from tfthreads.catalog.model import Setting
-from tfthreads.isolation import run_function
+from tfthreads.process import run_function
 from tfthreads.provenance import machine_fingerprint
 
 __all__ = [
@@ -107,7 +107,7 @@ def observe(
     ------
     KeyError
         For a name that is not a probe.
-    tfthreads.isolation.WorkerError
+    tfthreads.process.WorkerError
         When a probe's process fails.
     """
     wanted = list(dict.fromkeys(names))

@@ -1,11 +1,11 @@
 """Probes: small checks, run in a fresh process, that observe what the catalog claims.
 
 Each module here is one probe: its ``probe()`` is run by
-:func:`tfthreads.isolation.run_function` (never in the calling process) with the
+:func:`tfthreads.process.run_function` (never in the calling process) with the
 environment in its ``ENV``, and returns a flat dict of JSON values that catalog facts
 (:class:`tfthreads.catalog.facts.Observed`) name by key. One probe observes many facts: a
 TensorFlow import costs seconds, so a probe imports TensorFlow once and then runs each
-case in a forked copy of itself (:func:`tfthreads.isolation.run_forked`), which starts its
+case in a forked copy of itself (:func:`tfthreads.process.run_forked`), which starts its
 own runtime in a fraction of a second. Forking is safe here because the probe never
 starts TensorFlow's runtime itself (no pool thread exists yet) and each copy ends with
 ``os._exit``.

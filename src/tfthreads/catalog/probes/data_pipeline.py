@@ -12,7 +12,7 @@ from typing import Any
 
 from tfthreads.catalog.probes._common import cpu_count, dataset_matmul_split, onednn_enabled
 from tfthreads.inventory import diff, inventory
-from tfthreads.isolation import run_forked
+from tfthreads.process import run_forked
 
 __all__ = ["ENV", "probe"]
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from tfthreads.catalog.probes._common import cpu_count, decide, import_tensorflow, pool_share
 from tfthreads.inventory import inventory
-from tfthreads.isolation import run_forked
 from tfthreads.pool_identity import identify_pools, independent_ops
+from tfthreads.process import run_forked
 
 __all__ = ["ENV", "probe"]
 

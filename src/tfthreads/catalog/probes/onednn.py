@@ -17,7 +17,7 @@ from tfthreads.catalog.probes._common import (
     onednn_enabled,
 )
 from tfthreads.inventory import classify, diff, inventory, pool_counts
-from tfthreads.isolation import run_forked
+from tfthreads.process import run_forked
 
 __all__ = ["ENV", "probe"]
 

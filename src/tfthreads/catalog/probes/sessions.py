@@ -26,8 +26,8 @@ from tfthreads.catalog.probes._common import (
     thread_name,
 )
 from tfthreads.inventory import ThreadInventory, diff, inventory, pool_counts
-from tfthreads.isolation import run_forked
 from tfthreads.pool_identity import identify_pools, names_tell, small_ops, threads_running
+from tfthreads.process import run_forked
 
 __all__ = ["ENV", "probe"]
 

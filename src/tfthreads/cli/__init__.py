@@ -19,8 +19,9 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from tfthreads import _cli_measure
-from tfthreads._cli_types import (
+from tfthreads._version import __version__
+from tfthreads.cli import measure_commands
+from tfthreads.cli._arguments import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
@@ -28,7 +29,6 @@ from tfthreads._cli_types import (
     argument,
     thread_count,
 )
-from tfthreads._version import __version__
 from tfthreads.errors import SettingError, TensorFlowUnavailableError, TFThreadsError
 from tfthreads.options import TIMEOUT
 from tfthreads.settings import ThreadSettings
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="probe time limit (s)",
     )
-    _cli_measure.add_commands(commands)
+    measure_commands.add_commands(commands)
     for command in [parser, *commands.choices.values()]:
         _document_defaults_and_exits(command)
     return parser
@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # children are killed and the temporary folders removed before the exit.
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _doctor(args) if args.command == "doctor" else _cli_measure.run(args)
+        return _doctor(args) if args.command == "doctor" else measure_commands.run(args)
     except _Terminated:
         print(f"tfthreads {args.command}: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM

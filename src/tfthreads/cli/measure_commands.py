@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from tfthreads._cli_types import EXIT_FAILURE, EXIT_OK, argument, thread_list
+from tfthreads.cli._arguments import EXIT_FAILURE, EXIT_OK, argument, thread_list
 from tfthreads.measure import CHUNKS
 from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
 from tfthreads.settings import ThreadSettings

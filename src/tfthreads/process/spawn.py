@@ -1,0 +1,143 @@
+"""Run a named task of the worker in fresh processes: :func:`run_worker`, :func:`run_workers`.
+
+JSON in on stdin, JSON out on stdout (:mod:`tfthreads.process.messages`); nothing is
+pickled and no shell is involved. The child applies its CPU affinity and cgroup to
+itself before TensorFlow is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from tfthreads.process.children import (
+    Child,
+    child_environment,
+    collect_all,
+    kill_group,
+    start_child,
+)
+from tfthreads.process.messages import PROTOCOL_VERSION
+from tfthreads.process.outcomes import WorkerError, WorkerResult
+from tfthreads.process.server import ImportServer, serving
+
+__all__ = ["run_worker", "run_workers"]
+
+
+def run_worker(
+    task: str,
+    payload: Mapping[str, Any],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
+    timeout: float = 120.0,
+) -> WorkerResult:
+    """Run one task in a fresh worker process and return its JSON result.
+
+    Parameters
+    ----------
+    task : str
+        The worker task, for example ``"observe_pools"``.
+    payload : mapping
+        JSON-serialisable arguments of the task.
+    env : mapping, optional
+        Environment changes for the child (``None`` values remove a variable).
+    cpus : iterable of int, optional
+        CPUs the child may run on; it sets its own affinity before importing TensorFlow.
+    cgroup : path-like, optional
+        A cgroup the child joins first (see :func:`tfthreads.quota.cpu_quota`).
+    timeout : float
+        Seconds before the child is killed.
+
+    Returns
+    -------
+    WorkerResult
+        The result and the child's filtered stderr.
+
+    Raises
+    ------
+    WorkerError
+        When the child crashes, is killed, times out or reports an error.
+    """
+    outcome = run_workers(task, [payload], env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)[0]
+    if isinstance(outcome, WorkerError):
+        raise outcome
+    return outcome
+
+
+def run_workers(
+    task: str,
+    payloads: Sequence[Mapping[str, Any]],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    cpus: Iterable[int] | None = None,
+    cgroup: str | os.PathLike[str] | None = None,
+    timeout: float = 120.0,
+    on_failure: Callable[[], None] | None = None,
+    share_import: Sequence[str] = (),
+    environments: Sequence[Mapping[str, str | None]] | None = None,
+) -> list[WorkerResult | WorkerError]:
+    """Run one worker per payload, all at the same time, and collect every outcome.
+
+    The children share the CPUs (as worker processes of a server do). Their output goes
+    to temporary files rather than pipes, so a chatty child cannot block on a full pipe
+    while the parent waits for another one.
+
+    ``on_failure`` is called once, as soon as a child ends with a failure status, while
+    the others may still run: workers that wait for each other (a barrier, turns) are
+    told so at once, even when the child that failed was killed by a signal and could not
+    tell them itself.
+
+    With ``share_import`` (module names, such as ``("tensorflow",)``) and more than one
+    payload, one process imports those modules once and each payload runs in a forked
+    copy of it: every copy is still a process of its own whose runtime starts with its
+    own settings, but TensorFlow's import (seconds of CPU time) is paid once, not once
+    per payload. The children then share one environment, CPU set and cgroup.
+
+    ``environments`` (one per payload) changes each child's environment on top of
+    ``env``; such children are never forked from a shared import, because TensorFlow
+    reads some variables (``TF_ENABLE_ONEDNN_OPTS``) when it is imported.
+
+    Returns
+    -------
+    list of WorkerResult or WorkerError
+        One entry per payload, in order: the result, or the error that ended that child.
+    """
+    cpu_list = sorted(set(cpus)) if cpus is not None else None
+    cgroup_name = None if cgroup is None else str(cgroup)
+    environ = child_environment(env)
+    deadline = time.monotonic() + timeout
+    request = {
+        "protocol": PROTOCOL_VERSION,
+        "task": task,
+        "cpus": cpu_list,
+        "cgroup": cgroup_name,
+        "parent": os.getpid(),
+    }
+    with contextlib.ExitStack() as stack:
+        children: list[Child] = []
+        try:
+            if environments is None:
+                server = serving(share_import, environ, cpu_list, cgroup_name)
+                if server is None and share_import and len(payloads) > 1:
+                    server = ImportServer(share_import, environ, cpu_list, cgroup_name)
+                    stack.callback(server.close)
+                if server is not None:
+                    return server.run(task, payloads, deadline, timeout, on_failure)
+            changes = [None] * len(payloads) if environments is None else environments
+            for payload, own in zip(payloads, changes, strict=True):
+                own_environ = environ if own is None else child_environment({**(env or {}), **own})
+                children.append(
+                    start_child({**request, "payload": dict(payload)}, own_environ, stack)
+                )
+            return collect_all(task, children, deadline, timeout, on_failure)
+        except BaseException:
+            # Ctrl-C (or any error) in this process: the children are in their own
+            # sessions, so nothing else would stop them.
+            for process, _, _ in children:
+                kill_group(process)
+            raise
