@@ -1,4 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox[uv]>=2025.2.9"]
+# ///
 """Sessions that test, lint and build tfthreads: ``python3 -m nox -l`` lists them."""
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ nox.options.default_venv_backend = "uv|virtualenv"
 # TensorFlow is large: keep each session's environment between runs and only install
 # what changed, instead of reinstalling TensorFlow on every run.
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "doctest", "docs"]
 # uv does not compile bytecode by default; without .pyc files every fresh TensorFlow
 # process (and the measurements start hundreds) recompiles TensorFlow's Python sources,
 # which tripled its import time here.
@@ -32,6 +34,17 @@ def _install(session: nox.Session, *groups: str) -> None:
     deps = [dep for group in groups for dep in nox.project.dependency_groups(PROJECT, group)]
     # TensorFlow is an extra (see README): every session that runs code needs one.
     session.install("-e", ".[tensorflow]", *deps)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint with ruff and type-check the library with mypy (strict)."""
+    deps = nox.project.dependency_groups(PROJECT, "lint")
+    session.install(*deps, "psutil")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
 
 
 @nox.session
@@ -186,16 +199,6 @@ def robustness(session: nox.Session) -> None:
     """Observe every build decision 5 times under 4 conditions; write benchmarks/results/robustness."""
     _install(session)
     session.run("python", "benchmarks/robustness.py", *(session.posargs or ["--runs", "5"]))
-
-
-@nox.session
-def lint(session: nox.Session) -> None:
-    """Lint with ruff and type-check the library with mypy (strict)."""
-    deps = nox.project.dependency_groups(PROJECT, "lint")
-    session.install(*deps, "psutil")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy")
 
 
 if __name__ == "__main__":
