@@ -171,9 +171,10 @@ def browser(session: nox.Session) -> None:
     session.log(f"Screenshots are in {shots}")
 
 
-#: The TensorFlow releases ``compat`` verifies: the oldest that pyproject.toml claims, one
-#: in the middle and the newest, as ``tensorflow-cpu`` (no CUDA libraries: smaller and
-#: faster to install, and the probes observe CPU behaviour only).
+#: The TensorFlow releases ``compat`` verifies: the oldest that pyproject.toml claims
+#: (2.16.2), one in the middle (2.19.1), the last that names no pool thread (2.20.0) and the
+#: newest, which names them (2.21.0), as ``tensorflow-cpu`` (no CUDA libraries: smaller
+#: and faster to install, and the probes observe CPU behaviour only).
 COMPAT_RELEASES = ("2.16.2", "2.19.1", "2.20.0", "2.21.0")
 COMPAT_RESULTS = DOCS / "results" / "compat"
 #: The tests ``compat`` runs on each release, after its probes.

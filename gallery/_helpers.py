@@ -33,12 +33,12 @@ __all__ = [
     "committed",
     "committed_rows",
     "machine",
+    "observe_all",
     "pair",
     "pool_bars",
     "pools",
     "ratio",
     "show",
-    "spread",
     "timing",
     "typical",
     "verdict",
@@ -355,23 +355,6 @@ def timing(comparison: Comparison, index: int, baseline: int = 0) -> dict[str, A
         "CPU/wall": typical(comparison, index, lambda m: m.cpu.median / m.wall.median),
         "thr used CPU": max(m.row()["threads_active"] for m in comparison.measured(index)),
     }
-
-
-def spread(measurements: Iterable[Any], f: Any = None) -> tuple[list[float], list[Any]]:
-    """Medians of step times and error bars from the first to the third quartile.
-
-    ``f`` turns seconds into what the axis shows: milliseconds unless given, or a rate
-    or a speed-up (which turn the quartiles round). Returns ``(centres, yerr)`` for
-    ``errorbar``, ``bar`` or ``barh``.
-    """
-    f = f or (lambda seconds: seconds * 1e3)
-    centres, low, high = [], [], []
-    for m in measurements:
-        q1, q3 = sorted((f(m.wall.q1), f(m.wall.q3)))
-        centres.append(f(m.wall.median))
-        low.append(centres[-1] - q1)
-        high.append(q3 - centres[-1])
-    return centres, [low, high]
 
 
 def pair(a: object, b: object) -> str:
