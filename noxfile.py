@@ -46,7 +46,6 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
-
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest, including the library's doctests)."""
