@@ -170,6 +170,31 @@ def browser(session: nox.Session) -> None:
     session.log(f"Screenshots are in {shots}")
 
 
+@nox.session(default=False)
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/, check them, and run the wheel in a fresh venv."""
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.install("build[uv]>=1.2", "twine>=6", "check-wheel-contents>=0.6")
+    session.run("python", "-m", "build", "--installer=uv", "--outdir", str(dist))
+    session.run("twine", "check", "--strict", *map(str, sorted(dist.iterdir())))
+    (wheel,) = dist.glob("*.whl")
+    session.run("check-wheel-contents", str(wheel))
+    # The wheel alone (no TensorFlow, no source tree on the path) imports and answers;
+    # then, with TensorFlow beside it, the doctor runs TensorFlow as a user would.
+    venv = Path(session.create_tmp()).resolve() / "wheel-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    session.run("uv", "venv", "--quiet", str(venv), external=True)
+    python = str(venv / "bin" / "python")
+    session.run("uv", "pip", "install", "--python", python, str(wheel), external=True)
+    outside = {"PYTHONPATH": None}
+    session.chdir(venv)
+    session.run(python, "-c", "import tfthreads, tfthreads.cli", external=True, env=outside)
+    session.run(str(venv / "bin" / "tfthreads"), "--version", external=True, env=outside)
+    session.run("uv", "pip", "install", "--python", python, str(wheel), "tensorflow", external=True)
+    session.run(str(venv / "bin" / "tfthreads"), "doctor", external=True, env=outside)
+
+
 #: The TensorFlow releases ``compat`` verifies: the oldest that pyproject.toml claims
 #: (2.16.2), one in the middle (2.19.1), the last that names no pool thread (2.20.0) and the
 #: newest, which names them (2.21.0), as ``tensorflow-cpu`` (no CUDA libraries: smaller
