@@ -32,6 +32,7 @@ __all__ = [
     "claim",
     "committed",
     "committed_rows",
+    "interval",
     "machine",
     "observe_all",
     "pair",
@@ -209,6 +210,22 @@ def machine() -> Table:
     """Describe the machine this runs on: CPU, CPUs and budget, software."""
     parts = describe_machine(sep="\n").splitlines()
     return Table(["", "measured on"], zip(["CPU", "CPUs", "software"], parts, strict=True))
+
+
+def interval(comparison: Comparison, candidate: int, baseline: int = 0) -> RatioInterval:
+    """Return :meth:`Comparison.interval` of two settings that must both have been measured.
+
+    Raises
+    ------
+    RuntimeError
+        When either setting failed or fewer than 2 rounds ran (there is no interval).
+    """
+    found = comparison.interval(candidate, baseline)
+    if found is None:
+        raise RuntimeError(
+            f"no interval of setting {candidate} over {baseline}: one failed or too few rounds ran"
+        )
+    return found
 
 
 def ratio(interval: RatioInterval | None) -> str | None:
