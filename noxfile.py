@@ -1,4 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox[uv]>=2025.2.9"]
+# ///
 """Sessions that test, lint and build tfthreads: ``python3 -m nox -l`` lists them."""
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ nox.options.default_venv_backend = "uv|virtualenv"
 # TensorFlow is large: keep each session's environment between runs and only install
 # what changed, instead of reinstalling TensorFlow on every run.
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "doctest", "docs"]
 # uv does not compile bytecode by default; without .pyc files every fresh TensorFlow
 # process (and the measurements start hundreds) recompiles TensorFlow's Python sources,
 # which tripled its import time here.
@@ -35,9 +37,22 @@ def _install(session: nox.Session, *groups: str) -> None:
 
 
 @nox.session
+def lint(session: nox.Session) -> None:
+    """Lint with ruff; type-check the library, docs extensions, gallery and benchmarks with mypy."""
+    deps = nox.project.dependency_groups(PROJECT, "lint")
+    # mypy reads the docs extensions against Sphinx's own types: the docs group (no
+    # TensorFlow, which is untyped here anyway) and docutils' stubs.
+    docs = nox.project.dependency_groups(PROJECT, "docs")
+    session.install(*deps, *docs, "types-docutils", "psutil")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest, including the library's doctests)."""
-    _install(session, "test", "docs")
+    _install(session, "test")
     session.run("pytest", *session.posargs)
 
 
@@ -67,7 +82,8 @@ def docs(session: nox.Session) -> None:
     parser.add_argument("--no-gallery", action="store_true", help="do not run gallery scripts")
     parser.add_argument("--clean", action="store_true", help="remove earlier build output first")
     args, extra = parser.parse_known_args(session.posargs)
-    _install(session, "docs", "test")
+    # The test group (it includes docs): the built site is checked with pytest.
+    _install(session, "test")
     if args.clean:
         shutil.rmtree(BUILD, ignore_errors=True)
         shutil.rmtree(DOCS / "gallery", ignore_errors=True)
@@ -157,9 +173,35 @@ def browser(session: nox.Session) -> None:
     session.log(f"Screenshots are in {shots}")
 
 
-#: The TensorFlow releases ``compat`` verifies: the oldest that pyproject.toml claims, one
-#: in the middle and the newest, as ``tensorflow-cpu`` (no CUDA libraries: smaller and
-#: faster to install, and the probes observe CPU behaviour only).
+@nox.session(default=False)
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/, check them, and run the wheel in a fresh venv."""
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.install("build[uv]>=1.2", "twine>=6", "check-wheel-contents>=0.6")
+    session.run("python", "-m", "build", "--installer=uv", "--outdir", str(dist))
+    session.run("twine", "check", "--strict", *map(str, sorted(dist.iterdir())))
+    (wheel,) = dist.glob("*.whl")
+    session.run("check-wheel-contents", str(wheel))
+    # The wheel alone (no TensorFlow, no source tree on the path) imports and answers;
+    # then, with TensorFlow beside it, the doctor runs TensorFlow as a user would.
+    venv = Path(session.create_tmp()).resolve() / "wheel-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    session.run("uv", "venv", "--quiet", str(venv), external=True)
+    python = str(venv / "bin" / "python")
+    session.run("uv", "pip", "install", "--python", python, str(wheel), external=True)
+    outside = {"PYTHONPATH": None}
+    session.chdir(venv)
+    session.run(python, "-c", "import tfthreads, tfthreads.cli", external=True, env=outside)
+    session.run(str(venv / "bin" / "tfthreads"), "--version", external=True, env=outside)
+    session.run("uv", "pip", "install", "--python", python, str(wheel), "tensorflow", external=True)
+    session.run(str(venv / "bin" / "tfthreads"), "doctor", external=True, env=outside)
+
+
+#: The TensorFlow releases ``compat`` verifies: the oldest that pyproject.toml claims
+#: (2.16.2), one in the middle (2.19.1), the last that names no pool thread (2.20.0) and the
+#: newest, which names them (2.21.0), as ``tensorflow-cpu`` (no CUDA libraries: smaller
+#: and faster to install, and the probes observe CPU behaviour only).
 COMPAT_RELEASES = ("2.16.2", "2.19.1", "2.20.0", "2.21.0")
 COMPAT_RESULTS = DOCS / "results" / "compat"
 #: The tests ``compat`` runs on each release, after its probes.
@@ -186,16 +228,6 @@ def robustness(session: nox.Session) -> None:
     """Observe every build decision 5 times under 4 conditions; write benchmarks/results/robustness."""
     _install(session)
     session.run("python", "benchmarks/robustness.py", *(session.posargs or ["--runs", "5"]))
-
-
-@nox.session
-def lint(session: nox.Session) -> None:
-    """Lint with ruff and type-check the library with mypy (strict)."""
-    deps = nox.project.dependency_groups(PROJECT, "lint")
-    session.install(*deps, "psutil")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -561,7 +562,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.only:
         data = json.loads(target.read_text())
-        part = {"self": ("self_comparison", self_comparison), "quota": ("quota", under_quota)}
+        part: dict[str, tuple[str, Callable[[Plan], Any]]] = {
+            "self": ("self_comparison", self_comparison),
+            "quota": ("quota", under_quota),
+        }
         key, measure_part = part[args.only]
         save(**{key: measure_part(plan), f"{key}_date": provenance()["date"]})
         _write(data, args.quick)

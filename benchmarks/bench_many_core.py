@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tfthreads.measure import measure_many
+from tfthreads.options import MeasureOptions
 from tfthreads.provenance import describe_machine, provenance
 from tfthreads.recommend import recommend
 from tfthreads.report import load_report, table_cells
@@ -482,10 +483,12 @@ def _run_scenario(
                 found = measure_many(
                     scenario.workloads,
                     settings,
-                    repeats=scenario.repeats,
-                    warmup=scenario.warmup,
-                    processes=scenario.processes,
-                    timeout=180,
+                    options=MeasureOptions(
+                        repeats=scenario.repeats,
+                        warmup=scenario.warmup,
+                        processes=scenario.processes,
+                        timeout=180,
+                    ),
                 )
             except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
                 writer.write({"type": "error", **base, "error": f"{type(error).__name__}: {error}"})

@@ -65,6 +65,9 @@ myst_heading_anchors = 3
 # Docstring examples are tested by pytest (--doctest-modules); the doctest builder runs
 # only the explicit {doctest} blocks of the pages.
 doctest_test_doctest_blocks = ""
+# The pages' TensorFlow programs are files in docs/snippets, shown with literalinclude and
+# read by the doctest blocks from here, whichever directory sphinx-build runs in.
+doctest_global_setup = f"from pathlib import Path\nSNIPPETS = Path({str(DOCS / 'snippets')!r})"
 
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"

@@ -32,13 +32,14 @@ __all__ = [
     "claim",
     "committed",
     "committed_rows",
+    "interval",
     "machine",
+    "observe_all",
     "pair",
     "pool_bars",
     "pools",
     "ratio",
     "show",
-    "spread",
     "timing",
     "typical",
     "verdict",
@@ -211,6 +212,22 @@ def machine() -> Table:
     return Table(["", "measured on"], zip(["CPU", "CPUs", "software"], parts, strict=True))
 
 
+def interval(comparison: Comparison, candidate: int, baseline: int = 0) -> RatioInterval:
+    """Return :meth:`Comparison.interval` of two settings that must both have been measured.
+
+    Raises
+    ------
+    RuntimeError
+        When either setting failed or fewer than 2 rounds ran (there is no interval).
+    """
+    found = comparison.interval(candidate, baseline)
+    if found is None:
+        raise RuntimeError(
+            f"no interval of setting {candidate} over {baseline}: one failed or too few rounds ran"
+        )
+    return found
+
+
 def ratio(interval: RatioInterval | None) -> str | None:
     """Write a ratio and its 95 % interval for a table cell: ``"1.23 [1.10, 1.38]"``.
 
@@ -355,23 +372,6 @@ def timing(comparison: Comparison, index: int, baseline: int = 0) -> dict[str, A
         "CPU/wall": typical(comparison, index, lambda m: m.cpu.median / m.wall.median),
         "thr used CPU": max(m.row()["threads_active"] for m in comparison.measured(index)),
     }
-
-
-def spread(measurements: Iterable[Any], f: Any = None) -> tuple[list[float], list[Any]]:
-    """Medians of step times and error bars from the first to the third quartile.
-
-    ``f`` turns seconds into what the axis shows: milliseconds unless given, or a rate
-    or a speed-up (which turn the quartiles round). Returns ``(centres, yerr)`` for
-    ``errorbar``, ``bar`` or ``barh``.
-    """
-    f = f or (lambda seconds: seconds * 1e3)
-    centres, low, high = [], [], []
-    for m in measurements:
-        q1, q3 = sorted((f(m.wall.q1), f(m.wall.q3)))
-        centres.append(f(m.wall.median))
-        low.append(centres[-1] - q1)
-        high.append(q3 - centres[-1])
-    return centres, [low, high]
 
 
 def pair(a: object, b: object) -> str:

@@ -28,7 +28,7 @@ from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.topology import topology
 
 topo = topology()
-configurations = {
+configurations: dict[str, tuple[ThreadSettings, dict[str, str], list[int] | None]] = {
     "defaults (0, 0)": (ThreadSettings(), {}, None),
     "intra_op=1, inter_op=1": (ThreadSettings(intra_op=1, inter_op=1), {}, None),
     "intra_op=3, inter_op=5": (ThreadSettings(intra_op=3, inter_op=5), {}, None),

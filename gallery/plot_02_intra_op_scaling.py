@@ -18,6 +18,7 @@ from _helpers import (
     claim,
     committed,
     committed_rows,
+    interval,
     machine,
     show,
     timing,
@@ -79,7 +80,7 @@ import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
 for ax, (title, name) in zip(axes, workloads.items(), strict=True):
-    intervals = [compared[name].interval(i) for i in range(1, len(sizes))]
+    intervals = [interval(compared[name], i) for i in range(1, len(sizes))]
     mid = [1.0] + [r.ratio for r in intervals]
     yerr = [
         [0.0] + [r.ratio - r.low for r in intervals],
@@ -106,7 +107,7 @@ for name in workloads.values():
     comparison = compared[name]
     print(f"{name}:")
     if cpus > 1:
-        gain = comparison.interval(full)
+        gain = interval(comparison, full)
         print(f"  {cpus} threads reached {gain.ratio / cpus:.0%} of ideal scaling", end="")
         print(f" ({gain.low / cpus:.0%} to {gain.high / cpus:.0%}, 95 % interval)")
         print("  " + verdict(comparison, full, 0, names=names))

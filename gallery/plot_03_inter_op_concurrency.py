@@ -12,7 +12,7 @@ It shows where more inter-op threads stop helping, and whether more threads than
 .. seealso:: :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, machine, show, timing, verdict
+from _helpers import Table, interval, machine, show, timing, verdict
 
 show(machine())
 
@@ -61,7 +61,7 @@ import matplotlib.pyplot as plt
 
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
 for offset, k in zip((-0.06, -0.02, 0.02, 0.06), branch_counts, strict=True):
-    intervals = [compared[k].interval(i) for i in range(1, len(inter_sizes))]
+    intervals = [interval(compared[k], i) for i in range(1, len(inter_sizes))]
     mid = [1.0] + [r.ratio for r in intervals]
     low = [0.0] + [r.ratio - r.low for r in intervals]
     high = [0.0] + [r.high - r.ratio for r in intervals]

@@ -26,7 +26,7 @@ show(machine())
 
 import math
 
-from tfthreads.compare import compare
+from tfthreads.compare import Comparison, compare
 from tfthreads.errors import UnsupportedPlatformError
 from tfthreads.measure import measure
 from tfthreads.options import MeasureOptions
@@ -35,7 +35,7 @@ from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
 
 topo = topology()
-limits = {"no limit": None}
+limits: dict[str, list[int] | None] = {"no limit": None}
 if topo.affinity_cpus > 1:
     limits["affinity: 1 CPU"] = [topo.affinity[0]]
 seen = dict(
@@ -70,6 +70,7 @@ def throttling(group):
     return int(stat["nr_periods"]), int(stat["nr_throttled"])
 
 
+quota: Comparison | None
 try:
     with cpu_quota(1.0) as group:
         options = MeasureOptions(repeats=repeats, warmup=5, cgroup=group)

@@ -82,7 +82,7 @@ def pipelines(rounds: int) -> list[list[dict]]:
         lambda: variant("AUTOTUNE, cpu_budget=1", auto, budget=1),
         lambda: variant("AUTOTUNE, max_intra_op=1", auto, max_intra_op_parallelism=1),
     ]
-    measured = [[] for _ in variants]  # measured[v][r]: variant v in round r
+    measured: list[list[dict]] = [[] for _ in variants]  # measured[v][r]: variant v in round r
     for done in range(rounds):
         order = list(range(len(variants)))
         for index in order if done % 2 == 0 else reversed(order):

@@ -356,3 +356,23 @@ def test_a_file_name_that_is_not_utf8_is_printed_escaped_not_a_traceback(tmp_pat
     assert done.returncode == 2
     assert b"Traceback" not in done.stderr
     assert b"cannot be read: No such file" in done.stderr
+
+
+def test_every_command_first_removes_folders_that_killed_runs_left(tmp_path, monkeypatch, capsys):
+    """SIGKILL cleans up nothing: the next command, whatever it is, removes the folders."""
+    import subprocess
+    import tempfile
+
+    from tfthreads.cli import main
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    killed = tmp_path / f"tfthreads-barrier-pid{done.pid}-abc"
+    ours = tmp_path / f"tfthreads-barrier-pid{os.getpid()}-abc"
+    for folder in (killed, ours):
+        folder.mkdir()
+    assert main(["recommend"]) == 0
+    capsys.readouterr()
+    assert not killed.exists()
+    assert ours.exists()  # a running process's folder stays

@@ -185,3 +185,30 @@ def test_one_sentence_per_line(page: Path) -> None:
             continue
         # A sentence ends at ". " followed by a capital letter; one per line in MyST.
         assert not re.search(r"[a-z0-9)`]\. [A-Z]", line), f"{page.name}:{number}: {line}"
+
+
+# --- the pages' TensorFlow programs -------------------------------------------------------
+
+SNIPPETS = DOCS / "snippets"
+SHOWN = re.compile(r"^\s*```\{literalinclude\} (?:\.\./)+snippets/(?P<name>[\w.]+)$", re.MULTILINE)
+RUN = re.compile(r'SNIPPETS / "(?P<name>[\w.]+)"')
+
+
+def test_each_snippet_is_shown_and_run_on_a_page() -> None:
+    # A program shown on a page is the one its doctest runs: both name the same file.
+    texts = [p.read_text() for p in DOCS.rglob("*.md") if "_build" not in p.parts]
+    shown = {m["name"] for text in texts for m in SHOWN.finditer(text)}
+    run = {m["name"] for text in texts for m in RUN.finditer(text)}
+    files = {p.name for p in SNIPPETS.glob("*.py")}
+    assert files, "no programs in docs/snippets"
+    assert shown == files
+    assert run == files
+
+
+def test_no_page_passes_a_program_as_a_string() -> None:
+    for page in DOCS.rglob("*.md"):
+        if "_build" in page.parts:
+            continue
+        assert not re.search(r"run_snippet\(r?'''", page.read_text()), (
+            f"{page.relative_to(DOCS)}: put the program in docs/snippets and literalinclude it"
+        )

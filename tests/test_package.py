@@ -5,11 +5,15 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import pkgutil
+import re
+import shutil
 import types
+from pathlib import Path
 
 import pytest
 
 import tfthreads
+from tfthreads._version import _from_git
 from tfthreads.process import run_snippet
 
 SUBMODULES = sorted(
@@ -19,6 +23,15 @@ SUBMODULES = sorted(
 
 def test_version_matches_metadata():
     assert tfthreads.__version__ == importlib.metadata.version("tfthreads")
+
+
+def test_version_of_a_bare_source_tree(tmp_path):
+    # PYTHONPATH=src, no metadata: the commit inside a checkout, 0+unknown outside one.
+    assert _from_git(tmp_path) == "0+unknown"
+    checkout = Path(tfthreads.__file__).parent
+    if shutil.which("git") is None or not (checkout.parents[1] / ".git").exists():
+        pytest.skip("the package is not in a git checkout")
+    assert re.fullmatch(r"0\+g[0-9a-f]{7,}(\.dirty)?", _from_git(checkout))
 
 
 def test_public_names_exist():

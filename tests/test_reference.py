@@ -212,7 +212,7 @@ def test_each_section_has_its_six_parts_in_order(setting: catalog.Setting) -> No
 
 
 def test_tf2_snippets_never_start_tensorflow_in_the_sphinx_process() -> None:
-    """TensorFlow code on the pages runs inside run_snippet strings, never at ``>>>``."""
+    """TensorFlow code on the pages runs in docs/snippets programs via run_snippet, never at ``>>>``."""
     forbidden = re.compile(r"^\s*>>> .*\b(import tensorflow|tf\.)")
     for page in REFERENCE_PAGES:
         for line in _source(page).splitlines():

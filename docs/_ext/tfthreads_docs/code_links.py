@@ -101,7 +101,9 @@ def _block_tensorflow(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def _unblock_tensorflow(app: Sphinx, env: BuildEnvironment) -> None:
-    if "tensorflow" in sys.modules and sys.modules["tensorflow"] is None:
+    # object, not ModuleType: _block_tensorflow stored None there.
+    blocked: object = sys.modules.get("tensorflow", sys)
+    if blocked is None:
         del sys.modules["tensorflow"]
 
 

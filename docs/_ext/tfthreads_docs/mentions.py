@@ -149,8 +149,8 @@ def _scan(app: Sphinx, doctree: nodes.document) -> None:
     found: set[str] = set()
     for node in doctree.findall(nodes.literal_block):
         found |= mentioned_settings(node.astext())
-    for node in doctree.findall(nodes.literal):
-        found |= mentioned_settings(node.astext())
+    for inline in doctree.findall(nodes.literal):
+        found |= mentioned_settings(inline.astext())
     labels = _labels()
     for ref in doctree.findall(addnodes.pending_xref):
         name = labels.get(ref.get("reftarget", ""))

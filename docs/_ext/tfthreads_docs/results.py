@@ -158,7 +158,7 @@ def _group(rows: list[ReportRow], report: Report) -> list[nodes.Node]:
     return out
 
 
-def _figure(report: Report, group: tuple[str, str, str, str]) -> nodes.Node:
+def _figure(report: Report, group: tuple[str, str, str, str, str]) -> nodes.Node:
     """Draw the group's ratios as inline SVG (HTML only; reproducible: no date, fixed ids)."""
     import matplotlib
 

@@ -6,10 +6,15 @@ says what the knob controls, how ``0``, negative and unset values are resolved, 
 TensorFlow reads the value, when it stops listening to changes, and how to reach it from
 TensorFlow 2. Importing it does not import TensorFlow.
 
-The package has three parts, each importing only the ones before it:
-``tfthreads.catalog.model`` (the types), ``tfthreads.catalog.entries`` (the data, one
-module per subject) and ``tfthreads.catalog.queries`` (:data:`CATALOG` and the lookups). Which documentation
-page describes an entry is the documentation's business, not the catalog's.
+Importing the package loads four parts, each importing only the ones before it:
+``tfthreads.catalog.facts`` (what backs a claim), ``tfthreads.catalog.model`` (the
+types), ``tfthreads.catalog.entries`` (the data, one module per subject) and
+``tfthreads.catalog.queries`` (:data:`CATALOG` and the lookups). Four more are imported
+only when used: ``tfthreads.catalog.probes`` (checks that each run in a fresh process),
+``tfthreads.catalog.observe`` (runs them and compares the catalog with what they saw),
+``tfthreads.catalog.compat`` (the same on each TensorFlow release of the matrix) and
+``tfthreads.catalog.releases`` (what the matrix shows per fact and release). Which
+documentation page describes an entry is the documentation's business, not the catalog's.
 
 Examples
 --------

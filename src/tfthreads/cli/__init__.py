@@ -31,6 +31,7 @@ from tfthreads.cli._arguments import (
 )
 from tfthreads.errors import SettingError, TensorFlowUnavailableError, TFThreadsError
 from tfthreads.options import TIMEOUT
+from tfthreads.process import remove_stale_folders
 from tfthreads.settings import ThreadSettings
 
 __all__ = ["build_parser", "main"]
@@ -186,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM (`kill`, `timeout`, a container stopping) unwinds like Ctrl-C: the
     # children are killed and the temporary folders removed before the exit.
     previous = signal.signal(signal.SIGTERM, _terminate)
+    # Temporary folders of earlier runs that were killed (SIGKILL runs no cleanup).
+    remove_stale_folders()
     try:
         return _doctor(args) if args.command == "doctor" else measure_commands.run(args)
     except _Terminated:

@@ -26,7 +26,7 @@ that imported TensorFlow once (seconds) can then observe many fresh runtimes che
 
 from __future__ import annotations
 
-from tfthreads.process.children import child_environment, temporary_folder
+from tfthreads.process.children import child_environment, remove_stale_folders, temporary_folder
 from tfthreads.process.forking import run_forked, run_forked_together
 from tfthreads.process.functions import run_function, run_functions
 from tfthreads.process.messages import PROTOCOL_VERSION, SIBLING_FAILED
@@ -44,6 +44,7 @@ __all__ = [
     "WorkerResult",
     "child_environment",
     "importing_once",
+    "remove_stale_folders",
     "run_forked",
     "run_forked_together",
     "run_function",

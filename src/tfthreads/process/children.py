@@ -35,6 +35,7 @@ __all__ = [
     "collect_all",
     "has_failed",
     "kill_group",
+    "remove_stale_folders",
     "start_child",
     "temporary_folder",
     "wait_unreaped",
@@ -234,15 +235,31 @@ def _collect(
     return outcome_of(task, process.returncode, out, err)
 
 
+def remove_stale_folders() -> None:
+    """Remove the temporary folders of tfthreads processes that were killed.
+
+    SIGKILL cleans up nothing; a folder's name says whose it was, and a process that is
+    gone (or a zombie waiting to be reaped) no longer needs it. Every command of the
+    command line calls this first, and so does :func:`temporary_folder`.
+    """
+    for stale in Path(tempfile.gettempdir()).glob("tfthreads-*-pid*-*"):
+        owner = stale.name.split("-pid", 1)[1].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
 def temporary_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
     """Make a temporary folder for files that children signal with, named after us.
 
-    Folders left by a tfthreads process that was killed (SIGKILL cleans up nothing) are
-    removed first: their names say whose they were, and that process is gone.
+    Folders left by tfthreads processes that were killed are removed first
+    (:func:`remove_stale_folders`).
     """
-    root = Path(tempfile.gettempdir())
-    for stale in root.glob("tfthreads-*-pid*-*"):
-        owner = stale.name.split("-pid", 1)[1].split("-", 1)[0]
-        if owner.isdigit() and not psutil.pid_exists(int(owner)):
-            shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_folders()
     return tempfile.TemporaryDirectory(prefix=f"tfthreads-{kind}-pid{os.getpid()}-")
