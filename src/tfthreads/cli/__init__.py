@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         # A full disk under --output or a full stdout: say so in one line. Rows already
         # measured are in the results file up to the row that could not be written.
-        where = f" {error.filename}" if error.filename else " the output"
+        where = f" {error.filename}" if error.filename else " to standard output"
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print(
