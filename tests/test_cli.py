@@ -376,3 +376,22 @@ def test_every_command_first_removes_folders_that_killed_runs_left(tmp_path, mon
     capsys.readouterr()
     assert not killed.exists()
     assert ours.exists()  # a running process's folder stays
+
+
+def test_a_full_stdout_is_one_line_and_exit_1():
+    """``tfthreads recommend > /dev/full``: no chained OSError traceback."""
+    import subprocess
+
+    with open("/dev/full", "w") as full:  # noqa: PTH123 - a device, not a path to build
+        done = subprocess.run(
+            [sys.executable, "-m", "tfthreads", "recommend"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "tfthreads recommend: failed: cannot write to standard output: No space left on device"
+    ]
