@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,11 @@ from tfthreads_docs.gallery_support import TensorFlowGuard
 project = "tfthreads"
 author = "tfthreads developers"
 copyright = "2026, tfthreads developers"
-version = release = importlib.metadata.version("tfthreads")
+# The version from git without what changes with each commit or edit (0.1.1.dev250+g1a2b,
+# say, becomes 0.1.1.dev): a changed version makes Sphinx read every page again.
+version = release = re.sub(
+    r"\.dev\d+$", ".dev", importlib.metadata.version("tfthreads").split("+")[0]
+)
 
 extensions = [
     "myst_parser",

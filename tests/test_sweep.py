@@ -199,7 +199,7 @@ def test_best_without_rows():
 def test_the_resume_key_holds_the_inherited_threading_variables(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
-    from tfthreads.sweep import result_key
+    from tfthreads.measurement_key import result_key
 
     args = (parse_workload("matmul"), ThreadSettings(), MeasureOptions())
     monkeypatch.delenv(variable, raising=False)
@@ -212,7 +212,7 @@ def test_the_resume_key_holds_the_inherited_threading_variables(
 
 def test_the_resume_key_holds_the_inherited_affinity_mask() -> None:
     """A row measured under ``taskset -c 0`` is not reused without it."""
-    from tfthreads.sweep import result_key
+    from tfthreads.measurement_key import result_key
 
     args = (parse_workload("matmul"), ThreadSettings(), MeasureOptions())
     everywhere = result_key(*args)

@@ -5,7 +5,7 @@ resumed without the ``taskset`` or with another ``TF_ENABLE_ONEDNN_OPTS`` measur
 settings again, and appends them. :func:`tfthreads.report.load_report` compares only
 rows measured under the same conditions, and names what differs.
 
-Rows that tfthreads writes carry ``conditions`` (:func:`tfthreads.sweep.measurement_conditions`);
+Rows that tfthreads writes carry ``conditions`` (:func:`tfthreads.measurement_key.measurement_conditions`);
 for older rows they are read from the row's provenance and environment.
 """
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import re
 import sys
 import textwrap
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,16 +27,15 @@ from tfthreads._text import one_line
 from tfthreads._text_table import text_table
 from tfthreads.errors import NotSavedError, SettingError
 from tfthreads.measure import check_workloads, measure_many
+from tfthreads.measurement_key import measurement_conditions, result_key
 from tfthreads.options import GOAL, MeasureOptions
-from tfthreads.process import WorkerError, child_environment
-from tfthreads.provenance import installed_tensorflow_version
+from tfthreads.process import WorkerError
 from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
-from tfthreads.results_file import ResultsFile, fingerprint
+from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings
-from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["SweepResult", "grid", "measurement_conditions", "result_key", "sweep"]
+__all__ = ["SweepResult", "grid", "sweep"]
 
 _TABLE_COLUMNS = (
     ("workload", "{}"),
@@ -72,59 +70,6 @@ def grid(intra_op: Iterable[int], inter_op: Iterable[int]) -> list[ThreadSetting
         ThreadSettings(intra_op=intra, inter_op=inter)
         for intra, inter in itertools.product(list(intra_op), list(inter_op))
     ]
-
-
-#: Environment variables that shape a measurement: TensorFlow's, OpenMP's (GNU and
-#: Intel) and every library's thread count. They are part of :func:`result_key`.
-_SHAPING = re.compile(r"^(TF_|OMP_|KMP_|GOMP_|MKL_|DNNL_|ONEDNN_)|_NUM_THREADS$")
-
-
-def measurement_conditions(workload: WorkloadSpec, options: MeasureOptions) -> dict[str, Any]:
-    """Return everything that shapes a measurement except its thread settings.
-
-    These are the workload (its parameters and input shape, and the content of a model
-    file or of a user module), the repeats, warm-up and processes, every environment
-    change the options make, the installed TensorFlow, and what the measuring process
-    inherits: its affinity mask (``cpus``, or the caller's own mask), the cgroup it joins
-    and the CPU quota over the caller, and every ``TF_*``, ``OMP_*``, ``KMP_*``,
-    ``GOMP_*``, ``MKL_*``, ``DNNL_*``/``ONEDNN_*`` and ``*_NUM_THREADS`` variable of its
-    environment (the caller's, with the options' changes). Results files store them
-    with each row, so ``tfthreads report`` compares only rows measured under the same
-    conditions.
-    """
-    environment = child_environment(options.env)
-    inherited = topology(affinity=options.cpus)
-    return {
-        "workload": workload.fingerprint(),
-        "repeats": options.repeats,
-        "warmup": options.warmup,
-        "processes": options.processes,
-        "env": dict(options.env),  # what the caller set for the measurement, all of it
-        "variables": {k: v for k, v in sorted(environment.items()) if _SHAPING.search(k)},
-        "affinity": list(inherited.affinity),
-        "quota_cpus": inherited.quota_cpus,
-        "cgroup": None if options.cgroup is None else os.fspath(options.cgroup),
-        "tensorflow": installed_tensorflow_version(),
-    }
-
-
-def result_key(
-    workload: WorkloadSpec,
-    settings: ThreadSettings,
-    options: MeasureOptions,
-    conditions: Mapping[str, Any] | None = None,
-) -> str:
-    """Return the key of a measurement: a hash of everything that shapes its result.
-
-    Two measurements with the same key would measure the same thing, so a results file
-    may answer for one with the other (``--output`` resumes with it). The key covers the
-    settings and :func:`measurement_conditions` (pass them as ``conditions`` when they
-    are already computed). A row measured under ``taskset -c 0`` or with
-    ``TF_ENABLE_ONEDNN_OPTS=0`` is therefore never reused for a run without them.
-    """
-    if conditions is None:
-        conditions = measurement_conditions(workload, options)
-    return fingerprint({**conditions, "settings": settings.describe()})
 
 
 @dataclass

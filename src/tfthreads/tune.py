@@ -34,6 +34,7 @@ from tfthreads._checks import WholeNumber
 from tfthreads.compare import Comparison, compare, measure_together
 from tfthreads.errors import SettingError
 from tfthreads.measure import check_chunks, check_workloads, importing_once, turns_for
+from tfthreads.measurement_key import measurement_conditions, result_key
 from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.process import WorkerError
 from tfthreads.recommend import MIN_INTER_OP, Recommendation, recommend
@@ -41,7 +42,7 @@ from tfthreads.results import Failure, Measurement, Result, result_from_dict, sc
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import RatioInterval, geometric_mean
-from tfthreads.sweep import SweepResult, measurement_conditions, result_key
+from tfthreads.sweep import SweepResult
 from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
@@ -280,7 +281,7 @@ def tune(
         :class:`tfthreads.results_file.ResultsFile`). It holds one tune: the same tune
         (workload, goal) run again with it resumes, taking each measurement it would make
         from the file where one was made under the same conditions
-        (:func:`tfthreads.sweep.result_key`) at the same stage, so an interrupted tune goes
+        (:func:`tfthreads.measurement_key.result_key`) at the same stage, so an interrupted tune goes
         on where it stopped. Final rounds measured chunk by chunk are
         taken from it as complete rounds, of the same finalists.
     progress : bool, optional
