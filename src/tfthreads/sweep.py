@@ -197,7 +197,7 @@ def sweep(
         is accepted, and one run at a time may write it).
     resume : bool
         Reuse the measured results already in ``results`` whose key matches
-        (:func:`result_key`); failed ones are measured again. ``False`` starts the file
+        (:func:`~tfthreads.measurement_key.result_key`); failed ones are measured again. ``False`` starts the file
         afresh.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
