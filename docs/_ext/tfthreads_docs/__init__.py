@@ -28,6 +28,8 @@ module per job:
 ``search``
     The search index: identifiers are indexed with their parts, so that a name is found
     inside a longer name.
+``sitemap_pages``
+    Every page in ``sitemap.xml``, after an incremental build too.
 ``config_bytes``
     The ``config-bytes`` directive: serialized ``ConfigProto`` bytes for the C API,
     made by TensorFlow in a child process.
@@ -71,6 +73,7 @@ _MODULES = (
     "gallery_support",
     "tutorial_steps",
     "search",
+    "sitemap_pages",
 )
 
 

@@ -1,4 +1,4 @@
-"""Names in an unchanged MyST page's code keep their links in an incremental build."""
+"""What an incremental docs build keeps: code links of unchanged pages, every page in the sitemap."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def _build(site: Path) -> str:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return (site / "_b" / "page.html").read_text()
+    page = site / "_b" / "page.html"
+    return page.read_text() if page.exists() else ""
 
 
 @pytest.mark.slow
@@ -52,3 +53,21 @@ def test_an_unchanged_myst_page_written_again_keeps_its_links_without_being_read
     (site / "_b" / "page.html").unlink()  # written again, from the saved doctree
     assert LINK in _build(site)
     assert doctree.stat().st_mtime_ns == read_at  # the page was not read again
+
+
+@pytest.mark.slow
+def test_a_build_that_writes_one_page_keeps_every_page_in_the_sitemap(tmp_path):
+    site = tmp_path
+    (site / "conf.py").write_text(
+        'extensions = ["myst_parser", "sphinx_sitemap", "tfthreads_docs.sitemap_pages"]\n'
+        'html_baseurl = "https://example.org/"\nsitemap_url_scheme = "{link}"\n'
+    )
+    (site / "index.md").write_text("# Index\n\n```{toctree}\none\ntwo\n```\n")
+    for name in ("one", "two"):
+        (site / f"{name}.md").write_text(f"# {name}\n")
+    _build(site)
+    (site / "one.md").write_text("# one, changed\n")
+    _build(site)
+    sitemap = (site / "_b" / "sitemap.xml").read_text()
+    for page in ("index", "one", "two"):
+        assert f"https://example.org/{page}.html" in sitemap
