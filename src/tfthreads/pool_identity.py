@@ -217,23 +217,29 @@ def threads_running(work: Callable[[], object], candidates: Iterable[int]) -> fr
     """Return the threads among ``candidates`` that take part in ``work``, decided by share.
 
     A thread takes part from :data:`ACTIVE_SHARE` of the process's CPU time and not up to
-    :data:`IDLE_SHARE`; two rounds (at most :data:`ROUNDS`) with no share between the two
-    must agree, else the text ``"not decided on this machine: ..."``. Used for one pool
-    of a session where the names do not tell (run ``work`` on that pool only).
+    :data:`IDLE_SHARE`, in any round with no share between the two. A thread of the pool
+    may get none of a round's ops (three threads on two CPUs, say), so the pool is the
+    threads seen taking part in any such round; it is decided when a round (the second
+    at the earliest, at most :data:`ROUNDS`) adds no thread to those seen before, else
+    the text ``"not decided on this machine: ..."``. Used for one pool of a session
+    where the names do not tell (run ``work`` on that pool only).
     """
     tids = sorted(set(candidates) - {threading.get_native_id()})
     if not tids:
         return frozenset()
     work()
-    seen: list[frozenset[int]] = []
+    seen: frozenset[int] = frozenset()
+    rounds = 0
     shares: dict[int, float] = {}
     for _ in range(ROUNDS):
         shares = _shares(work, tids)
         if any(IDLE_SHARE < share < ACTIVE_SHARE for share in shares.values()):
             continue
-        seen.append(frozenset(tid for tid in tids if shares[tid] >= ACTIVE_SHARE))
-        if len(seen) >= 2 and seen[-1] == seen[-2]:
-            return seen[-1]
+        active = frozenset(tid for tid in tids if shares[tid] >= ACTIVE_SHARE)
+        rounds += 1
+        if rounds >= 2 and active <= seen:
+            return seen
+        seen |= active
     last = ", ".join(f"{shares[tid]:.3f}" for tid in tids)
     return (
         f"{UNDECIDED}: the new threads' shares of CPU time in small independent ops on one "
