@@ -588,8 +588,9 @@ def _compare(
             # A setting that failed and was measured again on resume: the retry takes
             # the failed measurement's round, so it pairs with the baseline's.
             failed = [n for n, r in by_round.items() if isinstance(r, Failure)]
-            number = failed[0] if failed else number
-            by_round.pop(number, None)
+            if failed:
+                number = failed[0]
+                del by_round[number]
         if number in by_round:
             raise _problem(
                 path,
