@@ -85,6 +85,13 @@ def _make_site(root: Path, examples: dict[str, str]) -> Path:
     (docs / "index.md").write_text(
         "# Tiny site\n\nSee {py:func}`os.sched_getaffinity`.\n\n```{toctree}\ngallery/index\n```\n"
     )
+    # What the probes see depends only on this machine and each probe's source, which the
+    # tiny sites of one session share: they observe once per session instead of once per
+    # site (a test's folder sits in the session's base temporary folder).
+    shared_cache = root.parent / "probe-cache"
+    shared_cache.mkdir(exist_ok=True)
+    (docs / "_build").mkdir()
+    (docs / "_build" / "probe-cache").symlink_to(shared_cache, target_is_directory=True)
     gallery = root / "gallery"
     gallery.mkdir()
     (gallery / "GALLERY_HEADER.rst").write_text("Examples\n========\n")
