@@ -192,6 +192,7 @@ def test_catalog_modules_are_model_entries_queries() -> None:
         "tfthreads.catalog.probes.runtime",
         "tfthreads.catalog.probes.data_pipeline",
         "tfthreads.catalog.probes.sessions",
+        "tfthreads.catalog.probes._option_defaults",  # part of the sessions probe
         "tfthreads.catalog.probes.onednn",
         "tfthreads.catalog.probes.execution",
         "tfthreads.catalog.observe",

@@ -215,3 +215,15 @@ def test_each_probe_has_its_own_cache_key() -> None:
     runtime = Path(probes.runtime.__file__).read_text()
     assert runtime in sources["runtime"]
     assert all(runtime not in text for name, text in sources.items() if name != "runtime")
+
+
+def test_a_probe_key_covers_the_helper_modules_it_imports() -> None:
+    """A helper module that one probe imports is part of that probe's key, and only its."""
+    from tfthreads.catalog.probes import _common, _option_defaults
+
+    sources = {name: probes.source(name) for name in probes.PROBES}
+    common = Path(_common.__file__).read_text()
+    assert all(common in text for text in sources.values())
+    defaults = Path(_option_defaults.__file__).read_text()
+    assert defaults in sources["sessions"]
+    assert all(defaults not in text for name, text in sources.items() if name != "sessions")

@@ -14,18 +14,21 @@ Keys that depend on the machine are observed, never assumed: ``cpus`` is the aff
 mask the probe saw, and facts compare against it. A yes/no observation of CPU time is
 decided with a margin (:func:`tfthreads.catalog.probes._common.decide`) or reported as
 "not decided on this machine". Each probe's cached result is keyed by its own module's
-source (:func:`source`), so editing one probe re-runs only that probe.
+source and that of the helper modules of this package it imports (:func:`source`), so
+editing one probe re-runs only that probe.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from tfthreads.catalog.probes import _common, data_pipeline, execution, onednn, runtime, sessions
+from tfthreads.catalog.probes import data_pipeline, execution, onednn, runtime, sessions
 
 __all__ = [
     "PROBES",
@@ -71,7 +74,31 @@ PROBES: dict[str, Probe] = {
 
 
 def source(name: str) -> str:
-    """Return the code a probe's result depends on: its module and the shared helpers."""
+    """Return the code a probe's result depends on: its module and the helpers it imports.
+
+    The helpers are the private modules of this package (``_common`` and any other) that
+    the probe's module imports, directly or through another helper, in the order first
+    imported.
+    """
     module = inspect.getmodule(PROBES[name].function)
     assert module is not None  # a module's function
-    return inspect.getsource(module) + inspect.getsource(_common)
+    return "".join(inspect.getsource(each) for each in [module, *_helpers(module)])
+
+
+def _helpers(module: ModuleType) -> list[ModuleType]:
+    """Return the private modules of this package that ``module`` imports, transitively."""
+    found: dict[str, ModuleType] = {}
+    pending = [module]
+    while pending:
+        tree = ast.parse(inspect.getsource(pending.pop(0)))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.level or node.module is None:
+                continue
+            # ``from <package>._x import f`` and ``from <package> import _x`` alike
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            for dotted in names:
+                parent, _, leaf = dotted.rpartition(".")
+                if parent == __name__ and leaf.startswith("_") and dotted not in found:
+                    found[dotted] = importlib.import_module(dotted)
+                    pending.append(found[dotted])
+    return list(found.values())

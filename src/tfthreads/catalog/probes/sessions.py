@@ -1,7 +1,8 @@
 """The session probe: what a ``tf.compat.v1.Session`` does with its pools, devices and options.
 
 oneDNN is off in its process (:data:`ENV`), so a matmul splits over the intra-op pool
-as TensorFlow's own kernels do.
+as TensorFlow's own kernels do. The defaults of the options it reports are read in
+:mod:`tfthreads.catalog.probes._option_defaults`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tfthreads.catalog.probes._common import (
     pool_share,
     thread_name,
 )
+from tfthreads.catalog.probes._option_defaults import option_defaults
 from tfthreads.inventory import ThreadInventory, diff, inventory, pool_counts
 from tfthreads.pool_identity import identify_pools, names_tell, small_ops, threads_running
 from tfthreads.process import run_forked
@@ -46,7 +48,6 @@ def probe() -> dict[str, Any]:
     release; ``session_pool_thread_names`` keeps the names the threads really have.
     """
     import tensorflow as tf
-    from tensorflow.core.protobuf import config_pb2
 
     v1 = tf.compat.v1
 
@@ -473,33 +474,5 @@ def probe() -> dict[str, Any]:
         "run_handler_left_after_close": handler["left_after_close"],
         "caller_thread_single_executor": caller["single"],
         "caller_thread_two_executors": caller["multi"],
-        "default_executor_type": repr(v1.ConfigProto().experimental.executor_type),
-        "default_use_tfrt": v1.ConfigProto().experimental.use_tfrt,
-        "default_use_per_session_threads": v1.ConfigProto().use_per_session_threads,
-        "use_per_session_threads_descriptor_deprecated": v1.ConfigProto.DESCRIPTOR.fields_by_name[
-            "use_per_session_threads"
-        ]
-        .GetOptions()
-        .deprecated,
-        "default_session_pools": len(v1.ConfigProto().session_inter_op_thread_pool),
-        "default_pool_num_threads": config_pb2.ThreadPoolOptionProto().num_threads,
-        "default_pool_global_name": repr(config_pb2.ThreadPoolOptionProto().global_name),
-        "default_run_pool_index": v1.RunOptions().inter_op_thread_pool,
-        "default_operation_timeout": v1.ConfigProto().operation_timeout_in_ms,
-        "default_isolate_session_state": v1.ConfigProto().isolate_session_state,
-        "default_share_cluster_devices": v1.ConfigProto().share_cluster_devices_in_session,
-        "default_device_count": len(v1.ConfigProto().device_count),
-        "default_allow_soft_placement": v1.ConfigProto().allow_soft_placement,
-        "default_log_device_placement": v1.ConfigProto().log_device_placement,
-        "default_placement_period": v1.ConfigProto().placement_period,
-        "default_device_filters": len(v1.ConfigProto().device_filters),
-        "default_use_numa_affinity": v1.ConfigProto().experimental.use_numa_affinity,
-        "default_disable_thread_spinning": v1.ConfigProto().experimental.disable_thread_spinning,
-        "default_disable_streaming_enqueue": (
-            v1.ConfigProto().experimental.disable_eager_executor_streaming_enqueue
-        ),
-        "default_use_run_handler_pool": v1.RunOptions().experimental.use_run_handler_pool,
-        "default_run_handler_priority": (
-            v1.RunOptions().experimental.run_handler_pool_options.priority
-        ),
+        **option_defaults(),
     }
