@@ -17,11 +17,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import cast
 
 import psutil
 
-from tfthreads._checks import WholeNumber
+from tfthreads._checks import WholeNumber, of_type
 from tfthreads._text import one_line
 from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
@@ -70,9 +70,6 @@ def turns_for(options: MeasureOptions) -> int:
     return min(TURNS, options.repeats)
 
 
-_T = TypeVar("_T")
-
-
 def measure_many(
     workloads: Sequence[str | WorkloadSpec],
     settings: ThreadSettings | None = None,
@@ -95,8 +92,8 @@ def measure_many(
     specs = [parse_workload(workload) for workload in workloads]
     if not specs:
         raise SettingError("workloads: got none; expected at least one")
-    settings = _of_type("settings", settings, ThreadSettings)
-    options = _of_type("options", options, MeasureOptions)
+    settings = of_type("settings", settings, ThreadSettings)
+    options = of_type("options", options, MeasureOptions)
     with temporary_folder("barrier") as barrier:
         payload = _payload(specs, settings, options)
         if options.processes > 1:
@@ -180,8 +177,8 @@ def measure_many_in_turns(
     specs = [parse_workload(workload) for workload in workloads]
     if not specs:
         raise SettingError("workloads: got none; expected at least one")
-    options = _of_type("options", options, MeasureOptions)
-    chosen = [_of_type("settings", one, ThreadSettings) for one in settings]
+    options = of_type("options", options, MeasureOptions)
+    chosen = [of_type("settings", one, ThreadSettings) for one in settings]
     if not chosen:
         raise SettingError("settings: got none; expected at least one")
     check_chunks(chunks, options)
@@ -275,9 +272,7 @@ def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServ
     of once per setting and round; each child is still a process of its own, whose
     runtime starts with its own settings (:func:`tfthreads.process.importing_once`).
     """
-    return process_importing_once(
-        SHARED_IMPORT, env=dict(options.env), cpus=options.cpus, cgroup=options.cgroup
-    )
+    return process_importing_once(SHARED_IMPORT, child=options.child)
 
 
 #: Seconds after which :func:`check_workloads` says on stderr that user code still runs.
@@ -320,11 +315,8 @@ def _run(
     return run_workers(
         "measure",
         payloads,
-        env=dict(options.env),
+        child=options.child,
         environments=environments,
-        cpus=options.cpus,
-        cgroup=options.cgroup,
-        timeout=options.timeout,
         on_failure=None if signals is None else (Path(signals) / "abort").touch,
         share_import=SHARED_IMPORT,
     )
@@ -353,7 +345,7 @@ def check_workloads(
     WorkerError
         When the check itself cannot run (TensorFlow crashed, a timeout).
     """
-    options = _of_type("options", options, MeasureOptions)
+    options = of_type("options", options, MeasureOptions)
     users = [spec for spec in workloads if spec.kind != "builtin"]
     if not users:
         return PROCESS_MEMORY
@@ -376,10 +368,7 @@ def check_workloads(
         outcome = run_workers(
             "check_workloads",
             [{"workloads": [spec.as_dict() for spec in users]}],
-            env=dict(options.env),
-            cpus=options.cpus,
-            cgroup=options.cgroup,
-            timeout=options.timeout,
+            child=options.child,
             share_import=SHARED_IMPORT,
         )[0]
     finally:
@@ -459,18 +448,6 @@ def _assemble(
             )
         )
     return measurements
-
-
-def _of_type(name: str, value: _T | None, kind: type[_T]) -> _T:
-    """Return ``value``, or ``kind()`` for ``None``; ``TypeError`` for anything else."""
-    if value is None:
-        return kind()
-    if not isinstance(value, kind):
-        raise TypeError(
-            f"{name}: got {value!r} ({type(value).__name__}); "
-            f"expected a tfthreads {kind.__name__} or None"
-        )
-    return value
 
 
 def measure(
