@@ -7,25 +7,27 @@ turns, chunk by chunk, so that they meet the same state of a shared machine
 (:func:`measure_many_in_turns`: several workloads in the same children).
 With ``MeasureOptions(processes=P)``, P children run at once on the same CPUs, as the worker processes
 of a server do, and wait for each other before timing so their loops overlap.
+Before children start, :mod:`tfthreads.preflight` checks that they fit in memory.
 """
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import cast
 
-import psutil
-
 from tfthreads._checks import WholeNumber, of_type
-from tfthreads._text import one_line
 from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
 from tfthreads.options import MeasureOptions
+from tfthreads.preflight import (
+    CHECK_NOTICE_SECONDS,
+    PROCESS_MEMORY,
+    check_memory,
+    check_workloads,
+    processes_that_fit,
+)
 from tfthreads.process import (
     SIBLING_FAILED,
     ImportServer,
@@ -35,12 +37,14 @@ from tfthreads.process import (
     temporary_folder,
 )
 from tfthreads.process import importing_once as process_importing_once
-from tfthreads.process.messages import MeasureReply, MeasureRequest
+from tfthreads.process.messages import SHARED_IMPORT, MeasureReply, MeasureRequest
 from tfthreads.provenance import provenance
 from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
+# The checks made before children start, from tfthreads.preflight, are names of this
+# module too (the API page documents them there).
 __all__ = [
     "CHECK_NOTICE_SECONDS",
     "CHUNKS",
@@ -258,13 +262,6 @@ def _payload(
     }
 
 
-#: What every measuring child imports before its settings apply: where several children
-#: start at once, or within :func:`importing_once`, one process imports it for all of
-#: them and each child is a forked copy of that process (see
-#: :func:`tfthreads.process.run_workers`).
-SHARED_IMPORT = ("tensorflow", "tfthreads.process.steps")
-
-
 def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServer]:
     """Within the block, measuring children under ``options`` share one TensorFlow import.
 
@@ -273,31 +270,6 @@ def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServ
     runtime starts with its own settings (:func:`tfthreads.process.importing_once`).
     """
     return process_importing_once(SHARED_IMPORT, child=options.child)
-
-
-#: Seconds after which :func:`check_workloads` says on stderr that user code still runs.
-CHECK_NOTICE_SECONDS = 10.0
-
-
-#: The least memory one TensorFlow process takes, in bytes. 64 processes measuring
-#: ``matmul`` together used about 15 GB on a 2-CPU machine (a model takes more).
-PROCESS_MEMORY = 0.24e9
-
-
-def _check_memory(count: int, options: MeasureOptions) -> None:
-    """Refuse to start ``count`` TensorFlow processes at once where memory cannot hold them."""
-    fit = processes_that_fit()
-    if count < 2 or count <= fit:
-        return
-    available = psutil.virtual_memory().available
-    together = f"{count} TensorFlow processes at once"
-    if count != options.processes:
-        together += f" ({options.processes} per setting)"
-    raise SettingError(
-        f"processes: got {options.processes}; {together} need at least "
-        f"{count * PROCESS_MEMORY / 1e9:.0f} GB (about {PROCESS_MEMORY / 1e9:.2f} GB each), "
-        f"more than the {available / 1e9:.0f} GB available here; at most {fit} processes fit"
-    )
 
 
 def _run(
@@ -311,7 +283,7 @@ def _run(
     With ``signals`` (the folder of their barrier and turns), a child that dies is
     announced there at once, so that its siblings stop waiting for it.
     """
-    _check_memory(len(payloads), options)
+    check_memory(len(payloads), options)
     return run_workers(
         "measure",
         payloads,
@@ -320,99 +292,6 @@ def _run(
         on_failure=None if signals is None else (Path(signals) / "abort").touch,
         share_import=SHARED_IMPORT,
     )
-
-
-def check_workloads(
-    workloads: Sequence[WorkloadSpec], options: MeasureOptions | None = None
-) -> float:
-    """Build and run each workload once in one child, before a grid spends its time.
-
-    Only user workloads (``module:function`` and Keras models) are checked: the
-    built-ins are known to run.
-
-    Returns
-    -------
-    float
-        The memory one process measuring these workloads needs, in bytes: the checking
-        child's peak, or :data:`PROCESS_MEMORY` when there was nothing to check or the
-        child held less.
-
-    Raises
-    ------
-    SettingError
-        Naming the workload and what went wrong when user code cannot be imported or
-        called, or a model cannot take its input shape: the user's input is wrong.
-    WorkerError
-        When the check itself cannot run (TensorFlow crashed, a timeout).
-    """
-    options = of_type("options", options, MeasureOptions)
-    users = [spec for spec in workloads if spec.kind != "builtin"]
-    if not users:
-        return PROCESS_MEMORY
-    names = ", ".join(repr(spec.name) for spec in users)
-    # User code that waits for something would otherwise leave a terminal silent until
-    # the timeout (300 s by default): say once what is still running, and until when.
-    notice = threading.Timer(
-        CHECK_NOTICE_SECONDS,
-        lambda: print(
-            f"tfthreads: still building and running {names} once, after "
-            f"{CHECK_NOTICE_SECONDS:g} s; it is stopped after {options.timeout:g} s "
-            "(--timeout, or MeasureOptions.timeout)",
-            file=sys.stderr,
-            flush=True,
-        ),
-    )
-    notice.daemon = True
-    notice.start()
-    try:
-        outcome = run_workers(
-            "check_workloads",
-            [{"workloads": [spec.as_dict() for spec in users]}],
-            child=options.child,
-            share_import=SHARED_IMPORT,
-        )[0]
-    finally:
-        notice.cancel()
-    if isinstance(outcome, WorkerError):
-        raise SettingError(_check_failed(users, outcome, options.timeout)) from outcome
-    problems = outcome.result["problems"]
-    if problems:
-        name, problem = next(iter(problems.items()))
-        raise SettingError(f"workload {name!r} cannot run: {one_line(problem)}")
-    return max(PROCESS_MEMORY, float(outcome.result.get("peak_memory") or 0))
-
-
-def processes_that_fit(per_process: float = PROCESS_MEMORY) -> int:
-    """Return how many TensorFlow processes of ``per_process`` bytes fit in free memory.
-
-    The same margin as the check that refuses too many processes at once: 90 % of the
-    memory available now.
-    """
-    return max(1, int(0.9 * psutil.virtual_memory().available // per_process))
-
-
-def _check_failed(users: Sequence[WorkloadSpec], error: WorkerError, timeout: float) -> str:
-    """Say in the user's terms how their code ended the process that checked it."""
-    names = ", ".join(repr(spec.name) for spec in users)
-    what = f"workload {names}" if len(users) == 1 else f"one of the workloads {names}"
-    if error.reason == "timeout":
-        how = (
-            f"building and running it once did not finish within {timeout:g} s "
-            "(is it waiting for something? --timeout, or MeasureOptions.timeout, sets the limit)"
-        )
-    elif error.reason == "signal":
-        number = -(error.returncode or 0)
-        how = f"the process building it was killed by signal {number}"
-        if number in signal.valid_signals():
-            how += f" ({signal.Signals(number).name})"
-    elif error.reason == "exit":
-        how = f"building or running it ended the process with exit code {error.returncode}"
-    elif error.reason == "protocol":
-        how = "building or running it ended the process before it could report (os._exit?)"
-    else:
-        return f"{what} cannot run: {one_line(str(error))}"
-    detail = one_line(error.stderr.strip().splitlines()[-1]) if error.stderr.strip() else ""
-    return f"{what} cannot run: {how}" + (f"; last line of its output: {detail}" if detail else "")
 
 
 def _assemble(
