@@ -126,13 +126,8 @@ class ImportServer:
         modules: Sequence[str], child: ChildOptions, environ: Mapping[str, str]
     ) -> tuple[Any, ...]:
         """Return what children must share to be forked from one server (not the timeout)."""
-        placement = child.placement()
-        return (
-            tuple(modules),
-            tuple(sorted(environ.items())),
-            tuple(child.cpus or ()),
-            placement["cgroup"],
-        )
+        cgroup = child.placement()["cgroup"]
+        return (tuple(modules), tuple(sorted(environ.items())), tuple(child.cpus or ()), cgroup)
 
     def close(self) -> None:
         """End the server: no more jobs; it exits, and whatever it left is killed."""

@@ -105,8 +105,9 @@ def run_workers(
     per payload. The children then share one environment, CPU set and cgroup.
 
     ``child`` (or its keywords) is as for :func:`run_worker`. ``environments`` (one per
-    payload) changes each child's environment on top of ``child.env``; such children are never forked from a shared import, because TensorFlow
-    reads some variables (``TF_ENABLE_ONEDNN_OPTS``) when it is imported.
+    payload) changes each child's environment on top of ``child.env``; such children
+    are never forked from a shared import, because TensorFlow reads some variables
+    (``TF_ENABLE_ONEDNN_OPTS``) when it is imported.
 
     Returns
     -------
