@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,8 +19,11 @@ from helpers import survivors
 
 import tfthreads
 from tfthreads._text import filter_startup_noise
+from tfthreads.errors import SettingError
+from tfthreads.options import MeasureOptions
 from tfthreads.probe import observe_pools
 from tfthreads.process import (
+    ChildOptions,
     WorkerError,
     child_environment,
     run_forked_together,
@@ -178,6 +182,37 @@ def test_run_snippet_honours_cpus():
     assert run_snippet(
         "import os; result = sorted(os.sched_getaffinity(0))", cpus=[AFFINITY[-1]]
     ).data == [AFFINITY[-1]]
+
+
+def test_how_a_child_runs_is_one_value_or_its_keywords():
+    # One value, as MeasureOptions makes it, or the keywords (any iterable of CPUs).
+    child = MeasureOptions(env={"TFTHREADS_TEST": "1"}, cpus=[AFFINITY[-1]]).child
+    code = "import os; result = [os.environ['TFTHREADS_TEST'], sorted(os.sched_getaffinity(0))]"
+    assert run_snippet(code, child=child).data == ["1", [AFFINITY[-1]]]
+    by_keywords = run_snippet(code, env={"TFTHREADS_TEST": "1"}, cpus=iter([AFFINITY[-1]]))
+    assert by_keywords.data == ["1", [AFFINITY[-1]]]
+    with pytest.raises(TypeError, match="timeout: given with child"):
+        run_snippet("pass", child=child, timeout=5)
+    with pytest.raises(TypeError, match=r"child: got \{\} \(dict\)"):
+        run_snippet("pass", child={})
+
+
+@pytest.mark.parametrize(
+    ("keywords", "error", "words"),
+    [
+        ({"timeout": 0}, SettingError, "timeout: got 0; expected seconds above 0"),
+        ({"cpus": []}, SettingError, "cpus: got none"),
+        ({"cpus": "0"}, TypeError, "cpus: got '0' (str)"),
+        ({"env": {"A": 1}}, TypeError, "env: got"),
+        ({"cgroup": 3}, TypeError, "cgroup: got 3 (int)"),
+    ],
+)
+def test_how_a_child_runs_is_checked_before_it_starts(keywords, error, words):
+    # The rule of every tfthreads argument, whether the value is made or built from keywords.
+    with pytest.raises(error, match=re.escape(words)):
+        ChildOptions(**keywords)
+    with pytest.raises(error, match=re.escape(words)):
+        run_function(os.getpid, **keywords)
 
 
 def test_run_function_imports_the_module_from_its_folder(tmp_path, monkeypatch):

@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tfthreads.errors import SettingError
 
-__all__ = ["MAX_SECONDS", "Choice", "Seconds", "WholeNumber"]
+__all__ = ["MAX_SECONDS", "Choice", "Seconds", "WholeNumber", "of_type"]
+
+_T = TypeVar("_T")
 
 #: Longest time limit tfthreads accepts (a day); more is almost certainly a typo.
 MAX_SECONDS = 86_400.0
@@ -153,3 +156,15 @@ class Choice:
         if value not in self.choices:
             raise SettingError(_message(name, repr(value), self.allowed))
         return value
+
+
+def of_type(name: str, value: _T | None, kind: type[_T]) -> _T:
+    """Return ``value``, or ``kind()`` for ``None``; ``TypeError`` for anything else."""
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise TypeError(
+            f"{name}: got {value!r} ({type(value).__name__}); "
+            f"expected a tfthreads {kind.__name__} or None"
+        )
+    return value

@@ -300,7 +300,7 @@ def compare(
     process_memory : float, optional
         Bytes one measuring process needs, which decides how many settings a round
         measures at once; by default what ``check`` saw, or
-        :data:`~tfthreads.measure.PROCESS_MEMORY`.
+        :data:`~tfthreads.preflight.PROCESS_MEMORY`.
     resumed : sequence, optional
         Complete rounds measured before (a resumed tune's), one result per setting in
         the order of ``settings``: they count as the first rounds, and only the rounds

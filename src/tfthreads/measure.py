@@ -7,25 +7,27 @@ turns, chunk by chunk, so that they meet the same state of a shared machine
 (:func:`measure_many_in_turns`: several workloads in the same children).
 With ``MeasureOptions(processes=P)``, P children run at once on the same CPUs, as the worker processes
 of a server do, and wait for each other before timing so their loops overlap.
+Before children start, :mod:`tfthreads.preflight` checks that they fit in memory.
 """
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import cast
 
-import psutil
-
-from tfthreads._checks import WholeNumber
-from tfthreads._text import one_line
+from tfthreads._checks import WholeNumber, of_type
 from tfthreads.errors import SettingError
 from tfthreads.inventory import count_pools
 from tfthreads.options import MeasureOptions
+from tfthreads.preflight import (
+    CHECK_NOTICE_SECONDS,
+    PROCESS_MEMORY,
+    check_memory,
+    check_workloads,
+    processes_that_fit,
+)
 from tfthreads.process import (
     SIBLING_FAILED,
     ImportServer,
@@ -35,12 +37,14 @@ from tfthreads.process import (
     temporary_folder,
 )
 from tfthreads.process import importing_once as process_importing_once
-from tfthreads.process.messages import MeasureReply, MeasureRequest
+from tfthreads.process.messages import SHARED_IMPORT, MeasureReply, MeasureRequest
 from tfthreads.provenance import provenance
 from tfthreads.results import Measurement, ProcessResult
 from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
+# The checks made before children start, from tfthreads.preflight, are names of this
+# module too (the API page documents them there).
 __all__ = [
     "CHECK_NOTICE_SECONDS",
     "CHUNKS",
@@ -70,9 +74,6 @@ def turns_for(options: MeasureOptions) -> int:
     return min(TURNS, options.repeats)
 
 
-_T = TypeVar("_T")
-
-
 def measure_many(
     workloads: Sequence[str | WorkloadSpec],
     settings: ThreadSettings | None = None,
@@ -95,8 +96,8 @@ def measure_many(
     specs = [parse_workload(workload) for workload in workloads]
     if not specs:
         raise SettingError("workloads: got none; expected at least one")
-    settings = _of_type("settings", settings, ThreadSettings)
-    options = _of_type("options", options, MeasureOptions)
+    settings = of_type("settings", settings, ThreadSettings)
+    options = of_type("options", options, MeasureOptions)
     with temporary_folder("barrier") as barrier:
         payload = _payload(specs, settings, options)
         if options.processes > 1:
@@ -180,8 +181,8 @@ def measure_many_in_turns(
     specs = [parse_workload(workload) for workload in workloads]
     if not specs:
         raise SettingError("workloads: got none; expected at least one")
-    options = _of_type("options", options, MeasureOptions)
-    chosen = [_of_type("settings", one, ThreadSettings) for one in settings]
+    options = of_type("options", options, MeasureOptions)
+    chosen = [of_type("settings", one, ThreadSettings) for one in settings]
     if not chosen:
         raise SettingError("settings: got none; expected at least one")
     check_chunks(chunks, options)
@@ -261,13 +262,6 @@ def _payload(
     }
 
 
-#: What every measuring child imports before its settings apply: where several children
-#: start at once, or within :func:`importing_once`, one process imports it for all of
-#: them and each child is a forked copy of that process (see
-#: :func:`tfthreads.process.run_workers`).
-SHARED_IMPORT = ("tensorflow", "tfthreads.process.steps")
-
-
 def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServer]:
     """Within the block, measuring children under ``options`` share one TensorFlow import.
 
@@ -275,34 +269,7 @@ def importing_once(options: MeasureOptions) -> AbstractContextManager[ImportServ
     of once per setting and round; each child is still a process of its own, whose
     runtime starts with its own settings (:func:`tfthreads.process.importing_once`).
     """
-    return process_importing_once(
-        SHARED_IMPORT, env=dict(options.env), cpus=options.cpus, cgroup=options.cgroup
-    )
-
-
-#: Seconds after which :func:`check_workloads` says on stderr that user code still runs.
-CHECK_NOTICE_SECONDS = 10.0
-
-
-#: The least memory one TensorFlow process takes, in bytes. 64 processes measuring
-#: ``matmul`` together used about 15 GB on a 2-CPU machine (a model takes more).
-PROCESS_MEMORY = 0.24e9
-
-
-def _check_memory(count: int, options: MeasureOptions) -> None:
-    """Refuse to start ``count`` TensorFlow processes at once where memory cannot hold them."""
-    fit = processes_that_fit()
-    if count < 2 or count <= fit:
-        return
-    available = psutil.virtual_memory().available
-    together = f"{count} TensorFlow processes at once"
-    if count != options.processes:
-        together += f" ({options.processes} per setting)"
-    raise SettingError(
-        f"processes: got {options.processes}; {together} need at least "
-        f"{count * PROCESS_MEMORY / 1e9:.0f} GB (about {PROCESS_MEMORY / 1e9:.2f} GB each), "
-        f"more than the {available / 1e9:.0f} GB available here; at most {fit} processes fit"
-    )
+    return process_importing_once(SHARED_IMPORT, child=options.child)
 
 
 def _run(
@@ -316,114 +283,15 @@ def _run(
     With ``signals`` (the folder of their barrier and turns), a child that dies is
     announced there at once, so that its siblings stop waiting for it.
     """
-    _check_memory(len(payloads), options)
+    check_memory(len(payloads), options)
     return run_workers(
         "measure",
         payloads,
-        env=dict(options.env),
+        child=options.child,
         environments=environments,
-        cpus=options.cpus,
-        cgroup=options.cgroup,
-        timeout=options.timeout,
         on_failure=None if signals is None else (Path(signals) / "abort").touch,
         share_import=SHARED_IMPORT,
     )
-
-
-def check_workloads(
-    workloads: Sequence[WorkloadSpec], options: MeasureOptions | None = None
-) -> float:
-    """Build and run each workload once in one child, before a grid spends its time.
-
-    Only user workloads (``module:function`` and Keras models) are checked: the
-    built-ins are known to run.
-
-    Returns
-    -------
-    float
-        The memory one process measuring these workloads needs, in bytes: the checking
-        child's peak, or :data:`PROCESS_MEMORY` when there was nothing to check or the
-        child held less.
-
-    Raises
-    ------
-    SettingError
-        Naming the workload and what went wrong when user code cannot be imported or
-        called, or a model cannot take its input shape: the user's input is wrong.
-    WorkerError
-        When the check itself cannot run (TensorFlow crashed, a timeout).
-    """
-    options = _of_type("options", options, MeasureOptions)
-    users = [spec for spec in workloads if spec.kind != "builtin"]
-    if not users:
-        return PROCESS_MEMORY
-    names = ", ".join(repr(spec.name) for spec in users)
-    # User code that waits for something would otherwise leave a terminal silent until
-    # the timeout (300 s by default): say once what is still running, and until when.
-    notice = threading.Timer(
-        CHECK_NOTICE_SECONDS,
-        lambda: print(
-            f"tfthreads: still building and running {names} once, after "
-            f"{CHECK_NOTICE_SECONDS:g} s; it is stopped after {options.timeout:g} s "
-            "(--timeout, or MeasureOptions.timeout)",
-            file=sys.stderr,
-            flush=True,
-        ),
-    )
-    notice.daemon = True
-    notice.start()
-    try:
-        outcome = run_workers(
-            "check_workloads",
-            [{"workloads": [spec.as_dict() for spec in users]}],
-            env=dict(options.env),
-            cpus=options.cpus,
-            cgroup=options.cgroup,
-            timeout=options.timeout,
-            share_import=SHARED_IMPORT,
-        )[0]
-    finally:
-        notice.cancel()
-    if isinstance(outcome, WorkerError):
-        raise SettingError(_check_failed(users, outcome, options.timeout)) from outcome
-    problems = outcome.result["problems"]
-    if problems:
-        name, problem = next(iter(problems.items()))
-        raise SettingError(f"workload {name!r} cannot run: {one_line(problem)}")
-    return max(PROCESS_MEMORY, float(outcome.result.get("peak_memory") or 0))
-
-
-def processes_that_fit(per_process: float = PROCESS_MEMORY) -> int:
-    """Return how many TensorFlow processes of ``per_process`` bytes fit in free memory.
-
-    The same margin as the check that refuses too many processes at once: 90 % of the
-    memory available now.
-    """
-    return max(1, int(0.9 * psutil.virtual_memory().available // per_process))
-
-
-def _check_failed(users: Sequence[WorkloadSpec], error: WorkerError, timeout: float) -> str:
-    """Say in the user's terms how their code ended the process that checked it."""
-    names = ", ".join(repr(spec.name) for spec in users)
-    what = f"workload {names}" if len(users) == 1 else f"one of the workloads {names}"
-    if error.reason == "timeout":
-        how = (
-            f"building and running it once did not finish within {timeout:g} s "
-            "(is it waiting for something? --timeout, or MeasureOptions.timeout, sets the limit)"
-        )
-    elif error.reason == "signal":
-        number = -(error.returncode or 0)
-        how = f"the process building it was killed by signal {number}"
-        if number in signal.valid_signals():
-            how += f" ({signal.Signals(number).name})"
-    elif error.reason == "exit":
-        how = f"building or running it ended the process with exit code {error.returncode}"
-    elif error.reason == "protocol":
-        how = "building or running it ended the process before it could report (os._exit?)"
-    else:
-        return f"{what} cannot run: {one_line(str(error))}"
-    detail = one_line(error.stderr.strip().splitlines()[-1]) if error.stderr.strip() else ""
-    return f"{what} cannot run: {how}" + (f"; last line of its output: {detail}" if detail else "")
 
 
 def _assemble(
@@ -459,18 +327,6 @@ def _assemble(
             )
         )
     return measurements
-
-
-def _of_type(name: str, value: _T | None, kind: type[_T]) -> _T:
-    """Return ``value``, or ``kind()`` for ``None``; ``TypeError`` for anything else."""
-    if value is None:
-        return kind()
-    if not isinstance(value, kind):
-        raise TypeError(
-            f"{name}: got {value!r} ({type(value).__name__}); "
-            f"expected a tfthreads {kind.__name__} or None"
-        )
-    return value
 
 
 def measure(

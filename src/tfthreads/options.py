@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfthreads._checks import Choice, Seconds, WholeNumber
-from tfthreads.errors import SettingError
+from tfthreads._checks import Choice, WholeNumber
+from tfthreads.process.child_options import CPU_ID, TIMEOUT, ChildOptions
 
 __all__ = [
     "CPU_ID",
@@ -44,13 +43,10 @@ MAX_PROCESSES = 256
 REPEATS = WholeNumber(1, 100_000)
 WARMUP = WholeNumber(0, 100_000)
 PROCESSES = WholeNumber(1, MAX_PROCESSES)
-TIMEOUT = Seconds()
 #: The goals a comparison can have, the lowest median time per step or the most items
 #: per second. Every ratio is "times better", above 1 better, for both.
 GOALS = ("latency", "throughput")
 GOAL = Choice(GOALS)
-#: A CPU number in an affinity list (Linux supports at most 8192 CPUs).
-CPU_ID = WholeNumber(0, 8191)
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,8 @@ class MeasureOptions:
 
     Every field is checked when the options are made, by the same rule as every other
     tfthreads argument: the wrong type raises ``TypeError``, a value out of range raises
-    :class:`~tfthreads.errors.SettingError`. Use :meth:`replace` to change a field.
+    :class:`~tfthreads.errors.SettingError`. Use :meth:`replace` to change a field, and
+    :attr:`child` for how each child runs, the value the process package takes.
 
     Parameters
     ----------
@@ -84,6 +81,8 @@ class MeasureOptions:
     >>> options = MeasureOptions(repeats=5, cpus=[0])
     >>> options.cpus, options.replace(warmup=0).warmup
     ((0,), 0)
+    >>> options.child.cpus, options.child.timeout
+    ((0,), 300.0)
     >>> MeasureOptions(repeats=1.5)
     Traceback (most recent call last):
     ...
@@ -102,39 +101,17 @@ class MeasureOptions:
         REPEATS.check("repeats", self.repeats)
         WARMUP.check("warmup", self.warmup)
         PROCESSES.check("processes", self.processes)
-        object.__setattr__(self, "timeout", TIMEOUT.check("timeout", self.timeout))
-        object.__setattr__(self, "env", types.MappingProxyType(_checked_env(self.env)))
-        if self.cpus is not None:
-            object.__setattr__(self, "cpus", _checked_cpus(self.cpus))
-        cgroup: object = self.cgroup
-        if cgroup is not None and not isinstance(cgroup, str | os.PathLike):
-            raise TypeError(
-                f"cgroup: got {cgroup!r} ({type(cgroup).__name__}); expected a path or None"
-            )
+        # How the children run is checked by the one value that holds it.
+        child = ChildOptions(self.env, self.cpus, self.cgroup, self.timeout)
+        object.__setattr__(self, "timeout", child.timeout)
+        object.__setattr__(self, "env", child.env)
+        object.__setattr__(self, "cpus", child.cpus)
+
+    @property
+    def child(self) -> ChildOptions:
+        """The environment, CPUs, cgroup and time limit of each child, in one value."""
+        return ChildOptions(self.env, self.cpus, self.cgroup, self.timeout)
 
     def replace(self, **changes: Any) -> MeasureOptions:
         """Return a copy with some fields changed (and checked again)."""
         return dataclasses.replace(self, **changes)
-
-
-def _checked_env(env: object) -> dict[str, str | None]:
-    allowed = "a mapping of variable names to strings (None removes a variable)"
-    if env is None:
-        return {}
-    if not isinstance(env, Mapping) or not all(
-        isinstance(key, str) and (value is None or isinstance(value, str))
-        for key, value in env.items()
-    ):
-        raise TypeError(f"env: got {env!r} ({type(env).__name__}); expected {allowed}")
-    return dict(env)
-
-
-def _checked_cpus(cpus: object) -> tuple[int, ...]:
-    if isinstance(cpus, str | bytes) or not isinstance(cpus, Sequence | set | frozenset | range):
-        raise TypeError(
-            f"cpus: got {cpus!r} ({type(cpus).__name__}); expected a sequence of CPU numbers"
-        )
-    checked = tuple(sorted({CPU_ID.check("cpus", cpu) for cpu in cpus}))
-    if not checked:
-        raise SettingError("cpus: got none; expected at least one CPU number")
-    return checked

@@ -15,6 +15,9 @@ Three entry points share that one protocol (:mod:`tfthreads.process.messages`):
 * :func:`run_snippet` runs a code snippet and returns what it printed, its exit code
   and, if the snippet assigned one, its ``result`` (JSON data).
 
+Each takes how its children run as one value, a :class:`ChildOptions` (``child=``), or
+as the keywords of its fields (``env``, ``cpus``, ``cgroup``, ``timeout``).
+
 :func:`importing_once` (or ``share_import`` for one call) starts one worker that imports
 TensorFlow once and forks a copy of itself per payload: each copy is a process of its own
 whose runtime starts with its own settings, without an import of its own.
@@ -26,6 +29,7 @@ that imported TensorFlow once (seconds) can then observe many fresh runtimes che
 
 from __future__ import annotations
 
+from tfthreads.process.child_options import ChildOptions
 from tfthreads.process.children import child_environment, remove_stale_folders, temporary_folder
 from tfthreads.process.forking import run_forked, run_forked_together
 from tfthreads.process.functions import run_function, run_functions
@@ -38,6 +42,7 @@ from tfthreads.process.spawn import run_worker, run_workers
 __all__ = [
     "PROTOCOL_VERSION",
     "SIBLING_FAILED",
+    "ChildOptions",
     "ImportServer",
     "SnippetResult",
     "WorkerError",

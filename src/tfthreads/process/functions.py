@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tfthreads.process.child_options import ChildOptions, child_options
 from tfthreads.process.outcomes import WorkerError, WorkerResult
 from tfthreads.process.spawn import run_worker, run_workers
 
@@ -24,10 +25,11 @@ def run_function(
     function: Callable[..., Any],
     arguments: Mapping[str, Any] | None = None,
     *,
+    child: ChildOptions | None = None,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
-    timeout: float = 120.0,
+    timeout: float | None = None,
 ) -> Any:
     """Call ``function(**arguments)`` in a fresh process and return what it returned.
 
@@ -45,8 +47,8 @@ def run_function(
         value is JSON data.
     arguments : mapping, optional
         Keyword arguments, JSON-serialisable.
-    env, cpus, cgroup, timeout
-        As for :func:`run_worker`.
+    child, env, cpus, cgroup, timeout
+        How the child runs, as for :func:`run_worker`.
 
     Returns
     -------
@@ -66,14 +68,9 @@ def run_function(
     >>> run_function(os.cpu_count) == os.cpu_count()
     True
     """
-    outcome = run_worker(
-        "call",
-        _call_payload(function, arguments),
-        env=env,
-        cpus=cpus,
-        cgroup=cgroup,
-        timeout=timeout,
-    )
+    payload = _call_payload(function, arguments)
+    child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
+    outcome = run_worker("call", payload, child=child)
     return outcome.result["value"]
 
 
@@ -82,10 +79,11 @@ def run_functions(
     arguments: Sequence[Mapping[str, Any]],
     *,
     share_import: Sequence[str] = ("tensorflow",),
+    child: ChildOptions | None = None,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
-    timeout: float = 120.0,
+    timeout: float | None = None,
 ) -> list[Any]:
     """Call ``function`` once per mapping of ``arguments``, each call in a process of its own.
 
@@ -110,15 +108,9 @@ def run_functions(
     >>> run_functions(os.getpid, [{}, {}], share_import=["json"])[0] != os.getpid()
     True
     """
-    outcomes = run_workers(
-        "call",
-        [_call_payload(function, one) for one in arguments],
-        env=env,
-        cpus=cpus,
-        cgroup=cgroup,
-        timeout=timeout,
-        share_import=share_import,
-    )
+    payloads = [_call_payload(function, one) for one in arguments]
+    child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
+    outcomes = run_workers("call", payloads, child=child, share_import=share_import)
     for outcome in outcomes:
         if isinstance(outcome, WorkerError):
             raise outcome

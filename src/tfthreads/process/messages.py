@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "SHARED_IMPORT",
     "SIBLING_FAILED",
     "Barrier",
     "BuildInfo",
@@ -28,6 +29,11 @@ __all__ = [
 
 #: Version of the JSON protocol between :func:`~tfthreads.process.run_worker` and the worker.
 PROTOCOL_VERSION = 1
+#: What every child of the ``measure`` and ``check_workloads`` tasks imports before its
+#: settings apply: where several children start at once, or within
+#: :func:`tfthreads.measure.importing_once`, one process imports it for all of them and
+#: each child is a forked copy of that process (see :func:`tfthreads.process.run_workers`).
+SHARED_IMPORT = ("tensorflow", "tfthreads.process.steps")
 #: How a worker that waited for a sibling (a barrier, a turn) says that the sibling failed.
 SIBLING_FAILED = "a sibling worker failed"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tfthreads._text import filter_startup_noise
+from tfthreads.process.child_options import ChildOptions, child_options
 from tfthreads.process.children import (
     child_environment,
     has_failed,
@@ -38,12 +39,15 @@ _SERVERS: contextvars.ContextVar[tuple[ImportServer, ...]] = contextvars.Context
 
 
 def serving(
-    modules: Sequence[str], environ: Mapping[str, str], cpus: list[int] | None, cgroup: str | None
+    modules: Sequence[str], child: ChildOptions, environ: Mapping[str, str]
 ) -> ImportServer | None:
-    """Return the running :func:`importing_once` server for these children, if any."""
+    """Return the running :func:`importing_once` server for these children, if any.
+
+    ``environ`` is the children's whole environment, made from ``child.env``.
+    """
     if not modules:
         return None
-    key = ImportServer.key_of(modules, environ, cpus, cgroup)
+    key = ImportServer.key_of(modules, child, environ)
     return next((server for server in _SERVERS.get() if server.key == key), None)
 
 
@@ -51,6 +55,7 @@ def serving(
 def importing_once(
     modules: Sequence[str],
     *,
+    child: ChildOptions | None = None,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
@@ -65,6 +70,9 @@ def importing_once(
     processes as usual. The server ends with the block; a block within a block for the
     same children uses the outer block's server.
 
+    ``child`` says how the children run, as for :func:`run_workers` (or ``env``, ``cpus``
+    and ``cgroup``); its time limit is each call's own.
+
     Examples
     --------
     >>> from tfthreads.process import run_workers
@@ -73,13 +81,13 @@ def importing_once(
     >>> len(outcomes), server.jobs
     (2, 1)
     """
-    cpu_list = sorted(set(cpus)) if cpus is not None else None
-    environ, cgroup_name = child_environment(env), None if cgroup is None else str(cgroup)
-    running = serving(modules, environ, cpu_list, cgroup_name)
+    child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=None)
+    environ = child_environment(child.env)
+    running = serving(modules, child, environ)
     if running is not None:  # a block within a block: the outer server serves both
         yield running
         return
-    server = ImportServer(modules, environ, cpu_list, cgroup_name)
+    server = ImportServer(modules, child, environ)
     token = _SERVERS.set((*_SERVERS.get(), server))
     try:
         yield server
@@ -91,25 +99,22 @@ def importing_once(
 class ImportServer:
     """A worker that imported some modules once and forks a copy of itself per payload.
 
-    Made by :func:`importing_once` (or by :func:`run_workers` for one call). The copies
-    share its environment, CPUs and cgroup; see ``_serve`` in the worker for its side.
+    Made by :func:`importing_once` (or by :func:`run_workers` for one call) for children
+    that run as ``child`` says, in the environment ``environ`` made from ``child.env``.
+    The copies share its environment, CPUs and cgroup; see ``_serve`` in the worker for
+    its side.
     """
 
     def __init__(
-        self,
-        modules: Sequence[str],
-        environ: Mapping[str, str],
-        cpus: list[int] | None,
-        cgroup: str | None,
+        self, modules: Sequence[str], child: ChildOptions, environ: Mapping[str, str]
     ) -> None:
-        self.key = self.key_of(modules, environ, cpus, cgroup)
+        self.key = self.key_of(modules, child, environ)
         self.jobs = 0
         self._stack = contextlib.ExitStack()
         request = {
             "protocol": PROTOCOL_VERSION,
             "serve": {"preload": list(modules)},
-            "cpus": cpus,
-            "cgroup": cgroup,
+            **child.placement(),
             "parent": os.getpid(),
         }
         self._process, self._stdout, self._stderr = start_child(
@@ -118,13 +123,11 @@ class ImportServer:
 
     @staticmethod
     def key_of(
-        modules: Sequence[str],
-        environ: Mapping[str, str],
-        cpus: list[int] | None,
-        cgroup: str | None,
+        modules: Sequence[str], child: ChildOptions, environ: Mapping[str, str]
     ) -> tuple[Any, ...]:
-        """Return what children must share to be forked from one server."""
-        return (tuple(modules), tuple(sorted(environ.items())), tuple(cpus or ()), cgroup)
+        """Return what children must share to be forked from one server (not the timeout)."""
+        cgroup = child.placement()["cgroup"]
+        return (tuple(modules), tuple(sorted(environ.items())), tuple(child.cpus or ()), cgroup)
 
     def close(self) -> None:
         """End the server: no more jobs; it exits, and whatever it left is killed."""

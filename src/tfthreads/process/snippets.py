@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tfthreads.process.child_options import ChildOptions, child_options
 from tfthreads.process.outcomes import WorkerResult, key_line
 from tfthreads.process.spawn import run_workers
 
@@ -46,10 +47,11 @@ class SnippetResult:
 def run_snippet(
     code: str,
     *,
+    child: ChildOptions | None = None,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
-    timeout: float = 120.0,
+    timeout: float | None = None,
 ) -> SnippetResult:
     """Run a Python snippet in a fresh worker process and return what it produced.
 
@@ -62,8 +64,8 @@ def run_snippet(
     code : str
         Python source, run as ``__main__`` (common indentation is removed first; no
         shell is involved).
-    env, cpus, cgroup, timeout
-        As for :func:`run_worker`.
+    child, env, cpus, cgroup, timeout
+        How the child runs, as for :func:`run_worker`.
 
     Returns
     -------
@@ -82,8 +84,8 @@ def run_snippet(
     >>> run_snippet("result = {'answer': 6 * 7}").data
     {'answer': 42}
     """
-    request = {"code": textwrap.dedent(code)}
-    outcomes = run_workers("snippet", [request], env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
+    child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
+    outcomes = run_workers("snippet", [{"code": textwrap.dedent(code)}], child=child)
     outcome = outcomes[0]
     if isinstance(outcome, WorkerResult):
         result = outcome.result

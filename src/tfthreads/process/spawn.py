@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from tfthreads.process.child_options import ChildOptions, child_options
 from tfthreads.process.children import (
     Child,
     child_environment,
@@ -31,10 +32,11 @@ def run_worker(
     task: str,
     payload: Mapping[str, Any],
     *,
+    child: ChildOptions | None = None,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
-    timeout: float = 120.0,
+    timeout: float | None = None,
 ) -> WorkerResult:
     """Run one task in a fresh worker process and return its JSON result.
 
@@ -44,14 +46,16 @@ def run_worker(
         The worker task, for example ``"observe_pools"``.
     payload : mapping
         JSON-serialisable arguments of the task.
+    child : ChildOptions, optional
+        How the child runs, in one value; or give its fields instead:
     env : mapping, optional
         Environment changes for the child (``None`` values remove a variable).
     cpus : iterable of int, optional
         CPUs the child may run on; it sets its own affinity before importing TensorFlow.
     cgroup : path-like, optional
         A cgroup the child joins first (see :func:`tfthreads.quota.cpu_quota`).
-    timeout : float
-        Seconds before the child is killed.
+    timeout : float, optional
+        Seconds before the child is killed (120 if not given).
 
     Returns
     -------
@@ -63,7 +67,8 @@ def run_worker(
     WorkerError
         When the child crashes, is killed, times out or reports an error.
     """
-    outcome = run_workers(task, [payload], env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)[0]
+    child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
+    outcome = run_workers(task, [payload], child=child)[0]
     if isinstance(outcome, WorkerError):
         raise outcome
     return outcome
@@ -73,10 +78,11 @@ def run_workers(
     task: str,
     payloads: Sequence[Mapping[str, Any]],
     *,
+    child: ChildOptions | None = None,
     env: Mapping[str, str | None] | None = None,
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
-    timeout: float = 120.0,
+    timeout: float | None = None,
     on_failure: Callable[[], None] | None = None,
     share_import: Sequence[str] = (),
     environments: Sequence[Mapping[str, str | None]] | None = None,
@@ -98,43 +104,42 @@ def run_workers(
     own settings, but TensorFlow's import (seconds of CPU time) is paid once, not once
     per payload. The children then share one environment, CPU set and cgroup.
 
-    ``environments`` (one per payload) changes each child's environment on top of
-    ``env``; such children are never forked from a shared import, because TensorFlow
-    reads some variables (``TF_ENABLE_ONEDNN_OPTS``) when it is imported.
+    ``child`` (or its keywords) is as for :func:`run_worker`. ``environments`` (one per
+    payload) changes each child's environment on top of ``child.env``; such children
+    are never forked from a shared import, because TensorFlow reads some variables
+    (``TF_ENABLE_ONEDNN_OPTS``) when it is imported.
 
     Returns
     -------
     list of WorkerResult or WorkerError
         One entry per payload, in order: the result, or the error that ended that child.
     """
-    cpu_list = sorted(set(cpus)) if cpus is not None else None
-    cgroup_name = None if cgroup is None else str(cgroup)
-    environ = child_environment(env)
-    deadline = time.monotonic() + timeout
+    child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
+    environ = child_environment(child.env)
+    deadline = time.monotonic() + child.timeout
     request = {
         "protocol": PROTOCOL_VERSION,
         "task": task,
-        "cpus": cpu_list,
-        "cgroup": cgroup_name,
+        **child.placement(),
         "parent": os.getpid(),
     }
     with contextlib.ExitStack() as stack:
         children: list[Child] = []
         try:
             if environments is None:
-                server = serving(share_import, environ, cpu_list, cgroup_name)
+                server = serving(share_import, child, environ)
                 if server is None and share_import and len(payloads) > 1:
-                    server = ImportServer(share_import, environ, cpu_list, cgroup_name)
+                    server = ImportServer(share_import, child, environ)
                     stack.callback(server.close)
                 if server is not None:
-                    return server.run(task, payloads, deadline, timeout, on_failure)
+                    return server.run(task, payloads, deadline, child.timeout, on_failure)
             changes = [None] * len(payloads) if environments is None else environments
             for payload, own in zip(payloads, changes, strict=True):
-                own_environ = environ if own is None else child_environment({**(env or {}), **own})
+                own_environ = environ if own is None else child_environment({**child.env, **own})
                 children.append(
                     start_child({**request, "payload": dict(payload)}, own_environ, stack)
                 )
-            return collect_all(task, children, deadline, timeout, on_failure)
+            return collect_all(task, children, deadline, child.timeout, on_failure)
         except BaseException:
             # Ctrl-C (or any error) in this process: the children are in their own
             # sessions, so nothing else would stop them.
