@@ -11,7 +11,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tfthreads.cli._arguments import EXIT_FAILURE, EXIT_OK, argument, thread_list
-from tfthreads.errors import SettingError
 from tfthreads.measure import CHUNKS
 from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
 from tfthreads.results_file import ResultsFile
@@ -267,8 +266,9 @@ def _output(args: argparse.Namespace, run: Mapping[str, Any]) -> Iterator[Result
     """Open ``--output`` once, for the whole command, before anything is measured.
 
     A path that cannot take a results file, a file of another run or one another run
-    is writing is refused here, in one line. A new file that a later usage error leaves
-    without a row is removed, so a command that measured nothing leaves no file behind.
+    is writing is refused here, in one line. A new file still without a row when the
+    command stops short (a usage error found later, Ctrl-C) is removed: a command that
+    measured nothing leaves no file behind.
     """
     if args.output is None:
         yield None
@@ -278,7 +278,7 @@ def _output(args: argparse.Namespace, run: Mapping[str, Any]) -> Iterator[Result
     with ResultsFile.open(args.output, name="--output", resume=resume, run=run) as output:
         try:
             yield output
-        except SettingError:
+        except BaseException:
             if created and not output.rows:
                 output.path.unlink(missing_ok=True)
             raise
