@@ -85,6 +85,49 @@ def test_output_that_is_no_results_file_is_refused_untouched(tmp_path, output, w
     assert not (tmp_path / "newdir").exists()
 
 
+def test_output_of_another_run_is_refused_before_measuring(tmp_path):
+    from tfthreads.results_file import ResultsFile
+    from tfthreads.tune import run_description
+
+    path = tmp_path / "tune.jsonl"
+    run = run_description(parse_workload("matmul"), "latency", MeasureOptions())
+    with ResultsFile.open(path, run=run) as results:
+        results.append({"status": "ok"})
+    before = path.read_bytes()
+    result = run_cli("sweep", "matmul", "--output", str(path), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"--output: {str(path)!r} already holds a tune of 'matmul'" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_a_usage_error_found_after_the_output_opened_leaves_no_new_file(tmp_path):
+    # --output is opened before tune checks its own arguments (here --chunks).
+    result = run_cli(
+        "tune", "matmul", "--output", "new.jsonl", "--chunks", "9", "--repeats", "3", cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    assert "chunks: got 9" in result.stderr
+    assert not (tmp_path / "new.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_no_resume_starts_afresh_a_file_that_resuming_refuses(tmp_path):
+    """The refusal says "--no-resume to start the file afresh": that must then work."""
+    path = tmp_path / "rows.jsonl"
+    sweep("matmul", grid([1], [1]), options=QUICK, results=path)
+    with path.open("a") as out:
+        out.write("edited by hand\n")
+    common = ("sweep", "matmul", "--repeats", "2", "--warmup", "0", "--output", str(path))
+    refused = run_cli(*common)
+    assert refused.returncode == 2, refused.stderr
+    assert "--no-resume to start the file afresh" in refused.stderr
+    fresh = run_cli(*common, "--no-resume")
+    assert fresh.returncode == 0, fresh.stderr
+    assert "edited by hand" not in path.read_text()
+    assert path.read_text().count("\n") == 2  # the header and the one new row
+
+
 @pytest.mark.slow
 def test_resume_measures_again_when_what_shapes_the_result_changed(tmp_path):
     path = tmp_path / "rows.jsonl"

@@ -23,28 +23,23 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from tfthreads._checks import Seconds, WholeNumber
-from tfthreads._text_table import text_table
+from tfthreads.comparison import Comparison
 from tfthreads.errors import SettingError
 from tfthreads.measure import (
     PROCESS_MEMORY,
     check_chunks,
     check_workloads,
     importing_once,
-    measure,
-    measure_in_turns,
     measure_many_in_turns,
-    processes_that_fit,
     turns_for,
 )
 from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.process import WorkerError
 from tfthreads.results import Failure, Measurement, score
 from tfthreads.settings import ThreadSettings
-from tfthreads.stats import RatioInterval, geometric_mean, ratio_interval
+from tfthreads.together import failure, how_many_together, measure_alone, measure_together
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
 __all__ = ["GOAL", "Comparison", "compare", "compare_many", "measure_together", "score"]
@@ -52,194 +47,6 @@ __all__ = ["GOAL", "Comparison", "compare", "compare_many", "measure_together", 
 ROUNDS = WholeNumber(2, 1000)
 PRECISION = Seconds(high=1.0, unit="a fraction")  # 0.05 is ±5 %
 BUDGET_SECONDS = Seconds()
-
-
-@dataclass
-class Comparison:
-    """Settings measured in interleaved rounds, and what can be said about them.
-
-    Attributes
-    ----------
-    workload : WorkloadSpec
-        What ran.
-    goal : str
-        ``"latency"`` or ``"throughput"``.
-    settings : tuple of ThreadSettings
-        The settings compared; the first is the baseline of :meth:`interval`.
-    rounds : list of list of Measurement or Failure
-        ``rounds[r][i]``: setting ``i`` in round ``r``.
-    stopped : str
-        Why the rounds stopped: ``"precision"``, ``"budget"`` or ``"rounds"``.
-    method : str
-        How each round was measured, in words, such as ``"4 settings at once, 6 turns
-        each"``.
-    seconds : float
-        Wall time the rounds took.
-    """
-
-    workload: WorkloadSpec
-    goal: str
-    settings: tuple[ThreadSettings, ...]
-    rounds: list[list[Measurement | Failure]] = field(default_factory=list)
-    stopped: str = ""
-    method: str = ""
-    seconds: float = 0.0
-
-    def label(self, index: int) -> str:
-        """Name setting ``index`` for a table: ``"defaults"`` or ``"2/1"`` (intra/inter)."""
-        settings = self.settings[index]
-        if settings == ThreadSettings():
-            return "defaults"
-        return f"{settings.intra_op}/{settings.inter_op}"
-
-    def failed(self, index: int) -> Failure | None:
-        """Return the first failure of setting ``index``, if it failed in any round."""
-        return next((r for row in self.rounds if isinstance(r := row[index], Failure)), None)
-
-    def measured(self, index: int) -> list[Measurement]:
-        """Return setting ``index``'s measurements, one per round it succeeded in."""
-        return [r for row in self.rounds if isinstance(r := row[index], Measurement)]
-
-    def scores(self, index: int, of: Callable[[Measurement], float] | None = None) -> list[float]:
-        """Return setting ``index``'s score in each round (higher is better).
-
-        ``of`` scores one measurement instead of the goal's :func:`score`, such as
-        ``lambda m: 1 / m.wall.p99`` to compare tails; it must be positive, higher better.
-        """
-        return [score(m, self.goal) if of is None else of(m) for m in self.measured(index)]
-
-    def interval(
-        self,
-        candidate: int,
-        baseline: int = 0,
-        *,
-        of: Callable[[Measurement], float] | None = None,
-    ) -> RatioInterval | None:
-        """How many times better ``candidate`` is than ``baseline``, with a 95 % interval.
-
-        Above 1 is better. ``None`` when either failed or fewer than 2 rounds ran. ``of``
-        compares another score of each round's measurement (see :meth:`scores`).
-        """
-        if self.failed(candidate) or self.failed(baseline) or len(self.rounds) < 2:
-            return None
-        return ratio_interval(self.scores(baseline, of), self.scores(candidate, of))
-
-    @property
-    def best(self) -> int:
-        """Index of the setting with the best score.
-
-        Ranked by each setting's paired ratio to the first setting that did not fail, the
-        same estimate as :meth:`interval`, so the best is never reported worse than
-        another setting; with one round, by the score itself.
-        """
-        candidates = [i for i in range(len(self.settings)) if not self.failed(i)]
-        if not candidates or not self.rounds:
-            raise SettingError("compare: every setting failed; nothing to rank")
-        if len(self.rounds) < 2:
-            return max(candidates, key=lambda i: geometric_mean(self.scores(i)))
-        reference = self.scores(candidates[0])
-        return max(candidates, key=lambda i: ratio_interval(reference, self.scores(i)).ratio)
-
-    def indistinguishable_from_best(self) -> list[int]:
-        """Indexes of the settings whose interval against the best includes 1 (the best too)."""
-        best = self.best
-        tied = [best]
-        for index in range(len(self.settings)):
-            interval = self.interval(index, best) if index != best else None
-            if interval is not None and interval.includes_one:
-                tied.append(index)
-        return sorted(tied)
-
-    def verdict(
-        self,
-        candidate: int,
-        baseline: int = 0,
-        *,
-        of: Callable[[Measurement], float] | None = None,
-    ) -> str:
-        """Return the interval's :attr:`~tfthreads.stats.RatioInterval.verdict`, or ``"failed"``.
-
-        ``"better"``, ``"worse"``, ``"indistinguishable"`` or ``"inconclusive"``;
-        ``"failed"`` when the candidate failed, ``"baseline failed"`` when only the
-        baseline did, ``"unknown"`` before two rounds (``of``:
-        see :meth:`scores`).
-        """
-        interval = self.interval(candidate, baseline, of=of)
-        if interval is None:
-            if self.failed(candidate):
-                return "failed"
-            return "baseline failed" if self.failed(baseline) else "unknown"
-        return interval.verdict
-
-    def precise(self, precision: float) -> bool:
-        """Whether every interval against the first setting is within ``precision`` (0.05: ±5 %)."""
-        intervals = [self.interval(i) for i in range(1, len(self.settings))]
-        known = [interval for interval in intervals if interval is not None]
-        return bool(known) and all(interval.half_width <= precision for interval in known)
-
-    def table_rows(self, baseline: int = 0) -> list[dict[str, Any]]:
-        """Return one JSON-ready row per setting: its typical step and ratio to ``baseline``.
-
-        ``step_ms`` and ``throughput`` are geometric means over the rounds of each
-        round's median step time and throughput.
-        """
-        rows = []
-        for index, settings in enumerate(self.settings):
-            interval = self.interval(index, baseline) if index != baseline else None
-            measured = self.measured(index)
-            rows.append(
-                {
-                    "intra_op": settings.intra_op,
-                    "inter_op": settings.inter_op,
-                    "rounds": len(measured),
-                    # Geometric means over rounds, to describe; ranks come from ratios.
-                    "step_ms": geometric_mean([m.wall.median * 1e3 for m in measured]) or None,
-                    "throughput": geometric_mean([m.throughput for m in measured]) or None,
-                    "ratio": None if interval is None else interval.ratio,
-                    "low": None if interval is None else interval.low,
-                    "high": None if interval is None else interval.high,
-                    "verdict": "baseline" if index == baseline else self.verdict(index, baseline),
-                }
-            )
-        return rows
-
-    def table(self, baseline: int = 0) -> str:
-        """Format :meth:`table_rows` as text: each ratio with its interval, ties named."""
-        head = [
-            "intra/inter",
-            "rounds",
-            "ms/step",
-            f"x better than {self.label(baseline)} [95 % CI]",
-            "verdict",
-        ]
-        body = []
-        for index, row in enumerate(self.table_rows(baseline)):
-            interval = self.interval(index, baseline) if index != baseline else None
-            body.append(
-                [
-                    f"{row['intra_op']}/{row['inter_op']}",
-                    str(row["rounds"]),
-                    "-" if row["step_ms"] is None else f"{row['step_ms']:.3f}",
-                    "-" if interval is None else interval.describe(),
-                    row["verdict"],
-                ]
-            )
-        return "\n".join(text_table(head, body, left=[4]))
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return everything, JSON-ready: rows, intervals and every measurement."""
-        return {
-            "workload": self.workload.as_dict(),
-            "goal": self.goal,
-            "stopped": self.stopped,
-            "method": self.method,
-            "seconds": self.seconds,
-            "rows": self.table_rows(),
-            "best": self.best
-            if any(not self.failed(i) for i in range(len(self.settings)))
-            else None,
-            "rounds": [[result.as_dict() for result in row] for row in self.rounds],
-        }
 
 
 def compare(
@@ -338,13 +145,13 @@ def compare(
         raise SettingError("chunks: got a measure_one as well; expected one or the other")
     memory = check_workloads([spec], options) if check else PROCESS_MEMORY
     memory = memory if process_memory is None else process_memory
-    together, method = _together(len(chosen), chunks, options, memory)
+    together, method = how_many_together(len(chosen), chunks, options, memory)
     if together < 2:
         chunks = 1  # memory holds too few processes to take turns
     if measure_one is None:
 
         def measure_one(settings: ThreadSettings) -> Measurement | Failure:
-            return _measure_one(spec, settings, options)
+            return measure_alone(spec, settings, options)
 
     comparison = Comparison(workload=spec, goal=goal, settings=chosen, method=method)
     comparison.rounds = [list(row) for row in resumed]
@@ -468,86 +275,10 @@ def compare_many(
                 result = by_setting[index]
                 for w, spec in enumerate(specs):
                     row[w].append(
-                        _failure(spec, chosen[index], options, result)
+                        failure(spec, chosen[index], options, result)
                         if isinstance(result, WorkerError)
                         else result[w]
                     )
             for comparison, results in zip(comparisons, row, strict=True):
                 comparison.rounds.append(results)
     return comparisons
-
-
-def _together(count: int, chunks: int, options: MeasureOptions, memory: float) -> tuple[int, str]:
-    """Return how many settings a round measures at once, and that method in words.
-
-    All of them where memory holds a process per setting (``options.processes`` each, of
-    ``memory`` bytes); else as many as it holds; with fewer than two, one after the other.
-    """
-    if chunks == 1:
-        return 1, "one setting after the other, each in fresh processes"
-    fit = processes_that_fit(memory) // options.processes
-    if fit >= count:
-        return count, f"{count} settings at once, {chunks} turns each"
-    if fit >= 2:
-        return fit, (
-            f"{fit} settings at once, {chunks} turns each (memory here holds "
-            f"{fit * options.processes} processes of about {memory / 1e9:.2f} GB, not "
-            f"{count * options.processes})"
-        )
-    return 1, (
-        f"one setting after the other, each in fresh processes: memory here holds "
-        f"{fit * options.processes or 1} process(es) of about {memory / 1e9:.2f} GB, "
-        "too few to take turns"
-    )
-
-
-def measure_together(
-    workload: str | WorkloadSpec,
-    settings: Sequence[ThreadSettings],
-    *,
-    options: MeasureOptions,
-    chunks: int,
-    memory: float = PROCESS_MEMORY,
-) -> list[Measurement | Failure]:
-    """Measure settings once each, at once where memory allows, the settings taking turns.
-
-    As many settings as memory holds (processes of ``memory`` bytes each) run together,
-    taking ``chunks`` turns each (:func:`tfthreads.measure.measure_in_turns`); the next
-    group after them. With ``chunks=1``, or when memory holds fewer than two, one after
-    the other in fresh processes. A setting that failed is a
-    :class:`~tfthreads.results.Failure`.
-    """
-    spec = parse_workload(workload)
-    chosen = list(settings)
-    together, _ = _together(len(chosen), chunks, options, memory)
-    if together < 2:
-        return [_measure_one(spec, one, options) for one in chosen]
-    taken: list[Measurement | Failure] = []
-    for first in range(0, len(chosen), together):
-        taken += _measure_in_turns(spec, chosen[first : first + together], options, chunks)
-    return taken
-
-
-def _measure_one(
-    spec: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions
-) -> Measurement | Failure:
-    try:
-        return measure(spec, settings, options=options)
-    except WorkerError as error:
-        return _failure(spec, settings, options, error)
-
-
-def _measure_in_turns(
-    spec: WorkloadSpec, settings: list[ThreadSettings], options: MeasureOptions, chunks: int
-) -> list[Measurement | Failure]:
-    taken = measure_in_turns(spec, settings, options=options, chunks=chunks)
-    return [
-        _failure(spec, one, options, result) if isinstance(result, WorkerError) else result
-        for one, result in zip(settings, taken, strict=True)
-    ]
-
-
-def _failure(
-    spec: WorkloadSpec, settings: ThreadSettings, options: MeasureOptions, error: WorkerError
-) -> Failure:
-    return Failure.of_error(spec, settings, options.processes, error)

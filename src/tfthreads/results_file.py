@@ -201,8 +201,9 @@ class ResultsFile:
             header, rows, repaired = _read(handle, name=name, path=str(path), strict=resume)
             if rows and resume and run is not None:
                 _check_same_run(header, run, name=name, path=str(path))
-            # A file with a header and nothing else, no run described (as the command
-            # line's early check of --output leaves it), takes this run's description.
+            # A file with a header and nothing else, no run described (as check_output
+            # leaves an empty file, and the command line's early check of --output left
+            # one before the command line opened it once), takes this run's description.
             undescribed = rows == [] and not (header or {}).get("run")
             if rows is None or not resume or (run and undescribed):
                 _start(handle, run)

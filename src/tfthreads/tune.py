@@ -2,14 +2,15 @@
 
 Three steps, each measurement in a process of its own:
 
-1. **Candidates**: TensorFlow's defaults, the :func:`~tfthreads.recommend.recommend`
-   settings, and a coarse grid (intra-op 1, 2, 4, ... up to the CPUs; inter-op 1, 2 and
-   the CPUs), nearest the recommendation first.
+1. **Candidates** (:func:`~tfthreads.candidates.candidates`): TensorFlow's defaults,
+   the :func:`~tfthreads.recommend.recommend` settings, and a coarse grid (intra-op 1,
+   2, 4, ... up to the CPUs; inter-op 1, 2 and the CPUs), nearest the recommendation
+   first. The advice only chooses the candidates; measuring them does not use it.
 2. **Screening by successive halving**: every candidate is measured once; the better half
    (by the geometric mean of its scores so far) is measured again, and so on until a few
    finalists remain. Most of the grid is thus measured once, and only the promising part
    repeatedly. The candidates of a step are measured together, taking turns chunk by
-   chunk in live processes (:func:`tfthreads.compare.measure_together`).
+   chunk in live processes (:func:`tfthreads.together.measure_together`).
 3. **Final comparison**: the finalists and the defaults in interleaved rounds
    (:func:`tfthreads.compare.compare`), taking turns in the same way, until their ratios
    are precise or the budget is spent. The best is named together with every setting
@@ -26,223 +27,34 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tfthreads._checks import WholeNumber
-from tfthreads.compare import Comparison, compare, measure_together
+from tfthreads.candidates import candidates, distinct_pools
+from tfthreads.compare import Comparison, compare
 from tfthreads.errors import SettingError
 from tfthreads.measure import check_chunks, check_workloads, importing_once, turns_for
 from tfthreads.measurement_key import measurement_conditions, result_key
 from tfthreads.options import GOAL, MeasureOptions
 from tfthreads.process import WorkerError
-from tfthreads.recommend import MIN_INTER_OP, Recommendation, recommend
+from tfthreads.recommend import recommend
 from tfthreads.results import Failure, Measurement, Result, result_from_dict, score
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings, resolve_pools
-from tfthreads.stats import RatioInterval, geometric_mean
-from tfthreads.sweep import SweepResult
+from tfthreads.stats import geometric_mean
+from tfthreads.sweep_result import SweepResult
+from tfthreads.together import measure_together
 from tfthreads.topology import topology
+from tfthreads.tune_result import TuneResult
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
-__all__ = ["BUDGET", "TuneResult", "candidates", "distinct_pools", "tune"]
+__all__ = ["BUDGET", "TuneResult", "candidates", "distinct_pools", "run_description", "tune"]
 
 #: How many measurements (each in a process of its own) :func:`tune` may make in all.
 BUDGET = WholeNumber(4, 10_000)
 #: Settings that go on from screening to the final comparison.
 FINALISTS = 3
-
-
-@dataclass(frozen=True)
-class TuneResult:
-    """What :func:`tune` found.
-
-    Attributes
-    ----------
-    best : ThreadSettings
-        The best settings of the final comparison.
-    goal : str
-        ``"latency"`` (lowest median time per step) or ``"throughput"``.
-    recommendation : Recommendation
-        The rule-based starting point.
-    tried : SweepResult
-        Every measurement, screening and final rounds, in the order made.
-    comparison : Comparison
-        The final comparison; its first setting is TensorFlow's defaults.
-    seconds : float
-        Wall time the whole tune took, screening and final rounds.
-    precision : float
-        The target each final ratio's interval was to reach (0.05: ±5 %).
-    """
-
-    best: ThreadSettings
-    goal: str
-    recommendation: Recommendation
-    tried: SweepResult
-    comparison: Comparison
-    seconds: float = 0.0
-    precision: float = 0.05
-
-    @property
-    def indistinguishable(self) -> tuple[ThreadSettings, ...]:
-        """The settings tied with the best (95 % interval of their ratio includes 1)."""
-        settings = self.comparison.settings
-        best = settings.index(self.best)
-        return tuple(
-            settings[i] for i in self.comparison.indistinguishable_from_best() if i != best
-        )
-
-    @property
-    def speedup(self) -> RatioInterval | None:
-        """How many times better the best is than the defaults, with its 95 % interval.
-
-        ``None`` when the defaults are the best (a ratio of a setting to itself says
-        nothing) or when they could not be compared.
-        """
-        best = self.comparison.settings.index(self.best)
-        return None if best == 0 else self.comparison.interval(best, 0)
-
-    @property
-    def speedup_over_default(self) -> float | None:
-        """The point estimate of :attr:`speedup` (above 1 is better than the defaults)."""
-        return None if self.speedup is None else self.speedup.ratio
-
-    @property
-    def conclusion(self) -> str:
-        """What the final comparison allows to say about the best against the defaults.
-
-        ``"defaults best"``, ``"defaults failed"`` (TensorFlow's defaults did not run
-        here), ``"better"`` (the best's interval is above 1), ``"indistinguishable"`` (a
-        tie: keeping the defaults is as good) or ``"inconclusive"`` (an interval too wide
-        to decide, see :attr:`tfthreads.stats.RatioInterval.verdict`).
-        """
-        if self.comparison.failed(0):
-            return "defaults failed"
-        closest = self.closest
-        if closest is None:
-            return "defaults best"
-        verdict = closest.verdict
-        if verdict == "inconclusive":
-            return verdict
-        return "defaults best" if self.best == ThreadSettings() else verdict
-
-    @property
-    def closest(self) -> RatioInterval | None:
-        """Return the interval that decides :attr:`conclusion`.
-
-        The best against the defaults or, when the defaults are the best, the runner-up
-        against them (``None`` if no other setting ran).
-        """
-        comparison = self.comparison
-        best = comparison.settings.index(self.best)
-        if best != 0:
-            return comparison.interval(best, 0)
-        others = [
-            one for i in range(1, len(comparison.settings)) if (one := comparison.interval(i, 0))
-        ]
-        return max(others, key=lambda one: one.ratio, default=None)
-
-    @property
-    def precise(self) -> bool:
-        """Whether every final interval against the defaults reached :attr:`precision`."""
-        return self.comparison.precise(self.precision)
-
-    @property
-    def best_measurement(self) -> Measurement:
-        """The best setting's measurement with the median score in the final rounds."""
-        return _middle(self.comparison, self.comparison.settings.index(self.best))
-
-    @property
-    def default_measurement(self) -> Measurement | None:
-        """The defaults' measurement with the median score, if they ran."""
-        return None if self.comparison.failed(0) else _middle(self.comparison, 0)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready summary: best, ties, the interval and every measurement."""
-        speedup = self.speedup
-        return {
-            "goal": self.goal,
-            "intra_op_parallelism_threads": self.best.intra_op,
-            "inter_op_parallelism_threads": self.best.inter_op,
-            "speedup_over_default": None if speedup is None else speedup.as_dict(),
-            "indistinguishable": [s.describe() for s in self.indistinguishable],
-            "recommendation": self.recommendation.as_dict(),
-            "conclusion": self.conclusion,
-            "final_comparison": self.comparison.table_rows(),
-            "final_rounds": len(self.comparison.rounds),
-            "method": self.comparison.method,
-            "stopped": self.comparison.stopped,
-            "precision": self.precision,
-            "precise": self.precise,
-            "seconds": self.seconds,
-            "tried": [result.as_dict() for result in self.tried.rows],
-        }
-
-
-def _middle(comparison: Comparison, index: int) -> Measurement:
-    measured = sorted(comparison.measured(index), key=lambda m: score(m, comparison.goal))
-    return measured[len(measured) // 2]
-
-
-def candidates(max_threads: int, advice: Recommendation) -> list[ThreadSettings]:
-    """Return the settings :func:`tune` screens: defaults, recommendation, a coarse grid.
-
-    Settings that start the same pools as an earlier one are left out, the defaults first.
-
-    Examples
-    --------
-    >>> from tfthreads.recommend import recommend
-    >>> from tfthreads.topology import Topology
-    >>> eight = Topology(logical_cpus=8, affinity=tuple(range(8)), physical_cores=8,
-    ...                  sockets=1, numa_nodes=1, smt=False, cpuset=None, quota=None)
-    >>> advice = recommend("latency", topology=eight)
-    >>> [s.describe() for s in candidates(8, advice)][:3]
-    ['intra_op=0, inter_op=0', 'intra_op=8, inter_op=4', 'intra_op=8, inter_op=2']
-    >>> len(candidates(8, advice))
-    9
-    >>> one = Topology(logical_cpus=1, affinity=(0,), physical_cores=1, sockets=1,
-    ...                numa_nodes=1, smt=False, cpuset=None, quota=None)
-    >>> [s.describe() for s in candidates(1, recommend("latency", topology=one))]
-    ['intra_op=0, inter_op=0', 'intra_op=1, inter_op=2']
-    """
-    intra = sorted({1, max_threads} | {2**k for k in range(1, 16) if 2**k < max_threads})
-    # Never fewer inter-op threads than recommend gives (MIN_INTER_OP, 2): one inter-op
-    # thread can deadlock (explanation/inter-op-deadlock), and a second one measured no
-    # slower. Two even on one CPU: the defaults there (1/1) have another candidate then.
-    # A user's own grid (--inter-op 1) is still measured as given.
-    inter = sorted({MIN_INTER_OP, max(MIN_INTER_OP, max_threads)})
-    # Keeping the defaults is the first candidate anyway: look near the pools they resolve to.
-    target = advice.tensorflow_default if advice.keeps_defaults else advice.settings
-
-    def distance(s: ThreadSettings) -> tuple[float, float]:
-        return (
-            abs(math.log2(s.intra_op) - math.log2(max(1, target.intra_op))),
-            abs(math.log2(s.inter_op) - math.log2(max(1, target.inter_op))),
-        )
-
-    grid = sorted((ThreadSettings(a, b) for a in intra for b in inter), key=distance)
-    return distinct_pools([ThreadSettings(), advice.settings, *grid], max_threads)
-
-
-def distinct_pools(settings: Sequence[ThreadSettings], max_threads: int) -> list[ThreadSettings]:
-    """Keep the first of the settings that start the same pools, in order.
-
-    Two settings that start the same pools (2/2 and the defaults on 2 CPUs) are one
-    candidate: measuring both would compare a setting with itself.
-
-    Examples
-    --------
-    >>> [s.describe() for s in distinct_pools([ThreadSettings(), ThreadSettings(2, 2),
-    ...                                        ThreadSettings(1, 2)], max_threads=2)]
-    ['intra_op=0, inter_op=0', 'intra_op=1, inter_op=2']
-    """
-    unique: dict[tuple[int, int], ThreadSettings] = {}
-    for one in settings:
-        # No environment: the settings alone decide, as they do in the measuring children.
-        pools = resolve_pools(one, affinity_cpus=max_threads, environ={})
-        unique.setdefault((pools.intra_op, pools.inter_op), one)
-    return list(unique.values())
 
 
 def tune(
@@ -252,7 +64,7 @@ def tune(
     budget: int = 40,
     options: MeasureOptions | None = None,
     precision: float = 0.05,
-    results: str | os.PathLike[str] | None = None,
+    results: str | os.PathLike[str] | ResultsFile | None = None,
     progress: bool | None = None,
     grid: Sequence[ThreadSettings] | None = None,
     chunks: int | None = None,
@@ -276,9 +88,11 @@ def tune(
         processes sharing the CPUs, and settings are per process.
     precision : float
         Stop the final rounds once every ratio to the defaults is within this fraction.
-    results : path-like, optional
+    results : path-like or ResultsFile, optional
         Results file that receives every measurement as it is made (see
-        :class:`tfthreads.results_file.ResultsFile`). It holds one tune: the same tune
+        :class:`tfthreads.results_file.ResultsFile`); a file already open (the command
+        line opens ``--output`` before measuring, with :func:`run_description`) is used
+        as it is and left open. It holds one tune: the same tune
         (workload, goal) run again with it resumes, taking each measurement it would make
         from the file where one was made under the same conditions
         (:func:`tfthreads.measurement_key.result_key`) at the same stage, so an interrupted tune goes
@@ -296,7 +110,8 @@ def tune(
         :func:`tfthreads.compare.compare`): steadier ratios on a machine whose speed
         changes within seconds. With 1, one after the other in fresh processes.
     resume : bool
-        ``False`` starts ``results`` afresh instead of resuming it.
+        ``False`` starts ``results`` afresh instead of resuming it (an open file was
+        opened with its own ``resume``).
 
     Returns
     -------
@@ -442,9 +257,7 @@ def tune(
         best=finalists[comparison.best],
         goal=goal,
         recommendation=advice,
-        tried=SweepResult(
-            rows=tried, path=None if results is None else Path(results), reused=reused
-        ),
+        tried=SweepResult(rows=tried, path=_path(results), reused=reused),
         comparison=comparison,
         seconds=time.monotonic() - started,
         precision=precision,
@@ -492,6 +305,22 @@ def _say_round(comparison: Comparison) -> None:
     )
 
 
+def run_description(spec: WorkloadSpec, goal: str, options: MeasureOptions) -> dict[str, Any]:
+    """Return the run that a tune's results file describes in its header.
+
+    A file holds one tune: a tune of another workload or goal is refused (see
+    :class:`~tfthreads.results_file.ResultsFile`).
+    """
+    return {"command": "tune", "workload": spec.as_dict(), "goal": goal, "repeats": options.repeats}
+
+
+def _path(results: str | os.PathLike[str] | ResultsFile | None) -> Path | None:
+    """Return where the results went, for :attr:`SweepResult.path`."""
+    if isinstance(results, ResultsFile):
+        return results.path
+    return None if results is None else Path(results)
+
+
 _Record = Callable[[Result, str, int | None], None]
 _Find = Callable[[ThreadSettings, str], Result | None]
 _FindRounds = Callable[[Sequence[ThreadSettings], int], list[list[Measurement | Failure]]]
@@ -499,7 +328,7 @@ _FindRounds = Callable[[Sequence[ThreadSettings], int], list[list[Measurement | 
 
 @contextlib.contextmanager
 def _log(
-    results: str | os.PathLike[str] | None,
+    results: str | os.PathLike[str] | ResultsFile | None,
     spec: WorkloadSpec,
     goal: str,
     options: MeasureOptions,
@@ -524,8 +353,12 @@ def _log(
     if results is None:
         yield (lambda *record: None), (lambda *find: None), (lambda *find: []), next_round
         return
-    run = {"command": "tune", "workload": spec.as_dict(), "goal": goal, "repeats": options.repeats}
-    with ResultsFile.open(results, run=run, resume=resume) as file:
+    opened = (
+        contextlib.nullcontext(results)  # the caller's, left open
+        if isinstance(results, ResultsFile)
+        else ResultsFile.open(results, run=run_description(spec, goal, options), resume=resume)
+    )
+    with opened as file:
         earlier: dict[tuple[str, str], list[Result]] = {}
         rounds: dict[int, dict[str, Measurement]] = {}
         for row in file.rows:

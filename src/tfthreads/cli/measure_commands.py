@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tfthreads.cli._arguments import EXIT_FAILURE, EXIT_OK, argument, thread_list
 from tfthreads.measure import CHUNKS
 from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
+from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings
 from tfthreads.tune import BUDGET
 
@@ -257,6 +261,29 @@ def _stopped(found: Any) -> str:
     return f"stopped because {why} before every interval was within {target}"
 
 
+@contextlib.contextmanager
+def _output(args: argparse.Namespace, run: Mapping[str, Any]) -> Iterator[ResultsFile | None]:
+    """Open ``--output`` once, for the whole command, before anything is measured.
+
+    A path that cannot take a results file, a file of another run or one another run
+    is writing is refused here, in one line. A new file still without a row when the
+    command stops short (a usage error found later, Ctrl-C) is removed: a command that
+    measured nothing leaves no file behind.
+    """
+    if args.output is None:
+        yield None
+        return
+    created = not os.path.lexists(args.output)
+    resume = not args.no_resume
+    with ResultsFile.open(args.output, name="--output", resume=resume, run=run) as output:
+        try:
+            yield output
+        except BaseException:
+            if created and not output.rows:
+                output.path.unlink(missing_ok=True)
+            raise
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``recommend``, ``sweep``, ``tune`` or ``report``; return the exit code."""
     if args.command == "report":
@@ -274,27 +301,27 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     from tfthreads.errors import NotSavedError
-    from tfthreads.results_file import check_output
-    from tfthreads.sweep import SweepResult, grid, sweep
+    from tfthreads.sweep import grid, sweep
+    from tfthreads.sweep import run_description as sweep_run
+    from tfthreads.sweep_result import SweepResult
+    from tfthreads.tune import run_description as tune_run
     from tfthreads.tune import tune
     from tfthreads.workloads import parse_workload
 
-    if args.output is not None:  # refuse a path that is no results file before measuring
-        check_output(args.output, name="--output")
     options = MeasureOptions(
         repeats=args.repeats, warmup=args.warmup, processes=args.processes, timeout=args.timeout
     )
     if args.command == "sweep":
         specs = [parse_workload(w, **_workload_params(args)) for w in args.workloads]
         try:
-            result = sweep(
-                specs,
-                grid(args.intra_op, args.inter_op),
-                options=options,
-                results=args.output,
-                resume=not args.no_resume,
-                progress=True,  # a bar on a terminal, else a line per setting with the time left
-            )
+            with _output(args, sweep_run(specs, options)) as output:
+                result = sweep(
+                    specs,
+                    grid(args.intra_op, args.inter_op),
+                    options=options,
+                    results=output,
+                    progress=True,  # a bar on a terminal, else a line per setting, time left
+                )
         except NotSavedError as error:  # print what was measured, then say what was lost
             partial: SweepResult = error.result
             _emit(args, [row.as_dict() for row in partial.rows], partial.table())
@@ -311,17 +338,17 @@ def run(args: argparse.Namespace) -> int:
     if args.intra_op or args.inter_op:
         # One list alone searches it against the other pool's default size.
         searched = grid(args.intra_op or [0], args.inter_op or [0])
-    found = tune(
-        spec,
-        args.goal,
-        budget=args.budget,
-        options=options,
-        results=args.output,
-        progress=True,  # a line per measurement on stderr, with the total and time left
-        grid=searched,
-        chunks=args.chunks,
-        resume=not args.no_resume,
-    )
+    with _output(args, tune_run(spec, args.goal, options)) as output:
+        found = tune(
+            spec,
+            args.goal,
+            budget=args.budget,
+            options=options,
+            results=output,
+            progress=True,  # a line per measurement on stderr, with the total and time left
+            grid=searched,
+            chunks=args.chunks,
+        )
     if found.tried.reused:
         _note(f"reused {found.tried.reused} measurements from {args.output}")
     _emit(args, found.as_dict(), _tune_report(found))
