@@ -78,10 +78,14 @@ class Plan:
     grid_seconds: float
     compare_rounds: int
     self_rounds: int
+    #: Workloads of the self-comparison (b), and timings of each kind in the overhead (a).
+    self_workloads: tuple[str, ...] = ("matmul", "mlp_throughput")
+    overhead_trials: int = 3
 
 
 FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 6, 1200.0, 6, 30)
-QUICK = Plan(MeasureOptions(repeats=3, warmup=1), (1, 2), (1, 2), 2, 2, 60.0, 2, 2)
+# A few minutes on 2 CPUs (CI runs it): one self-comparison workload, one overhead trial.
+QUICK = Plan(MeasureOptions(repeats=3, warmup=1), (1, 2), (1, 2), 2, 2, 60.0, 2, 2, ("matmul",), 1)
 
 
 def _goal(name: str) -> str:
@@ -94,8 +98,9 @@ def _wall(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def overhead(plan: Plan, trials: int = 3) -> dict[str, float]:
+def overhead(plan: Plan) -> dict[str, float]:
     """Compare one measure() call with a bare script doing the same work (a)."""
+    trials = plan.overhead_trials
     steps = plan.options.repeats + plan.options.warmup
     work = (
         "import tensorflow as tf\n"
@@ -262,7 +267,7 @@ def self_comparison(plan: Plan) -> list[dict[str, Any]]:
     settings compared are measured close in time.
     """
     report = []
-    for name, wanted in itertools.product(("matmul", "mlp_throughput"), (1, SELF_CHUNKS)):
+    for name, wanted in itertools.product(plan.self_workloads, (1, SELF_CHUNKS)):
         chunks = min(wanted, plan.options.repeats)
         comparison = compare(
             name,

@@ -1,93 +1,77 @@
-"""Measure thread settings on a many-core machine in interleaved rounds of fresh processes.
+"""Measure thread settings on a many-core machine in interleaved rounds, with tfthreads.compare.
 
-This collects the evidence asked for in issue 13 ("Advice that holds beyond two cores")
-with the library's public API as it is: every row is one call of
-:func:`tfthreads.measure.measure` (or :func:`~tfthreads.measure.measure_many`), so one
-fresh set of worker processes per row, and it keeps the raw per-iteration times. Within a
-scenario the settings are measured in rounds, A B C, then C A B, ... (each round rotated by
-one), so drift on the machine hits every setting alike.
+The evidence asked for in issue 13 ("Advice that holds beyond two cores"), measured with
+the library: each scenario is a :func:`tfthreads.compare.compare` (one workload) or
+:func:`~tfthreads.compare.compare_many` (two workloads in the same processes), whose
+rounds measure every setting once, in an order that alternates (A B C, then C B A), the
+settings' live processes taking turns chunk by chunk. Scenarios, in priority order, each
+with a share of the time budget in proportion to the work it plans:
 
-Scenarios, in priority order (the lower ones get fewer rounds, or are skipped, when the
-time budget runs short):
-
-1. ``self``: TensorFlow's defaults measured under two labels, A and A', on a batch-256,
+1. ``self``: TensorFlow's defaults against themselves (A and A') on a batch-256,
    1024-wide MLP in one process: the noise floor of a comparison.
-2. ``procs``: the same MLP in ``P`` processes at once (4 by default): TensorFlow's
-   defaults, ``recommend("throughput", processes=P)``, ``c``/1, ``c/2``/2 and 1/1, where
-   ``c`` is the CPUs per process; total throughput.
-3. ``latency``: the built-in ``mlp_latency`` (batch 1) and the same at batch 32, in one
-   child per setting, intra-op 1, 2, 4, ... up to the CPU count, inter-op as
-   ``recommend("latency")`` says; median latency and CPU time per step.
-4. ``grid``: the built-in ``mlp_throughput`` (goal throughput) and ``branches`` (goal
-   latency), in one child per setting, over intra-op {1, 2, 4, ...} x inter-op {1, 2, 4}
-   plus TensorFlow's defaults: the ground truth a tuner should find.
-5. ``single``: the scenario-2 MLP in one process at the per-process settings of scenario 2,
-   to compare wall and CPU time per step with scenario 2 (``cpu_per_wall`` well under
-   the thread count shows serial gaps that other processes can fill).
+2. ``procs``: the same MLP in ``P`` processes at once (4 by default): the defaults,
+   ``recommend("throughput", processes=P)``, ``c``/1, ``c/2``/2 and 1/1, ``c`` the CPUs
+   per process; total throughput.
+3. ``latency``: ``mlp_latency`` at batch 1 and 32, intra-op 1, 2, 4, ... up to the CPU
+   count, inter-op as ``recommend("latency")`` says.
+4. ``grid``: ``mlp_throughput`` (goal throughput) and ``branches`` (goal latency) over
+   intra-op {1, 2, 4, ...} x inter-op {1, 2, 4} and the defaults: a tuner's ground truth.
+5. ``single``: the scenario-2 MLP in one process at scenario 2's per-process settings
+   (``cpu_per_wall`` well under the thread count shows gaps other processes can fill).
 
-The results are a tfthreads results file (:mod:`tfthreads.results_file`), which
-``tfthreads report`` and the documentation's results page read: the header's ``run``
-holds the machine's provenance (:func:`tfthreads.provenance.provenance`,
-``os.cpu_count()``, facts from ``/proc/cpuinfo`` and ``/sys``), the recommendations and
-the plan (the scenarios, their goals and baselines); then one JSON line per measurement
-(the measurement's fields plus ``scenario``, ``round``, ``position``, ``label``,
-``started_s`` and ``call_s``), written and flushed as soon as it is taken, so a run
-stopped by a time limit keeps what it measured; other records are ``{"event": ...}``
-lines. ``convert_many_core.py`` converts a file of the first version of this script. A Markdown report (per setting, its ratio to the
-scenario's baseline with the 95 % interval that ``tfthreads report`` and the site give) is
-generated from that file alone.
-
-Run it with the project importable (``PYTHONPATH=src`` or an installed tfthreads)::
+The results are a results file written by :class:`tfthreads.results_file.ResultsFile`,
+which ``tfthreads report`` and the site's "Results from other machines" page read: the
+header's ``run`` holds the provenance (:func:`tfthreads.provenance.provenance`), the
+recommendations and the scenarios (goals, baselines, settings); then one line per
+measurement (its own fields plus ``scenario``, ``round``, ``position`` and ``label``),
+appended as each round ends, so a run stopped by a time limit keeps what it measured;
+other records are ``{"event": ...}`` lines. The Markdown report, with the tables of
+:mod:`tfthreads.report`, is computed from that file alone; it also reads the files of the
+first version of this script (``docs/results/many_core.jsonl``)::
 
     python benchmarks/bench_many_core.py --out docs/results/many_core.jsonl
-    python benchmarks/bench_many_core.py --quick --out /tmp/quick.jsonl   # smoke test
+    python benchmarks/bench_many_core.py --quick   # smoke test, into the temporary folder
     python benchmarks/bench_many_core.py --report docs/results/many_core.jsonl
 
-``--budget SECONDS`` bounds the measuring time (default 420 s); the report is written
-to ``benchmarks/results/<name>.md`` unless ``--md`` names another file. Committed under
-``docs/results/``, the results are rendered on the site's "Results from other machines"
-page (with ratios and t-intervals from :mod:`tfthreads.report`).
+``--budget SECONDS`` bounds the measuring time (420 s); the report goes to
+``benchmarks/results/<name>.md`` (with ``--quick``, beside the results) or to ``--md``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from tfthreads.measure import measure_many
+from many_core_report import report
+
+from tfthreads.compare import Comparison, compare, compare_many
 from tfthreads.options import MeasureOptions
 from tfthreads.provenance import describe_machine, provenance
 from tfthreads.recommend import recommend
-from tfthreads.report import load_report, table_cells
-from tfthreads.results_file import FORMAT, FORMAT_VERSION
+from tfthreads.results import Failure, Measurement
+from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings
+from tfthreads.topology import topology
 from tfthreads.workloads import WorkloadSpec, parse_workload
 
 RESULTS = Path(__file__).parent / "results"
 DOCS_RESULTS = Path(__file__).parents[1] / "docs" / "results"
-#: The fields a measurement line holds beside the measurement's own.
-ROW_FIELDS = (
-    "scenario",
-    "round",
-    "position",
-    "label",
-    "intra_op",
-    "inter_op",
-    "started_s",
-    "call_s",
-)
-#: Of those, the ones a measurement does not hold itself (it has its settings).
-ROW_ONLY = frozenset(ROW_FIELDS) - {"intra_op", "inter_op"}
+
+#: What each scenario compares (the report's headings).
+TITLES = {
+    "self": "Self-comparison: TensorFlow's defaults against themselves, one process",
+    "procs": "Throughput of {processes} processes at once",
+    "latency": "Small-model latency against intra-op threads, one process",
+    "grid": "Full grid, one process: the tuner's ground truth",
+    "single": "The scenario-2 MLP in one process at scenario 2's per-process settings",
+}
 
 
 @dataclass
@@ -95,229 +79,104 @@ class Scenario:
     """Settings measured against each other in interleaved rounds."""
 
     key: str
-    title: str
     workloads: list[WorkloadSpec]
     settings: list[tuple[str, ThreadSettings]]  # (label, settings); the first is the baseline
+    # per workload name: "latency" (median seconds per step, lower is better) or
+    # "throughput" (items/s of all processes together, higher is better)
+    goals: dict[str, str]
     processes: int
     repeats: int
     warmup: int
-    target_rounds: int
-    min_rounds: int
-    # per workload name: "latency" (median seconds per step, lower is better) or
-    # "throughput" (items/s of all processes together, higher is better)
-    goals: dict[str, str] = field(default_factory=dict)
+    rounds: int
     baseline: str = "first"  # "first" setting, or "best" (for the grid)
+
+    @property
+    def title(self) -> str:
+        """What the scenario compares, from :data:`TITLES`."""
+        return TITLES[self.key].format(processes=self.processes)
+
+    @property
+    def work(self) -> float:
+        """The planned work, in setting-rounds, for sharing the time budget out."""
+        more = (1 + 0.1 * (self.processes - 1)) * (1 + 0.3 * (len(self.workloads) - 1))
+        return self.rounds * len(self.settings) * more
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the scenario as the header's ``run.scenarios`` holds it (see tfthreads.report)."""
+        plain = ("key", "title", "processes", "repeats", "warmup", "goals", "baseline")
+        return {
+            **{name: getattr(self, name) for name in plain},
+            "workloads": [w.as_dict() for w in self.workloads],
+            "settings": [[label, s.intra_op, s.inter_op] for label, s in self.settings],
+            "target_rounds": self.rounds,
+        }
 
 
 def _label(settings: ThreadSettings) -> str:
     return f"{settings.intra_op}/{settings.inter_op}"
 
 
-def _unique(pairs: Sequence[tuple[str, ThreadSettings]]) -> list[tuple[str, ThreadSettings]]:
-    """Keep the first of settings that are equal (a recommendation may equal a fixed one)."""
-    seen: dict[ThreadSettings, str] = {}
-    out = []
-    for label, settings in pairs:
-        if settings in seen:
-            continue
-        seen[settings] = label
-        out.append((label, settings))
-    return out
+def _named(*labels: str) -> list[tuple[str, ThreadSettings]]:
+    """Return each label with the settings its last word names (``"recommend 4/2"``: 4/2).
+
+    Of settings that are equal (a recommendation may equal a fixed one), the first stays.
+    """
+    first: dict[ThreadSettings, str] = {}
+    for label in labels:
+        intra, inter = label.split()[-1].strip("()").split("/")
+        first.setdefault(ThreadSettings(int(intra), int(inter)), label)
+    return [(label, settings) for settings, label in first.items()]
 
 
 def _powers(limit: int) -> list[int]:
-    values, value = [], 1
-    while value <= limit:
-        values.append(value)
-        value *= 2
-    if values[-1] != limit:
-        values.append(limit)
-    return values
+    """Return 1, 2, 4, ... below ``limit``, and ``limit`` itself."""
+    return sorted({1, limit} | {2**k for k in range(1, 16) if 2**k < limit})
 
 
 def plan(cpus: int, processes: int, *, quick: bool) -> tuple[list[Scenario], dict[str, Any]]:
-    """Build the scenarios for a machine with ``cpus`` CPUs."""
+    """Build the scenarios for a machine with ``cpus`` CPUs, and the recommendations."""
     if quick:
         big = parse_workload("mlp_throughput", batch=32, width=64)
-        lat = [
-            parse_workload("mlp_latency", width=64),
-            parse_workload("mlp_latency", batch=8, width=64),
-        ]
-        grid_w = [
-            parse_workload("mlp_throughput", batch=64, width=64),
-            parse_workload("branches", n=32),
-        ]
-        rep_big, rep_lat, rep_grid, rounds = 5, 10, 5, (2, 2, 2, 1, 1)
+        lat = [parse_workload("mlp_latency", width=64)]
+        lat.append(parse_workload("mlp_latency", batch=8, width=64))
+        grid = [parse_workload("mlp_throughput", batch=64, width=64)]
+        grid.append(parse_workload("branches", n=32))
+        rep_big, rep_lat, rep_grid, rounds = 5, 10, 5, (2, 2, 2, 2, 2)
     else:
         big = parse_workload("mlp_throughput", batch=256, width=1024)
         lat = [parse_workload("mlp_latency"), parse_workload("mlp_latency", batch=32)]
-        grid_w = [parse_workload("mlp_throughput"), parse_workload("branches")]
-        rep_big, rep_lat, rep_grid, rounds = 40, 200, 30, (5, 4, 3, 2, 2)
-    rec_tp = recommend("throughput", processes=processes).settings
-    rec_lat = recommend("latency").settings
-    rec_tp1 = recommend("throughput").settings
-    per = max(1, cpus // processes)
-    default = ThreadSettings()
-    scenarios = [
-        Scenario(
-            "self",
-            "Self-comparison: TensorFlow's defaults against themselves, one process",
-            [big],
-            [("A (0/0)", default), ("A' (0/0)", default)],
-            1,
-            rep_big,
-            5,
-            rounds[0],
-            3,
-            {big.name: "latency"},
-        ),
-        Scenario(
-            "procs",
-            f"Throughput of {processes} processes at once",
-            [big],
-            _unique(
-                [
-                    ("defaults 0/0", default),
-                    (f"recommend {_label(rec_tp)}", rec_tp),
-                    (f"{per}/1", ThreadSettings(per, 1)),
-                    (f"{max(1, per // 2)}/2", ThreadSettings(max(1, per // 2), 2)),
-                    ("1/1", ThreadSettings(1, 1)),
-                ]
-            ),
-            processes,
-            rep_big,
-            5,
-            rounds[1],
-            2,
-            {big.name: "throughput"},
-        ),
-        Scenario(
-            "latency",
-            "Small-model latency against intra-op threads, one process",
-            lat,
-            _unique(
-                [
-                    (f"{n}/{rec_lat.inter_op}", ThreadSettings(n, rec_lat.inter_op))
-                    for n in _powers(cpus)
-                ]
-            ),
-            1,
-            rep_lat,
-            20,
-            rounds[2],
-            2,
-            {w.name: "latency" for w in lat},
-        ),
-        Scenario(
-            "grid",
-            "Full grid, one process: the tuner's ground truth",
-            grid_w,
-            _unique(
-                [
-                    *[(f"{i}/{j}", ThreadSettings(i, j)) for i in _powers(cpus) for j in (1, 2, 4)],
-                    ("defaults 0/0", default),
-                ]
-            ),
-            1,
-            rep_grid,
-            3,
-            rounds[3],
-            1,
-            {grid_w[0].name: "throughput", grid_w[1].name: "latency"},
-            baseline="best",
-        ),
-        Scenario(
-            "single",
-            "The scenario-2 MLP in one process at scenario 2's per-process settings",
-            [big],
-            _unique(
-                [
-                    (f"{per}/1", ThreadSettings(per, 1)),
-                    (f"recommend {_label(rec_tp)}", rec_tp),
-                    ("1/1", ThreadSettings(1, 1)),
-                    (f"recommend(1 process) {_label(rec_tp1)}", rec_tp1),
-                ]
-            ),
-            1,
-            rep_big,
-            5,
-            rounds[4],
-            1,
-            {big.name: "throughput"},
-        ),
-    ]
+        grid = [parse_workload("mlp_throughput"), parse_workload("branches")]
+        # compare_many measures rounds in pairs: even rounds for latency and grid.
+        rep_big, rep_lat, rep_grid, rounds = 40, 200, 30, (5, 4, 4, 2, 2)
     recs = {
-        "throughput_processes": recommend("throughput", processes=processes).as_dict(),
-        "latency": recommend("latency").as_dict(),
-        "throughput": recommend("throughput").as_dict(),
+        "throughput_processes": recommend("throughput", processes=processes),
+        "latency": recommend("latency"),
+        "throughput": recommend("throughput"),
     }
-    return scenarios, recs
-
-
-def machine_facts() -> dict[str, Any]:
-    """Collect what ``lscpu`` would say, from /proc and /sys (no TensorFlow)."""
-    facts: dict[str, Any] = {
-        "os_cpu_count": os.cpu_count(),
-        "affinity": sorted(os.sched_getaffinity(0)),
-    }
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        text = ""
-    blocks = [b for b in text.split("\n\n") if b.strip()]
-    cores, sockets = set(), set()
-    for block in blocks:
-        entry = {
-            k.strip(): v.strip() for k, _, v in (line.partition(":") for line in block.splitlines())
-        }
-        sockets.add(entry.get("physical id"))
-        cores.add((entry.get("physical id"), entry.get("core id")))
-        facts.setdefault("model_name", entry.get("model name"))
-        facts.setdefault("cpu_mhz", entry.get("cpu MHz"))
-        facts.setdefault("cache_size", entry.get("cache size"))
-        facts.setdefault("siblings", entry.get("siblings"))
-        facts.setdefault("cpu_cores", entry.get("cpu cores"))
-        flags = set(entry.get("flags", "").split())
-        facts.setdefault(
-            "simd_flags", sorted(f for f in flags if f.startswith(("avx", "amx", "fma")))
-        )
-    facts["processors_in_cpuinfo"] = len(blocks)
-    facts["sockets_in_cpuinfo"] = len(sockets)
-    facts["cores_in_cpuinfo"] = len(cores)
-    facts["smt"] = len(cores) < len(blocks) if blocks else None
-    nodes = sorted(p.name for p in Path("/sys/devices/system/node").glob("node[0-9]*"))
-    facts["numa_nodes_sysfs"] = nodes or None
-    for name, path in (
-        ("cgroup_cpu_max", "/sys/fs/cgroup/cpu.max"),
-        ("cgroup_cpuset", "/sys/fs/cgroup/cpuset.cpus.effective"),
-        ("kernel", "/proc/sys/kernel/osrelease"),
-    ):
-        try:
-            facts[name] = Path(path).read_text().strip()
-        except OSError:
-            facts[name] = None
-    try:
-        meminfo = Path("/proc/meminfo").read_text().splitlines()
-        facts["mem_total"] = next(
-            line.split(":", 1)[1].strip() for line in meminfo if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        facts["mem_total"] = None
-    try:
-        facts["lscpu"] = subprocess.run(
-            ["lscpu"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        facts["lscpu"] = None
-    facts["thread_env"] = {
-        k: v for k, v in os.environ.items() if k.startswith(("TF_", "OMP_", "KMP_", "MKL_"))
-    }
-    facts["python_executable"] = sys.executable
-    facts["machine"] = platform.machine()
-    return facts
+    tp, lat_inter, tp1 = (_label(recs[key].settings) for key in recs)
+    lat_inter = lat_inter.split("/")[1]
+    per = max(1, cpus // processes)
+    sizes = _powers(cpus)
+    throughput = {big.name: "throughput"}
+    procs = _named("defaults 0/0", f"recommend {tp}", f"{per}/1", f"{max(1, per // 2)}/2", "1/1")
+    single = _named(f"{per}/1", f"recommend {tp}", "1/1", f"recommend(1 process) {tp1}")
+    latency = _named(*(f"{n}/{lat_inter}" for n in sizes))
+    grid_settings = _named(*(f"{i}/{j}" for i in sizes for j in (1, 2, 4)), "defaults 0/0")
+    grid_goals = {grid[0].name: "throughput", grid[1].name: "latency"}
+    self_settings = [("A (0/0)", ThreadSettings()), ("A' (0/0)", ThreadSettings())]  # equal
+    lat_goals = {w.name: "latency" for w in lat}
+    scenarios = [
+        Scenario("self", [big], self_settings, {big.name: "latency"}, 1, rep_big, 5, rounds[0]),
+        Scenario("procs", [big], procs, throughput, processes, rep_big, 5, rounds[1]),
+        Scenario("latency", lat, latency, lat_goals, 1, rep_lat, 20, rounds[2]),
+        Scenario("grid", grid, grid_settings, grid_goals, 1, rep_grid, 3, rounds[3], "best"),
+        Scenario("single", [big], single, throughput, 1, rep_big, 5, rounds[4]),
+    ]
+    return scenarios, {key: rec.as_dict() for key, rec in recs.items()}
 
 
 def _import_seconds() -> float:
+    """Time one fresh ``import tensorflow``; stop the run, with its error, if it fails."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", "import tensorflow"], capture_output=True, check=False, timeout=300
@@ -327,381 +186,143 @@ def _import_seconds() -> float:
     return time.perf_counter() - start
 
 
-class Writer:
-    """Append JSON lines to a file, flushed after each one."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle: TextIO = path.open("w")
-
-    def write(self, record: dict[str, Any]) -> None:
-        """Write one record (in the results file's form) and flush it to disk."""
-        kind = record["type"]
-        rest = {key: value for key, value in record.items() if key != "type"}
-        if kind == "header":
-            rest = {
-                "format": FORMAT,
-                "version": FORMAT_VERSION,
-                "tfthreads": rest["provenance"]["tfthreads_version"],
-                "created": rest["provenance"]["date"],
-                "run": rest,
-            }
-        elif kind == "row":
-            rest = {**rest.pop("measurement"), **rest}
-        else:
-            rest = {"event": kind, **rest}
-        self.handle.write(json.dumps(rest) + "\n")
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-
-
-class Clock:
-    """The time budget, and the cost of one call learned from the calls so far."""
-
-    def __init__(self, budget: float, prior: float) -> None:
-        self.start = time.monotonic()
-        self.deadline = self.start + budget
-        self.prior = prior
-        self.costs: dict[str, list[float]] = {}
-
-    def left(self) -> float:
-        """Return the seconds left."""
-        return self.deadline - time.monotonic()
-
-    def estimate(self, scenario: Scenario) -> float:
-        """Return the expected seconds of one call in ``scenario``."""
-        own = self.costs.get(scenario.key)
-        if own:
-            return statistics.mean(own)
-        seen = [c for costs in self.costs.values() for c in costs]
-        base = statistics.mean(seen) if seen else self.prior
-        return (
-            base
-            * (1.0 + 0.1 * (scenario.processes - 1))
-            * (1 + 0.3 * (len(scenario.workloads) - 1))
-        )
-
-    def rounds(self, scenario: Scenario, later: Sequence[Scenario]) -> int:
-        """Return how many rounds of ``scenario`` fit, keeping the later ones' minimum."""
-        reserve = sum(
-            min(s.min_rounds, s.target_rounds) * len(s.settings) * self.estimate(s) for s in later
-        )
-        one_round = len(scenario.settings) * self.estimate(scenario)
-        least = min(scenario.min_rounds, scenario.target_rounds)
-        fits = int((self.left() - reserve) // one_round)
-        if fits >= least:
-            return min(scenario.target_rounds, fits)
-        return max(0, min(least, int(self.left() // one_round)))
-
-
 def run(args: argparse.Namespace) -> Path:
-    """Measure every scenario and write the results as JSON lines."""
-    out = Path(args.out)
-    writer = Writer(out)
-    cpus = len(os.sched_getaffinity(0))
+    """Measure every scenario and write the results file."""
+    cpus = topology().affinity_cpus
     processes = args.processes or (2 if args.quick else 4)
     scenarios, recs = plan(cpus, processes, quick=args.quick)
-    facts = machine_facts()
-    print(f"machine: {describe_machine()}", flush=True)
-    cold = _import_seconds()
-    warm = _import_seconds()
-    print(f"TensorFlow import: first {cold} s, then {warm} s", flush=True)
-    clock = Clock(args.budget, prior=warm + 2.0)
-    writer.write(
-        {
-            "type": "header",
-            "benchmark": "bench_many_core",
-            "argv": sys.argv,
-            "quick": args.quick,
-            "budget_s": args.budget,
-            "processes": processes,
-            "provenance": provenance(),
-            "machine": facts,
-            "tensorflow_import_s": {"first": cold, "second": warm},
-            "recommendations": recs,
-            "scenarios": [
-                {
-                    "key": s.key,
-                    "title": s.title,
-                    "workloads": [w.as_dict() for w in s.workloads],
-                    "settings": [[label, st.intra_op, st.inter_op] for label, st in s.settings],
-                    "processes": s.processes,
-                    "repeats": s.repeats,
-                    "warmup": s.warmup,
-                    "target_rounds": s.target_rounds,
-                    "goals": s.goals,
-                    "baseline": s.baseline,
-                }
-                for s in scenarios
-            ],
-        }
-    )
-    for index, scenario in enumerate(scenarios):
-        rounds = clock.rounds(scenario, scenarios[index + 1 :])
-        print(
-            f"[{scenario.key}] {rounds} round(s) of {len(scenario.settings)} settings, "
-            f"{clock.left():.0f} s left",
-            flush=True,
-        )
-        if rounds == 0:
-            writer.write({"type": "skipped", "scenario": scenario.key, "reason": "time budget"})
-            continue
-        _run_scenario(scenario, rounds, clock, writer, stop_at_deadline=index > 0)
-    writer.write({"type": "end", "elapsed_s": time.monotonic() - clock.start})
-    return out
-
-
-def _run_scenario(
-    scenario: Scenario, rounds: int, clock: Clock, writer: Writer, *, stop_at_deadline: bool
-) -> None:
-    count = len(scenario.settings)
-    for round_index in range(rounds):
-        shift = round_index % count
-        order = scenario.settings[shift:] + scenario.settings[:shift]
-        for position, (label, settings) in enumerate(order):
-            if stop_at_deadline and clock.left() < clock.estimate(scenario):
-                writer.write(
-                    {
-                        "type": "skipped",
-                        "scenario": scenario.key,
-                        "round": round_index + 1,
-                        "reason": "deadline reached inside the scenario",
-                    }
-                )
-                return
-            started = time.monotonic()
-            base = {
-                "scenario": scenario.key,
-                "round": round_index + 1,
-                "position": position,
-                "label": label,
-                "intra_op": settings.intra_op,
-                "inter_op": settings.inter_op,
-                "started_s": started - clock.start,
-            }
-            try:
-                found = measure_many(
-                    scenario.workloads,
-                    settings,
-                    options=MeasureOptions(
-                        repeats=scenario.repeats,
-                        warmup=scenario.warmup,
-                        processes=scenario.processes,
-                        timeout=180,
-                    ),
-                )
-            except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
-                writer.write({"type": "error", **base, "error": f"{type(error).__name__}: {error}"})
-                print(
-                    f"  {label} round {round_index + 1}: {type(error).__name__}: {error}",
-                    flush=True,
-                )
+    record = provenance()
+    print(f"machine: {describe_machine(record)}", flush=True)
+    cold, warm = _import_seconds(), _import_seconds()
+    print(f"TensorFlow import: first {cold:.1f} s, then {warm:.1f} s", flush=True)
+    header = {
+        "benchmark": "bench_many_core",
+        "measured_with": "compare",
+        "argv": sys.argv,
+        "quick": args.quick,
+        "budget_s": args.budget,
+        "processes": processes,
+        "provenance": record,
+        "tensorflow_import_s": {"first": cold, "second": warm},
+        "recommendations": recs,
+        "scenarios": [s.as_dict() for s in scenarios],
+    }
+    start = time.monotonic()
+    with ResultsFile.open(args.out, resume=False, name="--out", run=header) as results:
+        for index, scenario in enumerate(scenarios):
+            left = args.budget - (time.monotonic() - start)
+            # The later scenarios keep their part of what is left: each stops after the
+            # round that crosses its share, and what it leaves goes to the next ones.
+            share = left * scenario.work / sum(s.work for s in scenarios[index:])
+            reason = "time budget" if left <= 0 else ""
+            if len(scenario.settings) < 2:
+                reason = "fewer than two settings on this machine"
+            if reason:
+                results.append({"event": "skipped", "scenario": scenario.key, "reason": reason})
                 continue
-            cost = time.monotonic() - started
-            clock.costs.setdefault(scenario.key, []).append(cost)
-            for m in found:
-                writer.write({"type": "row", **base, "call_s": cost, "measurement": m.as_dict()})
-            first = found[0].row()
             print(
-                f"  r{round_index + 1} {label:>24}: {first['median_ms']:.3f} ms, "
-                f"{first['throughput']:.1f} {first['unit']}, cpu/wall {first['cpu_per_wall']:.2f} "
-                f"({cost:.1f} s)",
+                f"[{scenario.key}] up to {scenario.rounds} rounds of {len(scenario.settings)} "
+                f"settings in {share:.0f} s ({left:.0f} s left)",
                 flush=True,
             )
-
-
-# ---------------------------------------------------------------- the report
-
-
-def load(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Read a results file: the header, the rows and the other records.
-
-    They come back as the first version of this script wrote them (``{"type": ...}``
-    records, a row's measurement under ``measurement``), which the report reads.
-    """
-    header: dict[str, Any] = {}
-    rows, other = [], []
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        if record.get("format") == FORMAT:
-            header = {"type": "header", **record["run"]}
-        elif "event" in record:
-            other.append(
-                {"type": record["event"], **{k: v for k, v in record.items() if k != "event"}}
+            try:
+                done = _measure(scenario, share, results)
+            except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
+                text = f"{type(error).__name__}: {error}"
+                results.append({"event": "error", "scenario": scenario.key, "error": text})
+                print(f"  {text}", flush=True)
+                continue
+            results.append(
+                {
+                    "event": "scenario",
+                    "scenario": scenario.key,
+                    "rounds": len(done.rounds),
+                    "method": done.method or "settings at once, taking turns (compare_many)",
+                    "seconds": done.seconds,
+                }
             )
+        results.append({"event": "end", "elapsed_s": time.monotonic() - start})
+    return Path(args.out)
+
+
+def _measure(scenario: Scenario, share: float, results: ResultsFile) -> Comparison:
+    """Measure one scenario's rounds, appending each round's rows; return its first comparison."""
+    repeats, warmup, processes = scenario.repeats, scenario.warmup, scenario.processes
+    options = MeasureOptions(repeats=repeats, warmup=warmup, processes=processes, timeout=180)
+    settings = [s for _, s in scenario.settings]
+    goal = scenario.goals[scenario.workloads[0].name]  # the rows' goals come from the header
+    if len(scenario.workloads) == 1:
+        return compare(
+            scenario.workloads[0],
+            settings,
+            goal=goal,
+            options=options,
+            min_rounds=scenario.rounds,
+            max_rounds=scenario.rounds,
+            budget_seconds=share,
+            on_round=lambda c: _append_round(results, scenario, [c], len(c.rounds) - 1),
+        )
+    # compare_many has no budget: two rounds at a time (the order alternates within them)
+    # until the rounds are done or the share is spent.
+    start = time.monotonic()
+    comparisons: list[Comparison] = []
+    while not comparisons or (
+        len(comparisons[0].rounds) < scenario.rounds and time.monotonic() - start < share
+    ):
+        pair = compare_many(scenario.workloads, settings, goal=goal, options=options, rounds=2)
+        if not comparisons:
+            comparisons = pair
         else:
-            # intra_op and inter_op are the measurement's own fields too
-            base = {key: record[key] for key in ROW_FIELDS}
-            measurement = {k: v for k, v in record.items() if k not in ROW_ONLY}
-            rows.append({"type": "row", **base, "measurement": measurement})
-    return header, rows, other
+            for comparison, more in zip(comparisons, pair, strict=True):
+                comparison.rounds += more.rounds
+        for number in range(len(comparisons[0].rounds) - 2, len(comparisons[0].rounds)):
+            _append_round(results, scenario, comparisons, number)
+    comparisons[0].seconds = time.monotonic() - start
+    return comparisons[0]
 
 
-def _table(lines: list[str], head: Sequence[str], body: Sequence[Sequence[str]]) -> None:
-    lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "---|" * len(head))
-    lines.extend("| " + " | ".join(cells) + " |" for cells in body)
-    lines.append("")
+def _append_round(
+    results: ResultsFile, scenario: Scenario, comparisons: Sequence[Comparison], number: int
+) -> None:
+    """Append round ``number`` (from 0) of each comparison, and print its first workload's."""
+    count = len(scenario.settings)
+    order = list(range(count)) if number % 2 == 0 else list(reversed(range(count)))
+    for w, comparison in enumerate(comparisons):
+        row = comparison.rounds[number]
+        before = comparison.rounds[number - 1] if number else [None] * count
+        for position, index in enumerate(order):
+            if row[index] is before[index]:
+                continue  # compare does not measure a failed setting again: recorded once
+            label = scenario.settings[index][0]
+            results.append(
+                {
+                    **row[index].as_dict(),
+                    "scenario": scenario.key,
+                    "round": number + 1,
+                    "position": position,
+                    "label": label,
+                }
+            )
+            if w == 0:
+                print(f"  r{number + 1} {label:>24}: {_progress(row[index])}", flush=True)
 
 
-def _sections(lines: list[str], path: Path) -> None:
-    """One table per scenario and workload, as ``tfthreads report`` and the site show them."""
-    loaded = load_report([path])
-    for rows in loaded.groups().values():
-        first = rows[0]
-        quantity = "median step time" if first.goal == "latency" else "throughput"
-        lines.append(f"## {first.scenario}: {first.title}")
-        lines.append("")
-        lines.append(
-            f"**{first.workload}**, {first.processes} process(es), goal {first.goal}: ratio = "
-            f"{quantity} / that of **{first.baseline}**"
-            + (" (the best median)" if first.best_is_baseline else "")
-            + "."
-        )
-        lines.append("")
-        head, body = table_cells(rows)
-        _table(lines, head, body)
-
-
-def _cpu_section(lines: list[str], header: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    big = header["scenarios"][0]["workloads"][0]
-    mine = [r for r in rows if r["measurement"]["spec"] == big]
-    if not mine:
-        return
-    lines.append("## Wall against CPU time per step (scenarios self, procs and single)")
-    lines.append("")
-    lines.append(
-        "For the batch-256 MLP: per process, the CPU time of a step over its wall time "
-        "(`cpu/wall`, all threads of the process). A value well under the intra-op thread "
-        "count means the threads wait for part of each step (Python dispatch, the `.numpy()` "
-        "copy, small ops): CPUs that other processes can use. `CPUs busy` = cpu/wall x "
-        "processes, out of the CPUs in the affinity mask."
+def _progress(result: Measurement | Failure) -> str:
+    if not isinstance(result, Measurement):
+        return f"failed: {result.error}"
+    row = result.row()
+    return (
+        f"{row['median_ms']:.3f} ms, {row['throughput']:.1f} {row['unit']}, "
+        f"cpu/wall {row['cpu_per_wall']:.2f}"
     )
-    lines.append("")
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in mine:
-        groups.setdefault((r["scenario"], r["label"]), []).append(r["measurement"])
-    body = []
-    for (scenario, label), ms in groups.items():
-        cpw = statistics.median(m["cpu_per_wall"] for m in ms)
-        procs = ms[0]["processes"]
-        body.append(
-            [
-                scenario,
-                label,
-                str(procs),
-                str(len(ms)),
-                f"{statistics.median(m['median_ms'] for m in ms):.3f}",
-                f"{statistics.median(m['cpu_ms'] for m in ms):.3f}",
-                f"{cpw:.2f}",
-                f"{cpw * procs:.1f}",
-                f"{statistics.median(m['throughput'] for m in ms):.0f}",
-                str(max(m["threads_active"] for m in ms)),
-            ]
-        )
-    _table(
-        lines,
-        [
-            "scenario",
-            "setting",
-            "processes",
-            "rounds",
-            "wall ms/step",
-            "cpu ms/step",
-            "cpu/wall",
-            "CPUs busy",
-            "inferences/s (all)",
-            "threads active",
-        ],
-        body,
-    )
-
-
-def report(path: Path) -> str:
-    """Build the Markdown report from a results file alone."""
-    header, rows, other = load(path)
-    record = header["provenance"]
-    facts = header["machine"]
-    lines = [
-        "# Many-core evidence: interleaved rounds of fresh processes",
-        "",
-        (
-            f"Generated by `benchmarks/bench_many_core.py --report` from `{path.name}`; "
-            "every number below is computed from that file."
-        ),
-        "",
-        "## Machine",
-        "",
-        f"- {describe_machine(record, sep=chr(10) + '- ')}",
-        (
-            f"- os.cpu_count() {facts['os_cpu_count']}; /proc/cpuinfo: {facts['processors_in_cpuinfo']} "
-            f"processors, {facts['cores_in_cpuinfo']} cores, {facts['sockets_in_cpuinfo']} socket(s), "
-            f"SMT {facts['smt']}; NUMA nodes (sysfs) {facts['numa_nodes_sysfs']}; "
-            f"cgroup cpu.max {facts['cgroup_cpu_max']!r}; memory {facts['mem_total']}"
-        ),
-        (
-            f"- SIMD: {' '.join(facts['simd_flags'] or [])}; oneDNN CPU flags "
-            f"{record['onednn_cpu_flags']}; kernel {facts['kernel']}"
-        ),
-        (
-            f"- TensorFlow import: first {header['tensorflow_import_s']['first']:.1f} s "
-            f"(compiling bytecode), then {header['tensorflow_import_s']['second']:.1f} s"
-        ),
-        (
-            f"- date {record['date']}; tfthreads {record['tfthreads_version']}; "
-            f"budget {header['budget_s']} s; quick {header['quick']}"
-        ),
-        "",
-        "Recommendations on this machine: "
-        + "; ".join(
-            f"{key}: {rec['intra_op_parallelism_threads']}/{rec['inter_op_parallelism_threads']}"
-            for key, rec in header["recommendations"].items()
-        )
-        + f" (`throughput_processes` is for {header['processes']} processes, per process).",
-        "",
-        (
-            "Method: within a scenario every setting is measured once per round, in an order "
-            "rotated by one each round, each time in fresh worker processes "
-            "(`tfthreads.measure.measure_many`). The tables are those of `tfthreads report` "
-            "and of the site (`tfthreads.stats.ratio_interval`): with fewer than six rounds, "
-            "as in every scenario here, the ratio to the baseline is the geometric mean of the "
-            "per-round ratios and its 95 % interval is Student's t on their logarithms, "
-            "which stays honest with few rounds; "
-            '"indistinguishable" means it contains 1. In the grid the baseline '
-            "is chosen as the best median, so the others' ratios are biased slightly upwards "
-            "(the winner's curse). Scenarios `latency` and `grid` time two workloads in each "
-            "child, the second after the first."
-        ),
-        "",
-    ]
-    _sections(lines, path)
-    _cpu_section(lines, header, rows)
-    errors = [o for o in other if o["type"] == "error"]
-    skipped = [o for o in other if o["type"] == "skipped"]
-    end = [o for o in other if o["type"] == "end"]
-    lines.append("## Run")
-    lines.append("")
-    lines.append(
-        f"{len(rows)} rows; {len(errors)} failed measurements; "
-        f"{'finished in ' + format(end[0]['elapsed_s'], '.0f') + ' s' if end else 'stopped before the end (time limit)'}."
-    )
-    lines.extend(
-        f"- error: {e['scenario']} {e['label']} round {e['round']}: {e['error']}" for e in errors
-    )
-    lines.extend(
-        f"- skipped: {s['scenario']} {s.get('round', '')} ({s['reason']})" for s in skipped
-    )
-    lines.append("")
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, measure (unless ``--report``) and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--out", default=str(DOCS_RESULTS / "many_core.jsonl"), help="results file (JSON lines)"
+        "--out",
+        help="results file (docs/results/many_core.jsonl; with --quick, in the temporary folder)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes and few rounds: a smoke test"
@@ -715,13 +336,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--report", metavar="RESULTS", help="only write the report of an existing results file"
     )
-    parser.add_argument("--md", help="report file (default: benchmarks/results/<name>.md)")
+    parser.add_argument(
+        "--md", help="report file (benchmarks/results/<name>.md; with --quick, beside --out)"
+    )
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = 240.0 if args.quick else 420.0
+    if args.out is None:
+        quick = Path(tempfile.gettempdir()) / "many_core-quick.jsonl"
+        args.out = str(quick if args.quick else DOCS_RESULTS / "many_core.jsonl")
     source = Path(args.report) if args.report else run(args)
     text = report(source)
-    target = Path(args.md) if args.md else RESULTS / source.with_suffix(".md").name
+    beside = args.quick and not args.report
+    target = Path(
+        args.md or (source.with_suffix(".md") if beside else RESULTS / f"{source.stem}.md")
+    )
     target.write_text(text)
     print(text)
     return 0
