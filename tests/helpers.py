@@ -1,8 +1,9 @@
-"""What several test modules share: results built by hand, a look for leftover processes."""
+"""What several test modules share: results built by hand, a look for leftover processes, a probe cache."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import psutil
 
@@ -58,3 +59,18 @@ def survivors(marker: str) -> list[str]:
         if not found or time.monotonic() > end:
             return found
         time.sleep(0.05)
+
+
+def session_probe_cache(tmp_path: Path) -> Path:
+    """The probe cache that the tests of one session (one xdist worker) share.
+
+    What the probes see depends only on this machine and each probe's source, so the
+    session observes them once instead of once per test that builds a site or checks the
+    catalog; a result that contradicted a claim or left one undecided is never cached
+    (:func:`tfthreads.catalog.observe.check`), so each of those tests still fails on it.
+    ``tmp_path`` is a test's own folder; its parent is the session's base temporary folder
+    (the one ``tests/test_reference.py``'s full build keeps its cache in, beside its output).
+    """
+    folder = tmp_path.parent / "probe-cache"
+    folder.mkdir(exist_ok=True)
+    return folder

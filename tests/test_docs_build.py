@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import session_probe_cache
 
 pytest.importorskip("sphinx_gallery", reason="the docs dependency group is not installed")
 
@@ -85,13 +86,9 @@ def _make_site(root: Path, examples: dict[str, str]) -> Path:
     (docs / "index.md").write_text(
         "# Tiny site\n\nSee {py:func}`os.sched_getaffinity`.\n\n```{toctree}\ngallery/index\n```\n"
     )
-    # What the probes see depends only on this machine and each probe's source, which the
-    # tiny sites of one session share: they observe once per session instead of once per
-    # site (a test's folder sits in the session's base temporary folder).
-    shared_cache = root.parent / "probe-cache"
-    shared_cache.mkdir(exist_ok=True)
+    # The tiny sites of one session observe the probes once, not once per site.
     (docs / "_build").mkdir()
-    (docs / "_build" / "probe-cache").symlink_to(shared_cache, target_is_directory=True)
+    (docs / "_build" / "probe-cache").symlink_to(session_probe_cache(root))
     gallery = root / "gallery"
     gallery.mkdir()
     (gallery / "GALLERY_HEADER.rst").write_text("Examples\n========\n")

@@ -106,7 +106,8 @@ def test_a_contradiction_is_one_line_naming_entry_claim_and_observation() -> Non
 @pytest.mark.slow
 def test_the_probes_agree_with_the_catalog(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Real TensorFlow in child processes: every observed claim holds on this machine."""
-    checked = check(catalog.CATALOG, cache_dir=tmp_path)
+    cache = helpers.session_probe_cache(tmp_path)
+    checked = check(catalog.CATALOG, cache_dir=cache)
     assert checked.problems == []
     assert checked.undecided == []
     observations = checked.observations
@@ -125,7 +126,7 @@ def test_the_probes_agree_with_the_catalog(tmp_path) -> None:  # type: ignore[no
     )
     assert len(contradictions([wrong], observations)) == 1
     # The cache makes a second call start no process.
-    assert observe(probes_used(catalog.CATALOG), cache_dir=tmp_path) == observations
+    assert observe(probes_used(catalog.CATALOG), cache_dir=cache) == observations
 
 
 def _claiming(value: object) -> Setting:
