@@ -242,7 +242,7 @@ def compat(session: nox.Session, release: str) -> None:
 @nox.session(default=False)
 def robustness(session: nox.Session) -> None:
     """Observe every build decision 5 times under 4 conditions; write benchmarks/results/robustness."""
-    _install(session)
+    _install(session, "docs")  # --gallery runs the examples, which plot with matplotlib
     session.run("python", "benchmarks/robustness.py", *(session.posargs or ["--runs", "5"]))
 
 
