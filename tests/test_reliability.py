@@ -111,6 +111,24 @@ def test_a_usage_error_found_after_the_output_opened_leaves_no_new_file(tmp_path
     assert not (tmp_path / "new.jsonl").exists()
 
 
+def test_a_usage_error_after_no_resume_opened_the_output_loses_nothing(tmp_path):
+    # --no-resume starts the file afresh only when the first new row comes.
+    from tfthreads.results_file import ResultsFile
+    from tfthreads.tune import run_description
+
+    path = tmp_path / "tune.jsonl"
+    run = run_description(parse_workload("matmul"), "latency", MeasureOptions())
+    with ResultsFile.open(path, run=run) as results:
+        results.append({"status": "ok"})
+    before = path.read_bytes()
+    result = run_cli(
+        "tune", "matmul", "--output", str(path), "--no-resume", "--chunks", "9", "--repeats", "3"
+    )
+    assert result.returncode == 2, result.stderr
+    assert "chunks: got 9" in result.stderr
+    assert path.read_bytes() == before
+
+
 @pytest.mark.slow
 def test_no_resume_starts_afresh_a_file_that_resuming_refuses(tmp_path):
     """The refusal says "--no-resume to start the file afresh": that must then work."""

@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tfthreads.errors import SettingError
-from tfthreads.results_file import FORMAT, MAX_LINE_BYTES, ResultsFile, check_results_path
+from tfthreads.results_file import (
+    FORMAT,
+    MAX_LINE_BYTES,
+    ResultsFile,
+    check_results_path,
+    read_results,
+)
 
 
 def _lines(path):
@@ -69,11 +75,12 @@ def test_new_file_gets_a_header_and_rows_come_back(tmp_path):
         assert again.rows == [{"n": 1}, {"n": 2}]
     with ResultsFile.open(path, resume=False) as fresh:
         assert fresh.rows == []
-    assert len(_lines(path)) == 1
+        fresh.append({"n": 3})
+    assert _lines(path)[1:] == ['{"n": 3}']
 
 
-def test_a_header_left_by_an_early_check_takes_the_run_that_follows(tmp_path):
-    # The command line opens --output once before measuring, with no run to describe.
+def test_a_header_without_a_run_takes_the_run_that_follows(tmp_path):
+    # A file opened with no run to describe (by a script, say) holds a bare header.
     path = tmp_path / "tune.jsonl"
     ResultsFile.open(path, name="--output").close()
     with ResultsFile.open(path, run={"command": "tune"}) as results:
@@ -253,15 +260,20 @@ def test_a_sweep_resumes_a_sweep_and_a_tune_the_same_tune(tmp_path, first, secon
         assert results.rows == [{"status": "ok"}]
 
 
-def test_the_early_check_of_a_new_output_creates_nothing(tmp_path):
-    from tfthreads.results_file import check_output
-
-    check_output(tmp_path / "new" / "r.jsonl", name="--output")
-    assert list((tmp_path / "new").iterdir()) == []
-    (tmp_path / "locked").mkdir(mode=0o500)
-    if os.geteuid() != 0:  # root writes anywhere
-        with pytest.raises(SettingError, match="is not writable"):
-            check_output(tmp_path / "locked" / "r.jsonl", name="--output")
+def test_a_file_opened_afresh_keeps_its_rows_until_the_first_new_row(tmp_path):
+    """``resume=False`` loses nothing when the run stops before it measured anything."""
+    path = tmp_path / "r.jsonl"
+    with ResultsFile.open(path, run={"command": "sweep", "n": 1}) as results:
+        results.append({"n": 1})
+    before = path.read_bytes()
+    with ResultsFile.open(path, resume=False, run={"command": "sweep", "n": 2}) as results:
+        assert results.rows == []  # afresh: nothing of the old run is reused
+    assert path.read_bytes() == before
+    with ResultsFile.open(path, resume=False, run={"command": "sweep", "n": 2}) as results:
+        results.append({"n": 2})
+    header, rows = read_results(path)
+    assert header["run"] == {"command": "sweep", "n": 2}
+    assert [row for _, row in rows] == [{"n": 2}]
 
 
 def test_reading_a_finished_file_shares_what_repeats_between_rows(tmp_path):

@@ -41,7 +41,6 @@ __all__ = [
     "FORMAT_VERSION",
     "MAX_LINE_BYTES",
     "ResultsFile",
-    "check_output",
     "check_results_path",
     "fingerprint",
     "read_results",
@@ -144,12 +143,19 @@ class ResultsFile:
     """
 
     def __init__(
-        self, path: pathlib.Path, handle: IO[bytes], rows: list[dict[str, Any]], repaired: bool
+        self,
+        path: pathlib.Path,
+        handle: IO[bytes],
+        rows: list[dict[str, Any]],
+        repaired: bool,
+        restart: dict[str, Any] | None = None,
     ):
         self.path = path
         self._handle = handle
         self.rows = rows
         self.repaired = repaired
+        # The run of a file opened afresh whose old rows the first append replaces.
+        self._restart = restart
 
     @classmethod
     def open(
@@ -167,8 +173,9 @@ class ResultsFile:
         path : path-like
             The file; see :func:`check_results_path` for what is allowed.
         resume : bool
-            Keep the rows already there; ``False`` starts the file afresh (only a
-            results file is ever emptied).
+            Keep the rows already there; ``False`` starts the file afresh: the first
+            row appended replaces what it held, so a run that appends none leaves it as
+            it was (only a results file is ever emptied).
         name : str
             What error messages call the path.
         run : mapping, optional
@@ -201,21 +208,27 @@ class ResultsFile:
             header, rows, repaired = _read(handle, name=name, path=str(path), strict=resume)
             if rows and resume and run is not None:
                 _check_same_run(header, run, name=name, path=str(path))
-            # A file with a header and nothing else, no run described (as check_output
-            # leaves an empty file, and the command line's early check of --output left
-            # one before the command line opened it once), takes this run's description.
+            # A file with a header and nothing else, no run described, takes this run's.
             undescribed = rows == [] and not (header or {}).get("run")
-            if rows is None or not resume or (run and undescribed):
+            restart = None
+            if rows is None or (not resume and not rows) or (run and undescribed):
                 _start(handle, run)
                 rows, repaired = [], False
+            elif not resume:
+                # Emptied when the first row comes, not now: a run stopped before it
+                # measured anything (a usage error found later, Ctrl-C) loses nothing.
+                restart, rows, repaired = dict(run or {}), [], False
         except BaseException:
             handle.close()
             raise
-        return cls(target, handle, rows, repaired)
+        return cls(target, handle, rows, repaired, restart)
 
     def append(self, row: Mapping[str, Any]) -> None:
         """Write one row as one line, flushed and synced, and keep it in :attr:`rows`."""
         line = (json.dumps(row, default=str) + "\n").encode()
+        if self._restart is not None:
+            _start(self._handle, self._restart)
+            self._restart = None
         self._handle.flush()
         descriptor = self._handle.fileno()
         end = os.lseek(descriptor, 0, os.SEEK_END)
@@ -286,32 +299,6 @@ def _check_same_run(
             f"{name}: {path!r} already holds {_describe_run(held)}, started {created}; "
             f"this run is {_describe_run(run)}: choose another file, or --no-resume to "
             "start it afresh"
-        )
-
-
-def check_output(path: str | os.PathLike[str], *, name: str = "results") -> None:
-    """Refuse, before anything is measured, a path that cannot take a results file.
-
-    An existing file must be a results file (it is read, not changed); for a new path,
-    its folder is created if need be and must be writable. No file is created, so a
-    command that fails later leaves no empty results file behind.
-
-    Raises
-    ------
-    SettingError
-        One line naming the path and what is wrong.
-    """
-    target = check_results_path(path, name=name)
-    if target.exists():
-        ResultsFile.open(target, name=name).close()
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SettingError(f"{name}: cannot write {os.fspath(path)!r}: {error.strerror}") from None
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise SettingError(
-            f"{name}: cannot write {os.fspath(path)!r}: {target.parent} is not writable"
         )
 
 
