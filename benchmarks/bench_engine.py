@@ -3,7 +3,11 @@
 Run it with ``python benchmarks/bench_engine.py`` (about half an hour on 2 cores;
 ``--quick`` checks the script in a few minutes with numbers that mean nothing). It writes
 ``benchmarks/results/engine.json`` and ``engine.md`` with the machine's description and
-prints the Markdown.
+prints the Markdown. Every measurement of the comparisons (b, c, e, f) also goes, as each
+round ends, into the results file ``benchmarks/results/engine.jsonl`` (with ``--only``,
+``engine-<part>.jsonl``; with ``--quick``, ``engine-quick.jsonl`` in the temporary
+folder), written as ``bench_many_core.py`` writes its own (:mod:`_results`) and read by
+``tfthreads report``; ``engine.json`` is the summary beside it.
 
 Every comparison is a ratio with its 95 % interval, from settings measured in interleaved
 rounds of fresh processes (the order reversed every other round, so drift on a shared
@@ -42,6 +46,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _results import append_round, run_header
+from engine_report import markdown
+
 from tfthreads.compare import Comparison, compare
 from tfthreads.errors import UnsupportedPlatformError
 from tfthreads.measure import measure, measure_many
@@ -50,6 +57,7 @@ from tfthreads.provenance import describe_machine, provenance
 from tfthreads.quota import cpu_quota
 from tfthreads.recommend import recommend
 from tfthreads.results import Measurement
+from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import RatioInterval, ratio_interval
 from tfthreads.sweep import grid
@@ -64,6 +72,14 @@ DEFAULTS = ThreadSettings()
 SELF_CHUNKS = 6
 #: Workloads that ``tune`` is run on, against the grid's ground truth.
 TUNED = ("branches", "mlp_throughput")
+#: What each scenario of the results file compares (``tfthreads report``'s headings).
+TITLES = {
+    "grid": "The grid, every built-in workload (defaults measured again last in each round)",
+    "self": "TensorFlow's defaults against themselves, whole processes one after the other",
+    "self_chunks": "TensorFlow's defaults against themselves, live processes taking turns",
+    "procs": "Two worker processes sharing the CPUs (mlp_throughput)",
+    "quota": "Under a CPU quota below the visible CPUs (matmul)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +98,13 @@ class Plan:
     self_workloads: tuple[str, ...] = ("matmul", "mlp_throughput")
     overhead_trials: int = 3
 
+    def as_dict(self) -> dict[str, Any]:
+        """Return the plan as the results file's header holds it."""
+        plain = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        options = {f.name: getattr(self.options, f.name) for f in dataclasses.fields(self.options)}
+        # The options' env is a read-only mapping, which neither JSON nor asdict takes.
+        return {**plain, "options": {**options, "env": dict(self.options.env)}}
+
 
 FULL = Plan(MeasureOptions(repeats=30, warmup=3), (1, 2, 3, 4), (1, 2, 4), 4, 6, 1200.0, 6, 30)
 # A few minutes on 2 CPUs (CI runs it): one self-comparison workload, one overhead trial.
@@ -90,6 +113,43 @@ QUICK = Plan(MeasureOptions(repeats=3, warmup=1), (1, 2), (1, 2), 2, 2, 60.0, 2,
 
 def _goal(name: str) -> str:
     return "latency" if name in LATENCY_WORKLOADS else "throughput"
+
+
+def scenarios(plan: Plan) -> list[dict[str, Any]]:
+    """Return the scenarios as the results file's header holds them (see tfthreads.report).
+
+    Their settings are not listed: the rows name them, in the order of each first round.
+    """
+    self_goals = {name: _goal(name) for name in plan.self_workloads}
+    goals = {
+        "grid": {name: _goal(name) for name in BUILTIN_WORKLOADS},
+        "self": self_goals,
+        "self_chunks": self_goals,
+        "procs": {"mlp_throughput": "throughput"},
+        "quota": {"matmul": "latency"},
+    }
+    return [
+        {
+            "key": key,
+            "title": title,
+            "goals": goals[key],
+            # The grid's question is each setting against the best; the others' against
+            # the first setting (the defaults).
+            "baseline": "best" if key == "grid" else "first",
+        }
+        for key, title in TITLES.items()
+    ]
+
+
+def _recorder(
+    results: ResultsFile, scenario: str, labels: list[str]
+) -> Callable[[Comparison], None]:
+    """Return a compare ``on_round`` that appends each round's measurements to ``results``."""
+
+    def record(comparison: Comparison) -> None:
+        append_round(results, scenario, labels, [comparison], len(comparison.rounds) - 1)
+
+    return record
 
 
 def _wall(command: list[str]) -> float:
@@ -134,18 +194,20 @@ def _self_interval(comparison: Comparison, again: int) -> RatioInterval | None:
     return ratio_interval(comparison.scores(0), comparison.scores(again))
 
 
-def grid_rounds(plan: Plan) -> tuple[dict[str, Comparison], int, float]:
+def grid_rounds(plan: Plan, results: ResultsFile) -> tuple[dict[str, Comparison], int, float]:
     """Measure every workload under every setting of the grid, in interleaved rounds (b, c).
 
     Each round starts one child per setting that runs all the built-in workloads, so one
     round is one run of the whole grid. The defaults are measured twice per round (the
     last column is their second measurement). Rounds stop when the self-comparison of
     every workload is within ±5 %, after ``max_rounds`` or after ``grid_seconds``.
+    Each round's measurements go to ``results`` (scenario ``grid``).
     """
     cpus = topology().affinity_cpus
     advice = [recommend(goal).settings for goal in ("latency", "throughput")]
     settings = distinct_pools([DEFAULTS, *advice, *grid(plan.intra_op, plan.inter_op)], cpus)
     columns = [*settings, DEFAULTS]  # the last one: the defaults again
+    labels = [*map(_label, settings), f"{_label(DEFAULTS)} again"]
     names = list(BUILTIN_WORKLOADS)
     comparisons = {
         name: Comparison(parse_workload(name), _goal(name), tuple(columns)) for name in names
@@ -161,6 +223,7 @@ def grid_rounds(plan: Plan) -> tuple[dict[str, Comparison], int, float]:
         for position, name in enumerate(names):
             comparisons[name].rounds.append([row[i][position] for i in range(len(columns))])
         done = len(comparisons[names[0]].rounds)
+        append_round(results, "grid", labels, list(comparisons.values()), done - 1)
         print(f"grid: round {done} done after {time.monotonic() - start:.0f} s", flush=True)
         selves = [_self_interval(c, len(columns) - 1) for c in comparisons.values()]
         precise = all(s is not None and s.half_width <= 0.05 for s in selves)
@@ -259,16 +322,18 @@ def _compare_report(comparison: Comparison, labels: dict[int, str]) -> dict[str,
     return {"stopped": comparison.stopped, "best": rows[best]["label"], "rows": rows}
 
 
-def self_comparison(plan: Plan) -> list[dict[str, Any]]:
+def self_comparison(plan: Plan, results: ResultsFile) -> list[dict[str, Any]]:
     """Compare TensorFlow's defaults with themselves, next to each other in every round (b).
 
     With two settings the rounds run A B, B A, A B ..., so the two measurements of a
     round are taken one after the other: the precision a comparison can reach when the
-    settings compared are measured close in time.
+    settings compared are measured close in time. Each round's measurements go to
+    ``results`` (scenario ``self``, or ``self_chunks`` where processes take turns).
     """
     report = []
     for name, wanted in itertools.product(plan.self_workloads, (1, SELF_CHUNKS)):
         chunks = min(wanted, plan.options.repeats)
+        scenario = "self" if wanted == 1 else "self_chunks"
         comparison = compare(
             name,
             [DEFAULTS, DEFAULTS],
@@ -279,6 +344,7 @@ def self_comparison(plan: Plan) -> list[dict[str, Any]]:
             min_rounds=plan.self_rounds,
             max_rounds=plan.self_rounds,
             chunks=chunks,
+            on_round=_recorder(results, scenario, ["A (defaults)", "A' (defaults)"]),
         )
         interval = comparison.interval(1, 0)
         report.append(
@@ -298,12 +364,18 @@ def self_comparison(plan: Plan) -> list[dict[str, Any]]:
     return report
 
 
-def several_processes(plan: Plan, processes: int = 2) -> dict[str, Any]:
-    """Throughput of two worker processes sharing the CPUs: defaults, advice, a grid (e)."""
+def several_processes(plan: Plan, results: ResultsFile, processes: int = 2) -> dict[str, Any]:
+    """Throughput of two worker processes sharing the CPUs: defaults, advice, a grid (e).
+
+    Each round's measurements go to ``results`` (scenario ``procs``).
+    """
     cpus = topology().affinity_cpus
     advice = recommend("throughput", processes=processes)
     sizes = sorted({1, max(1, cpus // 2), cpus})
     settings = distinct_pools([DEFAULTS, advice.settings, *grid(sizes, sizes)], cpus)
+    advised = settings.index(advice.settings) if advice.settings in settings else 0
+    labels = [_label(s) for s in settings]
+    labels[advised] = f"recommend {labels[advised]}"
     comparison = compare(
         "mlp_throughput",
         settings,
@@ -311,8 +383,8 @@ def several_processes(plan: Plan, processes: int = 2) -> dict[str, Any]:
         options=plan.options.replace(processes=processes),
         min_rounds=min(3, plan.compare_rounds),
         max_rounds=plan.compare_rounds,
+        on_round=_recorder(results, "procs", labels),
     )
-    advised = settings.index(advice.settings) if advice.settings in settings else 0
     data = _compare_report(comparison, {advised: f"recommend {comparison.label(advised)}"})
     ties = comparison.indistinguishable_from_best()
     data.update(
@@ -339,8 +411,11 @@ def _label(settings: ThreadSettings) -> str:
     return "defaults" if settings == DEFAULTS else f"{settings.intra_op}/{settings.inter_op}"
 
 
-def under_quota(plan: Plan, quota: float = 1.0) -> dict[str, Any]:
-    """Tail latency inside a CPU quota below the visible CPUs: defaults against advice (f)."""
+def under_quota(plan: Plan, results: ResultsFile, quota: float = 1.0) -> dict[str, Any]:
+    """Tail latency inside a CPU quota below the visible CPUs: defaults against advice (f).
+
+    Each round's measurements go to ``results`` (scenario ``quota``).
+    """
     advice = _quota_advice(quota)
     try:
         with cpu_quota(quota) as group:
@@ -350,6 +425,7 @@ def under_quota(plan: Plan, quota: float = 1.0) -> dict[str, Any]:
                 options=plan.options.replace(repeats=plan.options.repeats * 3, cgroup=group),
                 min_rounds=min(3, plan.compare_rounds),
                 max_rounds=plan.compare_rounds,
+                on_round=_recorder(results, "quota", ["defaults", f"recommend {_label(advice)}"]),
             )
     except UnsupportedPlatformError as error:
         return {"skipped": str(error)}
@@ -363,170 +439,6 @@ def under_quota(plan: Plan, quota: float = 1.0) -> dict[str, Any]:
         "p99_recommend_vs_defaults": _interval(ratio_interval(p99[0], p99[1])),
         "throughput_recommend_vs_defaults": _interval(ratio_interval(throughput[0], throughput[1])),
     }
-
-
-def _ci(data: dict[str, Any] | None) -> str:
-    if data is None:
-        return "-"
-    return f"{data['ratio']:.3f} [{data['low']:.3f}, {data['high']:.3f}]"
-
-
-def _vs_best(label: str, row: dict[str, Any], key: str) -> str:
-    return "the best itself" if label == row["best"] else _ci(row[key])
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "**no**"
-
-
-def _interleaved(chunks: int) -> str:
-    return "processes" if chunks == 1 else f"chunks ({chunks} turns each)"
-
-
-def _remeasured(data: dict[str, Any], key: str) -> list[str]:
-    """Say when a part was measured again on its own (``--only``), after the rest."""
-    date = data.get(f"{key}_date")
-    return [f"Measured again on its own, {date}.", ""] if date else []
-
-
-def _markdown(data: dict[str, Any]) -> str:
-    o = data["overhead"]
-    lines = [
-        "# Engine benchmark",
-        "",
-        f"Machine: {data['machine']}",
-        f"Date: {data['provenance']['date']}",
-        "",
-        "Every ratio is *how many times better* (above 1 is better: faster steps for latency,",
-        "more items per second for throughput), with its 95 % interval over interleaved rounds",
-        "of fresh processes; an interval that contains 1 is a tie. From 6 rounds on the ratio",
-        "is the Hodges-Lehmann estimate of the per-round ratios and the interval Wilcoxon's",
-        "signed-rank interval; below, the geometric mean and Student's t, both on logarithms",
-        "(`tfthreads.stats.ratio_interval`).",
-        "",
-        "## (a) Cost of one isolated measurement (matmul 512)",
-        "",
-        "| quantity | seconds |",
-        "|---|---|",
-        *(f"| {key} | {value:.3f} |" for key, value in o.items()),
-        "",
-        "## (b) TensorFlow's defaults against themselves",
-        "",
-        *_remeasured(data, "self_comparison"),
-        "Target: the interval within ±5 % of 1, after a fixed number of rounds (no early stop).",
-        "",
-        (
-            "`interleaved`: *processes*, each setting's fresh process one after the other; "
-            "*chunks*, both settings' processes alive at once, taking turns to run chunks of "
-            "their timed loops (`compare(..., chunks=N)`)."
-        ),
-        "",
-        "| workload | goal | interleaved | rounds | defaults / defaults | within ±5 % |",
-        "|---|---|---|---|---|---|",
-        *(
-            f"| {r['workload']} | {r['goal']} | {_interleaved(r.get('chunks', 1))} | "
-            f"{r['rounds']} | {_ci(r['self'])} | {_yes(r['within_5_percent'])} |"
-            for r in data.get("self_comparison", [])
-        ),
-        "",
-        f"## (c) The grid: {data['grid_points']} settings, every built-in workload",
-        "",
-        (
-            f"{data['grid_rounds']} rounds in {data['grid_seconds']:.0f} s; each round is one "
-            "fresh process per setting running all six workloads, in an order reversed every "
-            "other round. `ends` is TensorFlow's defaults measured a second time in the last "
-            "place of each round, against the first: the two are a round's length apart "
-            f"(about {data['grid_seconds'] / data['grid_rounds']:.0f} s), so it shows how far "
-            "the machine drifts within a round, "
-            "the noise every ratio below carries. Settings are written intra/inter."
-        ),
-        "",
-        (
-            "| workload | goal | ends | best of grid | tied with best | recommend | "
-            "recommend / best | within noise | says tune | defaults / best |"
-        ),
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in data["strategies"]:
-        lines.append(
-            f"| {r['workload']} | {r['goal']} | {_ci(r['self'])} | {r['best']} | "
-            f"{', '.join(r['tied_with_best']) or '-'} | {r['recommend']} "
-            f"({r['recommend_confidence']}) | {_vs_best(r['recommend'], r, 'recommend_vs_best')} | "
-            f"{_yes(r['recommend_tied_or_best'])} | {'yes' if r['recommend_says_tune'] else 'no'} "
-            f"| {_vs_best('defaults', r, 'defaults_vs_best')} |"
-        )
-    lines += [
-        "",
-        "## (d) tune on the grid, with half the grid's runs",
-        "",
-        (
-            "| workload | goal | grid points | grid runs | tune runs | tune's pick "
-            "| best of grid | pick / best | within noise |"
-        ),
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in data["tune"]:
-        lines.append(
-            f"| {r['workload']} | {r['goal']} | {r['grid_points']} | {r['grid_runs']} | "
-            f"{r['tune_runs']} | {r['tune_pick']} | {r['grid_best']} | "
-            f"{'the best itself' if r['tune_pick'] == r['grid_best'] else _ci(r['pick_vs_best'])} "
-            f"| {_yes(r['within_noise_of_best'])} |"
-        )
-    d = data["several_processes"]
-    lines += [
-        "",
-        f"## (e) {d['processes']} worker processes sharing the CPUs (mlp_throughput)",
-        "",
-        "| settings | rounds | throughput (all processes, items/s) | vs best |",
-        "|---|---|---|---|",
-    ]
-    for row in d["rows"]:
-        lines.append(
-            f"| {row['label']} | {row['rounds']} | {row['throughput']:.0f} | "
-            f"{_ci(row['vs_best']) if row['vs_best'] else 'best'} |"
-        )
-    lines += [
-        "",
-        (
-            f"recommend ({d['recommend']}, confidence {d['recommend_confidence']}) within "
-            f"the noise of the best: {_yes(d['recommend_tied_or_best'])}."
-        ),
-    ]
-    if d.get("recommend_now", d["recommend"]) != d["recommend"]:
-        lines += [
-            "",
-            (
-                f"The rule changed after this run: `tfthreads recommend --goal throughput "
-                f"--processes {d['processes']}` now gives {d['recommend_now']} here; its "
-                "reasons say why."
-            ),
-        ]
-    q = data["quota"]
-    if "skipped" in q:
-        lines += ["", f"## (f) CPU quota: not measured here ({q['skipped']})"]
-    else:
-        lines += [
-            "",
-            f"## (f) A {q['quota_cpus']:g}-CPU quota (matmul 512), {q['rounds']} rounds",
-            "",
-            *_remeasured(data, "quota"),
-            f"recommend {q['recommend']} against the defaults:",
-            f"- median step: {_ci(q['median_recommend_vs_defaults'])}",
-            f"- p99 step: {_ci(q['p99_recommend_vs_defaults'])}",
-            (
-                "- throughput (steps per second over the whole loop): "
-                + _ci(q.get("throughput_recommend_vs_defaults"))
-            ),
-        ]
-        if q.get("recommend_now", q["recommend"]) != q["recommend"]:
-            lines += [
-                "",
-                (
-                    f"The rule changed after this run: `tfthreads recommend` now gives "
-                    f"{q['recommend_now']} under this quota; its reasons say why."
-                ),
-            ]
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -565,17 +477,39 @@ def main(argv: list[str] | None = None) -> None:
         save()
         _write(data, args.quick)
         return
+    # The measurements go beside the summary: engine.jsonl (engine-<part>.jsonl with --only).
+    out = target.with_name(f"{target.stem}{f'-{args.only}' if args.only else ''}.jsonl")
+    header = run_header(
+        "bench_engine",
+        quick=args.quick,
+        provenance=data["provenance"],
+        only=args.only,
+        plan=plan.as_dict(),
+        scenarios=scenarios(plan),
+    )
     if args.only:
         data = json.loads(target.read_text())
-        part: dict[str, tuple[str, Callable[[Plan], Any]]] = {
+        part: dict[str, tuple[str, Callable[[Plan, ResultsFile], Any]]] = {
             "self": ("self_comparison", self_comparison),
             "quota": ("quota", under_quota),
         }
         key, measure_part = part[args.only]
-        save(**{key: measure_part(plan), f"{key}_date": provenance()["date"]})
+        with ResultsFile.open(out, resume=False, run=header) as results:
+            measured = measure_part(plan, results)
+        save(
+            **{key: measured, f"{key}_date": provenance()["date"], f"{key}_results_file": out.name}
+        )
         _write(data, args.quick)
         return
-    comparisons, points, seconds = grid_rounds(plan)
+    with ResultsFile.open(out, resume=False, run=header) as results:
+        _measure_all(plan, results, save)
+    _write(data, args.quick)
+
+
+def _measure_all(plan: Plan, results: ResultsFile, save: Callable[..., None]) -> None:
+    """Measure parts (a) to (f), appending the comparisons' rows to ``results``; ``save`` each."""
+    save(results_file=results.path.name)
+    comparisons, points, seconds = grid_rounds(plan, results)
     save(
         grid_points=points,
         grid_rounds=len(next(iter(comparisons.values())).rounds),
@@ -591,15 +525,14 @@ def main(argv: list[str] | None = None) -> None:
         },
     )
     save(tune=tuned(comparisons, plan))
-    save(several_processes=several_processes(plan))
-    save(quota=under_quota(plan))
+    save(several_processes=several_processes(plan, results))
+    save(quota=under_quota(plan, results))
     save(overhead=overhead(plan))
-    save(self_comparison=self_comparison(plan))
-    _write(data, args.quick)
+    save(self_comparison=self_comparison(plan, results))
 
 
 def _write(data: dict[str, Any], quick: bool) -> None:
-    text = _markdown(data)
+    text = markdown(data)
     if not quick:
         (RESULTS / "engine.md").write_text(text)
     print(text)

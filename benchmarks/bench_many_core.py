@@ -19,8 +19,8 @@ with a share of the time budget in proportion to the work it plans:
 5. ``single``: the scenario-2 MLP in one process at scenario 2's per-process settings
    (``cpu_per_wall`` well under the thread count shows gaps other processes can fill).
 
-The results are a results file written by :class:`tfthreads.results_file.ResultsFile`,
-which ``tfthreads report`` and the site's "Results from other machines" page read: the
+The results are a results file written by :class:`tfthreads.results_file.ResultsFile`
+through :mod:`_results` (as ``bench_engine.py`` writes its own), which ``tfthreads report`` and the site's "Results from other machines" page read: the
 header's ``run`` holds the provenance (:func:`tfthreads.provenance.provenance`), the
 recommendations and the scenarios (goals, baselines, settings); then one line per
 measurement (its own fields plus ``scenario``, ``round``, ``position`` and ``label``),
@@ -49,13 +49,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _results import append_round, run_header
 from many_core_report import report
 
 from tfthreads.compare import Comparison, compare, compare_many
 from tfthreads.options import MeasureOptions
 from tfthreads.provenance import describe_machine, provenance
 from tfthreads.recommend import recommend
-from tfthreads.results import Failure, Measurement
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
@@ -195,18 +195,16 @@ def run(args: argparse.Namespace) -> Path:
     print(f"machine: {describe_machine(record)}", flush=True)
     cold, warm = _import_seconds(), _import_seconds()
     print(f"TensorFlow import: first {cold:.1f} s, then {warm:.1f} s", flush=True)
-    header = {
-        "benchmark": "bench_many_core",
-        "measured_with": "compare",
-        "argv": sys.argv,
-        "quick": args.quick,
-        "budget_s": args.budget,
-        "processes": processes,
-        "provenance": record,
-        "tensorflow_import_s": {"first": cold, "second": warm},
-        "recommendations": recs,
-        "scenarios": [s.as_dict() for s in scenarios],
-    }
+    header = run_header(
+        "bench_many_core",
+        quick=args.quick,
+        provenance=record,
+        budget_s=args.budget,
+        processes=processes,
+        tensorflow_import_s={"first": cold, "second": warm},
+        recommendations=recs,
+        scenarios=[s.as_dict() for s in scenarios],
+    )
     start = time.monotonic()
     with ResultsFile.open(args.out, resume=False, name="--out", run=header) as results:
         for index, scenario in enumerate(scenarios):
@@ -250,6 +248,7 @@ def _measure(scenario: Scenario, share: float, results: ResultsFile) -> Comparis
     repeats, warmup, processes = scenario.repeats, scenario.warmup, scenario.processes
     options = MeasureOptions(repeats=repeats, warmup=warmup, processes=processes, timeout=180)
     settings = [s for _, s in scenario.settings]
+    labels = [label for label, _ in scenario.settings]
     goal = scenario.goals[scenario.workloads[0].name]  # the rows' goals come from the header
     if len(scenario.workloads) == 1:
         return compare(
@@ -260,7 +259,7 @@ def _measure(scenario: Scenario, share: float, results: ResultsFile) -> Comparis
             min_rounds=scenario.rounds,
             max_rounds=scenario.rounds,
             budget_seconds=share,
-            on_round=lambda c: _append_round(results, scenario, [c], len(c.rounds) - 1),
+            on_round=lambda c: append_round(results, scenario.key, labels, [c], len(c.rounds) - 1),
         )
     # compare_many has no budget: two rounds at a time (the order alternates within them)
     # until the rounds are done or the share is spent.
@@ -276,45 +275,9 @@ def _measure(scenario: Scenario, share: float, results: ResultsFile) -> Comparis
             for comparison, more in zip(comparisons, pair, strict=True):
                 comparison.rounds += more.rounds
         for number in range(len(comparisons[0].rounds) - 2, len(comparisons[0].rounds)):
-            _append_round(results, scenario, comparisons, number)
+            append_round(results, scenario.key, labels, comparisons, number)
     comparisons[0].seconds = time.monotonic() - start
     return comparisons[0]
-
-
-def _append_round(
-    results: ResultsFile, scenario: Scenario, comparisons: Sequence[Comparison], number: int
-) -> None:
-    """Append round ``number`` (from 0) of each comparison, and print its first workload's."""
-    count = len(scenario.settings)
-    order = list(range(count)) if number % 2 == 0 else list(reversed(range(count)))
-    for w, comparison in enumerate(comparisons):
-        row = comparison.rounds[number]
-        before = comparison.rounds[number - 1] if number else [None] * count
-        for position, index in enumerate(order):
-            if row[index] is before[index]:
-                continue  # compare does not measure a failed setting again: recorded once
-            label = scenario.settings[index][0]
-            results.append(
-                {
-                    **row[index].as_dict(),
-                    "scenario": scenario.key,
-                    "round": number + 1,
-                    "position": position,
-                    "label": label,
-                }
-            )
-            if w == 0:
-                print(f"  r{number + 1} {label:>24}: {_progress(row[index])}", flush=True)
-
-
-def _progress(result: Measurement | Failure) -> str:
-    if not isinstance(result, Measurement):
-        return f"failed: {result.error}"
-    row = result.row()
-    return (
-        f"{row['median_ms']:.3f} ms, {row['throughput']:.1f} {row['unit']}, "
-        f"cpu/wall {row['cpu_per_wall']:.2f}"
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
