@@ -39,6 +39,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -151,9 +152,8 @@ def gallery_once(where: dict[str, Any], scripts: Sequence[Path]) -> dict[str, An
                     f"{script.name} exited with {done.returncode}: {done.stderr[-300:]}"
                 )
             lines = record.read_text().splitlines() if record.exists() else []
-            for number, line in enumerate(lines, start=1):
-                item = json.loads(line)
-                decisions[f"{script.stem} #{number} {item['what']}"] = item["decision"]
+            named = [(script.stem, json.loads(line)) for line in lines]
+            decisions |= _by_name([(stem, item["what"], item["decision"]) for stem, item in named])
     return {"decisions": decisions, "problems": problems}
 
 
@@ -186,11 +186,53 @@ def run(
     return out
 
 
+#: The value of a decision that a run did not render (a verdict a page prints only in some runs).
+ABSENT = "(not rendered)"
+
+
+def _by_name(verdicts: Sequence[tuple[str, str, Any]]) -> dict[str, Any]:
+    """Name each ``(script, what, decision)``: the script, what it decided, and which time.
+
+    Not by its position among the script's verdicts: a verdict a script renders in some
+    runs only (a comparison it prints when two settings differ) would shift the others.
+    """
+    named: dict[str, Any] = {}
+    for script, what, decision in verdicts:
+        name, time = f"{script}: {what}", 1
+        while name in named:
+            time += 1
+            name = f"{script}: {what} ({time})"
+        named[name] = decision
+    return named
+
+
+_NUMBERED = re.compile(r"^(plot_\w+) #\d+ (.*)$")
+
+
+def _stable(decisions: dict[str, Any]) -> dict[str, Any]:
+    """Return the decisions of a run, gallery verdicts named by :func:`_by_name`.
+
+    Results written before verdicts were named so (``plot_02_... #3 what``) are renamed.
+    """
+    kept = {key: value for key, value in decisions.items() if not _NUMBERED.match(key)}
+    numbered = [
+        (m[1], m[2], value) for key, value in decisions.items() if (m := _NUMBERED.match(key))
+    ]
+    return kept | _by_name(numbered)
+
+
 def flips(results: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Decision name to the distinct values it took, for each decision that differed."""
+    """Decision name to the distinct values it took, for each decision that differed.
+
+    A decision that some runs rendered and others did not differed too: it takes
+    :data:`ABSENT` in the runs without it.
+    """
+    runs = [_stable(result["decisions"]) for result in results]
+    names = list(dict.fromkeys(key for decisions in runs for key in decisions))
     seen: dict[str, list[Any]] = {}
-    for result in results:
-        for key, value in result["decisions"].items():
+    for decisions in runs:
+        for key in names:
+            value = decisions.get(key, ABSENT)
             if value not in seen.setdefault(key, []):
                 seen[key].append(value)
     return {key: values for key, values in seen.items() if len(values) > 1}
@@ -267,7 +309,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--gallery", action="store_true", help="the gallery's verdicts too (runs every example)"
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "robustness")
+    parser.add_argument(
+        "--render", action="store_true", help="write the .md again from the .json; measure nothing"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        report = render(json.loads(args.output.with_suffix(".json").read_text()))
+        args.output.with_suffix(".md").write_text(report)
+        print(report)
+        return 0
     if args.runs < 1:
         parser.error(f"--runs: got {args.runs}; expected 1 or more")
     probes = ["data_pipeline"] if args.quick else None
