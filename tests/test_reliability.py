@@ -85,14 +85,20 @@ def test_output_that_is_no_results_file_is_refused_untouched(tmp_path, output, w
     assert not (tmp_path / "newdir").exists()
 
 
-def test_output_of_another_run_is_refused_before_measuring(tmp_path):
+def _latency_tune_file(folder):
+    """A results file holding one row of a latency tune of ``matmul``."""
     from tfthreads.results_file import ResultsFile
     from tfthreads.tune import run_description
 
-    path = tmp_path / "tune.jsonl"
+    path = folder / "tune.jsonl"
     run = run_description(parse_workload("matmul"), "latency", MeasureOptions())
     with ResultsFile.open(path, run=run) as results:
         results.append({"status": "ok"})
+    return path
+
+
+def test_output_of_another_run_is_refused_before_measuring(tmp_path):
+    path = _latency_tune_file(tmp_path)
     before = path.read_bytes()
     result = run_cli("sweep", "matmul", "--output", str(path), timeout=60)
     assert result.returncode == 2, result.stderr
@@ -113,13 +119,7 @@ def test_a_usage_error_found_after_the_output_opened_leaves_no_new_file(tmp_path
 
 def test_a_usage_error_after_no_resume_opened_the_output_loses_nothing(tmp_path):
     # --no-resume starts the file afresh only when the first new row comes.
-    from tfthreads.results_file import ResultsFile
-    from tfthreads.tune import run_description
-
-    path = tmp_path / "tune.jsonl"
-    run = run_description(parse_workload("matmul"), "latency", MeasureOptions())
-    with ResultsFile.open(path, run=run) as results:
-        results.append({"status": "ok"})
+    path = _latency_tune_file(tmp_path)
     before = path.read_bytes()
     result = run_cli(
         "tune", "matmul", "--output", str(path), "--no-resume", "--chunks", "9", "--repeats", "3"
