@@ -268,7 +268,9 @@ def _measure(scenario: Scenario, share: float, results: ResultsFile) -> Comparis
     while not comparisons or (
         len(comparisons[0].rounds) < scenario.rounds and time.monotonic() - start < share
     ):
-        pair = compare_many(scenario.workloads, settings, goal=goal, options=options, rounds=2)
+        pair = compare_many(
+            scenario.workloads, settings, goal=goal, options=options, min_rounds=2, max_rounds=2
+        )
         if not comparisons:
             comparisons = pair
         else:

@@ -21,7 +21,7 @@ from tfthreads.compare import Comparison
 from tfthreads.provenance import describe_machine
 from tfthreads.report import load_report, table_cells
 from tfthreads.results import Measurement
-from tfthreads.stats import RatioInterval, geometric_mean
+from tfthreads.stats import TIE, RatioInterval, geometric_mean
 
 #: Results files committed from other machines (rendered on the site's results page too).
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
@@ -292,9 +292,12 @@ def verdict_sentence(
 ) -> str:
     """Word a paired ratio of ``name`` to ``base`` as a verdict: its interval picks the word.
 
-    ``better`` when all of the 95 % interval is above 1, ``worse`` when all of it is
-    below, and *indistinguishable on this machine* when it includes 1. ``above`` says what
-    a ratio above 1 means (``{name}`` and ``{base}`` are filled in).
+    The word is :attr:`~tfthreads.stats.RatioInterval.verdict`'s: ``better`` when all of
+    the 95 % interval is above 1 and the ratio is 5 % or more above it
+    (:data:`tfthreads.stats.TIE`), ``worse`` likewise below, *not decided on this
+    machine* when a tie's interval is too wide to decide, and *indistinguishable on
+    this machine* otherwise. ``above`` says what a ratio above 1 means (``{name}`` and
+    ``{base}`` are filled in).
     """
     lead = quantity[:1].upper() + quantity[1:]
     what = f"{quantity}: {name} against {base}"
@@ -303,17 +306,19 @@ def verdict_sentence(
         return f"{lead}: no verdict for {name} against {base}, a measurement failed."
     meaning = above.format(name=name, base=base)
     detail = f"ratio {interval.describe()} over {interval.rounds} paired rounds ({meaning})"
-    if interval.verdict == "inconclusive":
-        _record(what, "inconclusive")
+    decided = interval.verdict
+    _record(what, {"better": better, "worse": worse}.get(decided, decided))
+    if decided == "inconclusive":
         return (
             f"{lead} is not decided on this machine between {name} and {base}: "
             f"{detail}, an interval too wide to tell them apart."
         )
-    if interval.includes_one:
-        _record(what, "indistinguishable")
-        return f"{lead} is indistinguishable on this machine between {name} and {base}: {detail}."
-    word = better if interval.low > 1 else worse
-    _record(what, word)
+    if decided == "indistinguishable":
+        return (
+            f"{lead} is indistinguishable on this machine between {name} and {base}: "
+            f"{detail}, no difference of {TIE * 100:g} % or more."
+        )
+    word = better if decided == "better" else worse
     return f"{lead} is {word} with {name} than with {base}: {detail}."
 
 

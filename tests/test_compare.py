@@ -124,9 +124,8 @@ def test_rounds_alternate_and_stop_at_the_most_rounds():
 @pytest.mark.slow
 def test_several_workloads_share_each_rounds_processes():
     matmul, branches = parse_workload("matmul", n=64), parse_workload("branches", k=2, n=32)
-    made = compare_many(
-        [matmul, branches], [ONE, TWO], options=MeasureOptions(repeats=4, warmup=1), rounds=2
-    )
+    options = MeasureOptions(repeats=4, warmup=1)
+    made = compare_many([matmul, branches], [ONE, TWO], options=options, min_rounds=2, max_rounds=2)
     assert [c.workload for c in made] == [matmul, branches]
     for comparison in made:
         assert comparison.stopped == "rounds"

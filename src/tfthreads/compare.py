@@ -5,8 +5,9 @@ quarter, so one measurement per setting cannot rank settings. :func:`compare` me
 every setting once per *round*, in an order that alternates (A B C, then C B A), so that
 drift hits all settings alike; each round gives one value per setting, and the ratio of
 two settings is estimated from their per-round ratios with a 95 % interval
-(:func:`tfthreads.stats.ratio_interval`). Two settings whose interval includes 1 are
-*indistinguishable*, and the result says so instead of naming a winner.
+(:func:`tfthreads.stats.ratio_interval`). Two settings whose interval includes 1, or whose
+ratio is within 5 % of 1 (:data:`tfthreads.stats.TIE`), are *indistinguishable*, and the
+result says so instead of naming a winner.
 
 Rounds continue until every interval is within the precision target, or the time budget
 or the most rounds is reached. By default the settings of a round run at once in live
@@ -125,18 +126,8 @@ def compare(
     """
     spec = parse_workload(workload)
     GOAL.check("goal", goal)
-    ROUNDS.check("min_rounds", min_rounds)
-    ROUNDS.check("max_rounds", max_rounds)
-    PRECISION.check("precision", precision)
-    if budget_seconds is not None:
-        BUDGET_SECONDS.check("budget_seconds", budget_seconds)
-    if min_rounds > max_rounds:
-        raise SettingError(
-            f"min_rounds: got {min_rounds}; expected at most max_rounds ({max_rounds})"
-        )
-    chosen = tuple(settings)
-    if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
-        raise SettingError("settings: expected two or more ThreadSettings to compare")
+    _check_stopping(min_rounds, max_rounds, precision, budget_seconds)
+    chosen = _check_settings(settings)
     options = MeasureOptions() if options is None else options
     if chunks is None:
         chunks = 1 if measure_one is not None else turns_for(options)
@@ -192,6 +183,28 @@ def compare(
     return comparison
 
 
+def _check_stopping(
+    min_rounds: int, max_rounds: int, precision: float, budget_seconds: float | None
+) -> None:
+    """Check when rounds stop, by the rule of every argument."""
+    ROUNDS.check("min_rounds", min_rounds)
+    ROUNDS.check("max_rounds", max_rounds)
+    PRECISION.check("precision", precision)
+    if budget_seconds is not None:
+        BUDGET_SECONDS.check("budget_seconds", budget_seconds)
+    if min_rounds > max_rounds:
+        raise SettingError(
+            f"min_rounds: got {min_rounds}; expected at most max_rounds ({max_rounds})"
+        )
+
+
+def _check_settings(settings: Sequence[ThreadSettings]) -> tuple[ThreadSettings, ...]:
+    chosen = tuple(settings)
+    if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
+        raise SettingError("settings: expected two or more ThreadSettings to compare")
+    return chosen
+
+
 def _finished(comparison: Comparison, min_rounds: int, max_rounds: int, precision: float) -> bool:
     """Say whether the rounds are done, and set why: the most rounds, or precise enough."""
     done = len(comparison.rounds)
@@ -208,16 +221,20 @@ def compare_many(
     *,
     goal: str = "latency",
     options: MeasureOptions | None = None,
-    rounds: int = 3,
+    min_rounds: int = 3,
+    max_rounds: int = 20,
+    precision: float = 0.05,
+    budget_seconds: float | None = None,
     chunks: int = 2,
     check: bool = True,
 ) -> list[Comparison]:
-    """Compare settings on several workloads at once, in a fixed number of rounds.
+    """Compare settings on several workloads at once, in rounds that share processes.
 
     Each round starts every setting's processes together, and each process runs every
     workload, one after the other; for each workload the settings take turns chunk by
     chunk (:func:`tfthreads.measure.measure_many_in_turns`). TensorFlow thus starts once
-    per setting and round, whatever the number of workloads.
+    per setting and round, whatever the number of workloads. Rounds stop as in
+    :func:`compare`, once the intervals of every workload are within ``precision``.
 
     Parameters
     ----------
@@ -229,8 +246,14 @@ def compare_many(
         What "better" means (see :func:`score`).
     options : MeasureOptions, optional
         How each setting is measured in each round.
-    rounds : int
-        Rounds to measure (2 or more: an interval needs two); there is no early stop.
+    min_rounds, max_rounds : int
+        Rounds at least (2 or more: an interval needs two) and at most; equal for a
+        fixed number of rounds.
+    precision : float
+        Stop once every interval of every workload against the baseline is within this
+        fraction of its ratio (0.05: ±5 %).
+    budget_seconds : float, optional
+        Stop after the round that crosses this many seconds.
     chunks : int
         Turns per setting and workload in each round, from 1 to ``options.repeats``.
     check : bool
@@ -239,7 +262,7 @@ def compare_many(
     Returns
     -------
     list of Comparison
-        One per workload, in order; ``stopped`` is ``"rounds"``.
+        One per workload, in order, with the same rounds and the same ``stopped``.
 
     Raises
     ------
@@ -250,21 +273,19 @@ def compare_many(
     if not specs:
         raise SettingError("workloads: got none; expected at least one")
     GOAL.check("goal", goal)
-    ROUNDS.check("rounds", rounds)
-    chosen = tuple(settings)
-    if len(chosen) < 2 or not all(isinstance(s, ThreadSettings) for s in chosen):
-        raise SettingError("settings: expected two or more ThreadSettings to compare")
+    _check_stopping(min_rounds, max_rounds, precision, budget_seconds)
+    chosen = _check_settings(settings)
     options = MeasureOptions() if options is None else options
     check_chunks(chunks, options)
-    comparisons = [
-        Comparison(workload=spec, goal=goal, settings=chosen, stopped="rounds") for spec in specs
-    ]
+    comparisons = [Comparison(workload=spec, goal=goal, settings=chosen) for spec in specs]
+    start = time.monotonic()
+    stopped = ""
     with importing_once(options):
         if check:
             check_workloads(specs, options)
-        for done in range(rounds):
+        while not stopped:
             order = list(range(len(chosen)))
-            if done % 2:
+            if len(comparisons[0].rounds) % 2:
                 order.reverse()  # who takes the first turn alternates, as in compare()
             taken = measure_many_in_turns(
                 specs, [chosen[i] for i in order], options=options, chunks=chunks
@@ -279,6 +300,17 @@ def compare_many(
                         if isinstance(result, WorkerError)
                         else result[w]
                     )
+            seconds = time.monotonic() - start
             for comparison, results in zip(comparisons, row, strict=True):
                 comparison.rounds.append(results)
+                comparison.seconds = seconds
+            done = len(comparisons[0].rounds)
+            if done >= max_rounds:
+                stopped = "rounds"
+            elif done >= min_rounds and all(c.precise(precision) for c in comparisons):
+                stopped = "precision"
+            elif budget_seconds is not None and seconds >= budget_seconds:
+                stopped = "budget"
+    for comparison in comparisons:
+        comparison.stopped = stopped
     return comparisons

@@ -108,12 +108,16 @@ class Comparison:
         return max(candidates, key=lambda i: ratio_interval(reference, self.scores(i)).ratio)
 
     def indistinguishable_from_best(self) -> list[int]:
-        """Indexes of the settings whose interval against the best includes 1 (the best too)."""
+        """Indexes of the settings tied with the best, the best too.
+
+        A tie is :attr:`tfthreads.stats.RatioInterval.tie`: an interval that includes 1, or
+        a difference smaller than :data:`tfthreads.stats.TIE`.
+        """
         best = self.best
         tied = [best]
         for index in range(len(self.settings)):
             interval = self.interval(index, best) if index != best else None
-            if interval is not None and interval.includes_one:
+            if interval is not None and interval.tie:
                 tied.append(index)
         return sorted(tied)
 

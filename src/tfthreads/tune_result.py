@@ -51,7 +51,7 @@ class TuneResult:
 
     @property
     def indistinguishable(self) -> tuple[ThreadSettings, ...]:
-        """The settings tied with the best (95 % interval of their ratio includes 1)."""
+        """The settings tied with the best (:attr:`tfthreads.stats.RatioInterval.tie`)."""
         settings = self.comparison.settings
         best = settings.index(self.best)
         return tuple(

@@ -41,7 +41,8 @@ defaults and a 95 % interval, and with every setting that cannot be told apart f
 
 Per file: its machine, date and TensorFlow release; per scenario, workload and goal:
 each setting's rounds, median step time, throughput, and its ratio to the baseline with
-a 95 % interval (paired by round); 'indistinguishable' when the interval includes 1.""",
+a 95 % interval (paired by round); 'indistinguishable' when the interval includes 1
+or the ratio is within 5 %, 'inconclusive' when the interval is too wide to decide.""",
 }
 
 
