@@ -248,6 +248,7 @@ def verdict(
     *,
     of: Callable[[Measurement], float] | None = None,
     names: Sequence[str] | None = None,
+    one_sided: bool = False,
     **words: str,
 ) -> str:
     """Say in one sentence how ``candidate`` compares with ``baseline`` in a comparison.
@@ -266,6 +267,8 @@ def verdict(
         the goal's score by default.
     names : sequence of str, optional
         Names of the settings, by index; :meth:`~tfthreads.compare.Comparison.label` by default.
+    one_sided : bool
+        Ask only whether ``candidate`` is better (see :func:`verdict_sentence`).
     **words : str
         ``quantity``, ``better``, ``worse`` and ``above``, as :func:`verdict_sentence` takes them.
 
@@ -277,7 +280,8 @@ def verdict(
     """
     name = names[candidate] if names else comparison.label(candidate)
     base = names[baseline] if names else comparison.label(baseline)
-    return verdict_sentence(comparison.interval(candidate, baseline, of=of), name, base, **words)
+    found = comparison.interval(candidate, baseline, of=of)
+    return verdict_sentence(found, name, base, one_sided=one_sided, **words)
 
 
 def verdict_sentence(
@@ -289,6 +293,7 @@ def verdict_sentence(
     better: str = "shorter",
     worse: str = "longer",
     above: str = "above 1 favours {name}",
+    one_sided: bool = False,
 ) -> str:
     """Word a paired ratio of ``name`` to ``base`` as a verdict: its interval picks the word.
 
@@ -298,6 +303,15 @@ def verdict_sentence(
     machine* when a tie's interval is too wide to decide, and *indistinguishable on
     this machine* otherwise. ``above`` says what a ratio above 1 means (``{name}`` and
     ``{base}`` are filled in).
+
+    ``one_sided`` asks only whether ``name`` is better: a tie and ``worse`` are then both
+    *not* ``better``, the answer a page needs where it shows that something does not
+    help (one thread more than the CPUs), and one that a cost near 5 % cannot flip.
+
+    Examples
+    --------
+    >>> verdict_sentence(RatioInterval(0.97, 0.94, 0.99, 12), "3", "2", one_sided=True)
+    'The median step time is not shorter with 3 than with 2: ratio 0.97 [0.94, 0.99] over 12 paired rounds (above 1 favours 3).'
     """
     lead = quantity[:1].upper() + quantity[1:]
     what = f"{quantity}: {name} against {base}"
@@ -307,6 +321,9 @@ def verdict_sentence(
     meaning = above.format(name=name, base=base)
     detail = f"ratio {interval.describe()} over {interval.rounds} paired rounds ({meaning})"
     decided = interval.verdict
+    if one_sided and decided in ("worse", "indistinguishable"):
+        _record(what, f"not {better}")
+        return f"{lead} is not {better} with {name} than with {base}: {detail}."
     _record(what, {"better": better, "worse": worse}.get(decided, decided))
     if decided == "inconclusive":
         return (

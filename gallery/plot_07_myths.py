@@ -80,8 +80,11 @@ show(Table(["", "in the first sessions"], facts.items(), note=note))
 # Myths 3, 4 and 5: OpenMP variables, oneDNN, and thread listings
 # ---------------------------------------------------------------
 # Three environments time the same two built-in workloads, a 512 x 512 matmul and a 3x3 Conv2D layer, with TensorFlow's default pool sizes: oneDNN on, oneDNN off, and oneDNN on plus ``OMP_NUM_THREADS=1`` and the ``KMP_*`` values of Intel's tuning guides.
-# An environment is fixed when a process starts, so each is measured in fresh processes, in 3 rounds: in each round one process per environment starts, and the three take turns running chunks of their timed loops, in an order reversed every other turn and every other round (:func:`tfthreads.measure.measure_many_in_turns`); the ratios are paired by round (:class:`tfthreads.compare.Comparison`).
+# An environment is fixed when a process starts, so each is measured in fresh processes, in rounds: in each round one process per environment starts, and the three take turns running chunks of their timed loops, in an order reversed every other turn and every other round (:func:`tfthreads.measure.measure_many_in_turns`); the ratios are paired by round (:class:`tfthreads.compare.Comparison`).
+# Rounds go on, from 6 to 12, until every ratio is known within ±4 % or 30 seconds are spent.
 # Each process also reports the pools its runtime created, the threads listed in it after the timed loop, and the threads that used CPU during it.
+
+import time
 
 from tfthreads.compare import Comparison
 from tfthreads.measure import measure_many_in_turns
@@ -101,13 +104,22 @@ by_workload = [
     Comparison(spec, "latency", (ThreadSettings(),) * len(variants), stopped="rounds")
     for spec in specs
 ]
-for done in range(3):
-    order = labels if done % 2 == 0 else labels[::-1]
+started = time.monotonic()
+
+
+def enough(done: int) -> bool:
+    """12 rounds, or 6 once every ratio is within ±4 % or 30 seconds are spent."""
+    precise = all(c.precise(0.04) for c in by_workload)
+    return done >= 12 or (done >= 6 and (precise or time.monotonic() - started > 30))
+
+
+while not enough(len(by_workload[0].rounds)):
+    order = labels if len(by_workload[0].rounds) % 2 == 0 else labels[::-1]
     measured = measure_many_in_turns(
         specs,
         [ThreadSettings()] * len(order),
-        options=MeasureOptions(repeats=15),
-        chunks=3,
+        options=MeasureOptions(repeats=10),
+        chunks=5,
         environments=[variants[label] for label in order],
     )
     taken = dict(zip(order, measured, strict=True))
@@ -124,7 +136,8 @@ rows = [
     for c in by_workload
     for i, label in enumerate(labels)
 ]
-note = "median ms: geometric mean over the rounds; vs oneDNN on: how many times faster,\n"
+note = f"median ms: geometric mean over {len(by_workload[0].rounds)} rounds;\n"
+note += "vs oneDNN on: how many times faster,\n"
 note += "paired by round (95 % interval); pools: intra-op / inter-op threads created;\n"
 note += "listed: threads in the process; active: threads that used CPU during the timed loop\n"
 note += "(pools, listed, active: the first round's process)"

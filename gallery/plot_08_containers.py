@@ -179,6 +179,8 @@ plt.show()
 # Narrowing the affinity mask shrinks TensorFlow's pools to match; a quota does not, though :func:`~tfthreads.topology.topology` sees it from inside the process and reports the smaller budget (both checked below against this build's processes).
 # With default pools under a quota, TensorFlow can run more busy threads than the quota pays for; when they use up the quota inside a period, all of them stop until the next one, and a step caught there waits for it.
 # That wait lands on a few steps, so it shows in the tail (the 99th percentile) rather than in the median; the sentences below say what this build measured.
+# The median step is in the table only: the steps a period lets through run on every thread of the default pool, so whether the median step of the defaults is shorter or longer than intra-op 1's depends on how steps and periods line up, and it has come out either way on the same machine (``benchmarks/results/robustness.md``).
+# The throughput asks only whether the defaults' extra threads buy any: both settings get the same CPU time from the quota.
 # Sizing the intra-op pool to the quota is what ``--cpuset-cpus`` does to the pools for free.
 # On a larger machine the default pools grow with the CPU count while the quota stays the same, so the mismatch grows.
 
@@ -193,16 +195,29 @@ for label, m in seen_under.items():
     print(f"{label:<26} intra-op pool {intra} vs CPU budget {budget:g}: ", end="")
     print("oversubscribed" if intra > budget else "fits")
 if quota is not None:
-    for quantity, better, worse, of in (
-        (
-            "under the quota, the 99th-percentile step time",
-            "shorter",
-            "longer",
-            scores["p99 step ms"][1],
-        ),
-        ("under the quota, the median step time", "shorter", "longer", scores["median step ms"][1]),
-        ("under the quota, the throughput", "higher", "lower", scores["matmuls per s"][1]),
-    ):
-        print(
-            verdict(quota, 1, 0, quantity=quantity, better=better, worse=worse, of=of, names=names)
+    print(
+        verdict(
+            quota,
+            1,
+            0,
+            quantity="under the quota, the 99th-percentile step time",
+            of=scores["p99 step ms"][1],
+            names=names,
         )
+    )
+    # Asked the other way round, and one-sided: whether the defaults' extra threads buy
+    # throughput under the quota. Both settings get the same CPU time, so the answer is
+    # "not higher" whether intra-op 1 is a little faster or as fast.
+    print(
+        verdict(
+            quota,
+            0,
+            1,
+            quantity="under the quota, the throughput",
+            better="higher",
+            worse="lower",
+            of=scores["matmuls per s"][1],
+            names=names,
+            one_sided=True,
+        )
+    )

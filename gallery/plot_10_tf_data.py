@@ -25,7 +25,7 @@ from tfthreads.process import run_function
 from tfthreads.stats import geometric_mean, ratio_interval
 from tfthreads.topology import topology
 
-ROUNDS = 4
+ROUNDS = 8
 
 
 def pipelines(rounds: int) -> list[list[dict]]:
@@ -139,7 +139,7 @@ show(Table.of(rows, note=note, digits={"wall s": 3}))
 # ----------------------
 # The intra-op and inter-op pools are set once per process, so a variant with other pools needs processes of its own.
 # The built-in ``data_map`` workload is a pipeline of the same kind: a ``map`` of one 384 x 384 matmul per element with ``num_parallel_calls=AUTOTUNE``, batched and prefetched; one step is one pass over its 32 elements.
-# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread, in 3 paired rounds whose processes take turns (``chunks=2``).
+# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread, in paired rounds whose processes take turns (``chunks=3``): from 6 to 12 rounds, until every ratio is known within ±5 % or 20 seconds are spent.
 
 from tfthreads.compare import compare
 from tfthreads.options import MeasureOptions
@@ -152,10 +152,11 @@ by_pools = compare(
     parse_workload("data_map", elements=32, n=384),
     pool_settings,
     goal="throughput",
-    options=MeasureOptions(repeats=4, warmup=1),
-    chunks=2,
-    min_rounds=3,
-    max_rounds=3,
+    options=MeasureOptions(repeats=6, warmup=1),
+    chunks=3,
+    min_rounds=6,
+    max_rounds=12,
+    budget_seconds=20,
 )
 
 

@@ -61,6 +61,7 @@ print(run_function(save_model, {"path": str(model_path)}), "parameters saved to"
 # The goal is latency: the lowest median time for one call of the model on a batch of 8 images.
 # A budget of 6 measurements keeps the page fast: too few to screen a grid, so ``tune`` compares the defaults with the nearest other candidate (the recommendation, unless it starts the same pools as the defaults) in three interleaved rounds, whose processes take turns running thirds of their timed loops (``chunks=3``).
 # With your own model, give it more (the command line's default is 40).
+# Three rounds leave a wide interval: what ``tune`` printed here is what it says after so few, and the next section measures its choice again, precisely, next to the rules of thumb.
 
 from tfthreads.options import MeasureOptions
 from tfthreads.tune import tune
@@ -78,14 +79,12 @@ if best == 0:
     print("tune kept TensorFlow's defaults: no other finalist had a better paired ratio.")
 else:
     print(f"tune chose {tuned.best.describe()}.")
-for index in range(1, len(final.settings)):
-    print(verdict(final, index, 0))
 
 # %%
 # The rules of thumb, measured in the same run
 # --------------------------------------------
-# Each rule gives a setting for this machine; a setting that starts the same pools as one of ``tune``'s finalists takes that finalist's row, so every setting on this page has one verdict, from one comparison.
-# Rules whose pools ``tune`` did not compare are measured against the defaults in one more comparison of 3 paired rounds.
+# Each rule gives a setting for this machine; rules that start the same pools share a row, so every pool size on this page has one verdict, from one comparison.
+# That comparison measures every pool size once per round against the defaults, with :func:`tfthreads.compare.compare`: from 6 to 12 paired rounds, until every ratio is known within ±4 % or 40 seconds are spent, so it also checks the choice that ``tune`` made from three rounds.
 # "Cores" below are the physical cores the affinity mask allows.
 # *inter=2 rule* is intra-op = cores with inter-op = 2, *inter=1 rule* the same with inter-op = 1, and *Intel rule* is intra-op = physical cores per socket with inter-op = sockets.
 
@@ -117,30 +116,43 @@ def pools_of(settings: ThreadSettings) -> tuple[int, int]:
     return pools.intra_op, pools.inter_op
 
 
-# Each pool size belongs to exactly one comparison: tune's final one, or the one for the rest.
-home = {pools_of(s): (final, i) for i, s in enumerate(final.settings)}
-missing = list({pools_of(s): s for s in rules.values() if pools_of(s) not in home}.values())
-if missing:
-    rest = compare(
-        spec, [ThreadSettings(), *missing], options=options, chunks=3, min_rounds=3, max_rounds=3
-    )
-    home |= {pools_of(s): (rest, i) for i, s in enumerate(rest.settings) if i > 0}
+# One setting per pool size, the first rule's, so the defaults come first: the ratios
+# are stated against them.
+first_of: dict[tuple[int, int], ThreadSettings] = {}
+for rule in rules.values():
+    first_of.setdefault(pools_of(rule), rule)
+distinct = list(first_of.values())
+checked = compare(
+    spec,
+    distinct,
+    options=options,
+    chunks=3,
+    min_rounds=6,
+    max_rounds=12,
+    precision=0.04,
+    budget_seconds=40,
+)
+home = {pools_of(s): i for i, s in enumerate(distinct)}
 names = {p: ", ".join(n for n, rule in rules.items() if pools_of(rule) == p) for p in home}
 resolved = tuned.recommendation.tensorflow_default
-print(f"pool sizes compared in all: {len(home)}, in {2 if missing else 1} comparison(s)")
+print(f"pool sizes compared: {len(home)}, in {len(checked.rounds)} paired rounds")
 print(f"the defaults (0/0) start {resolved.intra_op}/{resolved.inter_op} pool threads here;")
 print("rules that start the same pools share a row: measuring them again would time the same")
 
 rows = [
-    {"intra": p[0], "inter": p[1], "rules": names[p] or "(tune neighbour)"}
-    | {"comparison": "tune()" if c is final else "rules"}
-    | timing(c, i)
-    for p, (c, i) in home.items()
+    {"intra": p[0], "inter": p[1], "rules": names[p]} | timing(checked, i) for p, i in home.items()
 ]
-note = "median ms, p99 ms, CPU/wall: geometric means over the rounds of the setting's comparison;\n"
-note += "vs defaults: how many times faster than the defaults, paired by round (95 % interval);\n"
-note += "comparison: tune()'s final comparison, or the one for the rules it did not compare"
+note = "median ms, p99 ms, CPU/wall: geometric means over the rounds;\n"
+note += "vs defaults: how many times faster than the defaults, paired by round (95 % interval)"
 show(Table.of(rows, note=note))
+
+# %%
+# Each pool size asked one question: is it faster than the defaults?
+# A size that is not faster is not worth setting, whether it is as fast or a little slower.
+
+row_names = [names[p] for p in home]
+for index in range(1, len(distinct)):
+    print(verdict(checked, index, 0, names=row_names, one_sided=True))
 
 # %%
 # Each bar is how many times faster than the defaults a setting ran, with the 95 % interval of that ratio over its comparison's paired rounds; a bar whose interval crosses 1 is a tie with the defaults.
@@ -149,23 +161,22 @@ import matplotlib.pyplot as plt
 
 
 def gain(pools: tuple[int, int]):
-    """Return the paired ratio of ``pools`` to the defaults in its comparison (None: defaults)."""
-    comparison, index = home[pools]
-    return comparison.interval(index) if index else None
+    """Return the paired ratio of ``pools`` to the defaults (None: the defaults)."""
+    index = home[pools]
+    return checked.interval(index) if index else None
 
 
 order = sorted(home, key=lambda p: gain(p).ratio if gain(p) else 1.0, reverse=True)
 fig, ax = plt.subplots(figsize=(10, 0.6 * len(order) + 1.8), layout="constrained")
 for y, p in enumerate(order):
-    c, i = home[p]
     r = gain(p)
     mid, err = (
         (1.0, [[0.0], [0.0]]) if r is None else (r.ratio, [[r.ratio - r.low], [r.high - r.ratio]])
     )
-    color = "tab:green" if c is final and i == best else "tab:blue"
+    color = "tab:green" if p == pools_of(tuned.best) else "tab:blue"
     ax.barh(y, mid, xerr=err, color=color, capsize=4)
 ax.axvline(1, color="k", linewidth=0.8)
-ax.set_yticks(range(len(order)), [f"{p[0]}/{p[1]}: {names[p] or 'tune neighbour'}" for p in order])
+ax.set_yticks(range(len(order)), [f"{p[0]}/{p[1]}: {names[p]}" for p in order])
 ax.invert_yaxis()
 ax.set_xlabel("times faster than the defaults (95 % CI); green: tune()'s choice")
 fig.suptitle("small_cnn.keras: every setting against the defaults (intra/inter: rules)")

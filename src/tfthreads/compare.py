@@ -85,7 +85,7 @@ def compare(
         Stop once every interval against the baseline is within this fraction of its
         ratio (0.05: ±5 %).
     budget_seconds : float, optional
-        Stop after the round that crosses this many seconds.
+        Stop after the round that crosses this many seconds, once ``min_rounds`` are done.
     on_round : callable, optional
         Called with the comparison after each round (progress).
     check : bool
@@ -177,7 +177,12 @@ def compare(
             comparison.seconds = time.monotonic() - start
             if on_round is not None:
                 on_round(comparison)
-            if budget_seconds is not None and time.monotonic() - start >= budget_seconds:
+            spent = time.monotonic() - start
+            if (
+                budget_seconds is not None
+                and spent >= budget_seconds
+                and (len(comparison.rounds) >= min_rounds)
+            ):
                 comparison.stopped = "budget"
                 break
     return comparison
@@ -253,7 +258,7 @@ def compare_many(
         Stop once every interval of every workload against the baseline is within this
         fraction of its ratio (0.05: ±5 %).
     budget_seconds : float, optional
-        Stop after the round that crosses this many seconds.
+        Stop after the round that crosses this many seconds, once ``min_rounds`` are done.
     chunks : int
         Turns per setting and workload in each round, from 1 to ``options.repeats``.
     check : bool
@@ -309,7 +314,7 @@ def compare_many(
                 stopped = "rounds"
             elif done >= min_rounds and all(c.precise(precision) for c in comparisons):
                 stopped = "precision"
-            elif budget_seconds is not None and seconds >= budget_seconds:
+            elif done >= min_rounds and budget_seconds is not None and seconds >= budget_seconds:
                 stopped = "budget"
     for comparison in comparisons:
         comparison.stopped = stopped
