@@ -12,7 +12,8 @@ folder), written as ``bench_many_core.py`` writes its own (:mod:`_results`) and 
 Every comparison is a ratio with its 95 % interval, from settings measured in interleaved
 rounds of fresh processes (the order reversed every other round, so drift on a shared
 machine hits every setting alike), with the statistics of
-:class:`tfthreads.compare.Comparison`. A ratio whose interval contains 1 is a tie.
+:class:`tfthreads.compare.Comparison`. A ratio whose interval contains 1, or that is within
+5 % of 1 (:data:`tfthreads.stats.TIE`), is a tie.
 
 What it measures:
 

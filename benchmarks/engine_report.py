@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tfthreads.stats import TIE
+
 
 def _ci(data: dict[str, Any] | None) -> str:
     if data is None:
@@ -45,8 +47,9 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "Every ratio is *how many times better* (above 1 is better: faster steps for latency,",
         "more items per second for throughput), with its 95 % interval over interleaved rounds",
-        "of fresh processes; an interval that contains 1 is a tie. From 6 rounds on the ratio",
-        "is the Hodges-Lehmann estimate of the per-round ratios and the interval Wilcoxon's",
+        f"of fresh processes; a ratio whose interval contains 1, or that is within {TIE * 100:g} %",
+        "of 1 (`tfthreads.stats.TIE`), is a tie. From 6 rounds on the ratio is the",
+        "Hodges-Lehmann estimate of the per-round ratios and the interval Wilcoxon's",
         "signed-rank interval; below, the geometric mean and Student's t, both on logarithms",
         "(`tfthreads.stats.ratio_interval`).",
         "",

@@ -19,6 +19,7 @@ from typing import Any
 from tfthreads.provenance import describe_machine
 from tfthreads.report import RATIO_MEANS, load_report, table_cells
 from tfthreads.results_file import read_results
+from tfthreads.stats import INCONCLUSIVE, TIE
 
 __all__ = ["report"]
 
@@ -44,10 +45,12 @@ STATISTICS = (
     "the Hodges-Lehmann estimate of the per-round ratios with Wilcoxon's signed-rank "
     "interval; with fewer, as in every scenario here, the geometric mean of the per-round "
     "ratios with Student's t on their logarithms, which stays honest with few rounds; "
-    '"indistinguishable" means the 95 % interval contains 1. In the grid the baseline is '
-    "chosen as the best, so the others' ratios lean slightly against them (the winner's "
-    "curse). Scenarios `latency` and `grid` time two workloads in each child, the second "
-    "after the first."
+    '"better" and "worse" need a 95 % interval that excludes 1 and a ratio not within '
+    f"{TIE * 100:g} % of 1 (`tfthreads.stats.TIE`); anything else is a tie, "
+    f'"inconclusive" when its interval reaches {INCONCLUSIVE:g} times better or worse, '
+    'else "indistinguishable". In the grid the baseline is chosen as the best, so the '
+    "others' ratios lean slightly against them (the winner's curse). Scenarios `latency` "
+    "and `grid` time two workloads in each child, the second after the first."
 )
 
 

@@ -9,10 +9,13 @@ These checks read the sources, so they run in milliseconds, without Sphinx.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import pytest
+
+from tfthreads.stats import TIE
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -212,3 +215,50 @@ def test_no_page_passes_a_program_as_a_string() -> None:
         assert not re.search(r"run_snippet\(r?'''", page.read_text()), (
             f"{page.relative_to(DOCS)}: put the program in docs/snippets and literalinclude it"
         )
+
+
+# --- the tie margin ------------------------------------------------------------------------
+
+#: "within 5 %" on a line that speaks of ties: the pages' statement of the margin of
+#: :data:`tfthreads.stats.TIE` (one sentence per line; "within ±5 %" is a precision target).
+TIE_MARGIN = re.compile(r"\bwithin (?P<percent>\d+(?:\.\d+)?) ?%", re.IGNORECASE)
+TIE_WORDS = re.compile(r"\b(?:tie|tied|ties|indistinguishable)\b", re.IGNORECASE)
+
+
+def tie_margins(text: str) -> list[tuple[int, float]]:
+    """``(line number, percent)`` of each "within N %" on a line that mentions a tie."""
+    return [
+        (number, float(m["percent"]))
+        for number, line in enumerate(text.splitlines(), 1)
+        if TIE_WORDS.search(line)
+        for m in TIE_MARGIN.finditer(line)
+    ]
+
+
+def test_tie_margins() -> None:
+    text = (
+        "A ratio within 3 % of 1 is a tie.\n"
+        "Until each ratio is within ±5 %, not a tie.\n"
+        "Within 7.5 % of 1 they are indistinguishable.\n"
+        "A ratio within 2 % of another, said of no verdict.\n"
+    )
+    assert tie_margins(text) == [(1, 3.0), (3, 7.5)]
+
+
+def test_pages_state_the_tie_margin_of_stats_tie() -> None:
+    sources = [
+        page
+        for page in DOCS.rglob("*.md")
+        if not {"_build", "gallery"} & set(page.relative_to(DOCS).parts)
+    ]
+    sources.append(GALLERY / "GALLERY_HEADER.rst")
+    found = {
+        f"{source.relative_to(ROOT)}:{number}": percent
+        for source in sources
+        for number, percent in tie_margins(source.read_text(encoding="utf-8"))
+    }
+    assert found, "no page states the tie margin (a ratio within 5 % of 1 is a tie)"
+    wrong = {
+        where: percent for where, percent in found.items() if not math.isclose(percent, TIE * 100)
+    }
+    assert not wrong, f"tie margin other than {TIE * 100:g} % (tfthreads.stats.TIE): {wrong}"

@@ -139,8 +139,8 @@ _T975 = (
 #: cannot tell settings apart by less than that.
 INCONCLUSIVE = 1.5
 
-#: The smallest difference a verdict calls better or worse: a ratio within this fraction
-#: of 1 (0.05: from 1/1.05 to 1.05) is a tie even where its interval excludes 1. On a
+#: The smallest difference a verdict calls better or worse, as a fraction. A ratio within
+#: it of 1 (from 1/1.05 to 1.05) is a tie even where its interval excludes 1. On a
 #: machine whose speed switches by about 1.6 times within a second, a difference that
 #: small is not the same from one build to the next (benchmarks/results/robustness.md
 #: lists the gallery verdicts that flipped before this rule), and "within the noise" in
@@ -208,7 +208,7 @@ class RatioInterval:
 
     @property
     def tie(self) -> bool:
-        """Whether the verdict is a tie: ``"indistinguishable"`` or ``"inconclusive"``."""
+        """Whether the verdict is a tie, ``"indistinguishable"`` or ``"inconclusive"``."""
         return self.verdict in ("indistinguishable", "inconclusive")
 
     @property

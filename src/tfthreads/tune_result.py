@@ -78,9 +78,11 @@ class TuneResult:
         """What the final comparison allows to say about the best against the defaults.
 
         ``"defaults best"``, ``"defaults failed"`` (TensorFlow's defaults did not run
-        here), ``"better"`` (the best's interval is above 1), ``"indistinguishable"`` (a
-        tie: keeping the defaults is as good) or ``"inconclusive"`` (an interval too wide
-        to decide, see :attr:`tfthreads.stats.RatioInterval.verdict`).
+        here), or the :attr:`~tfthreads.stats.RatioInterval.verdict` of :attr:`closest`:
+        ``"better"`` (its interval above 1 and its ratio at least ``1 + TIE``,
+        :data:`tfthreads.stats.TIE`), ``"indistinguishable"`` (a tie: keeping the
+        defaults is as good) or ``"inconclusive"`` (a tie whose interval is too wide to
+        decide).
         """
         if self.comparison.failed(0):
             return "defaults failed"

@@ -15,6 +15,7 @@ from tfthreads.measure import CHUNKS
 from tfthreads.options import PROCESSES, REPEATS, TIMEOUT, WARMUP, MeasureOptions
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings
+from tfthreads.stats import TIE
 from tfthreads.tune import BUDGET
 
 _EXAMPLES = {
@@ -35,14 +36,15 @@ also 'package.module:function' (returns a step callable) or a saved Keras model.
 Each measurement is a fresh TensorFlow process (a few seconds each): --budget is how
 many there may be in all. The best setting is named with its gain over TensorFlow's
 defaults and a 95 % interval, and with every setting that cannot be told apart from it.""",
-    "report": """examples:
+    "report": f"""examples:
   tfthreads report sweep.jsonl
   tfthreads report docs/results/many_core.jsonl --json
 
 Per file: its machine, date and TensorFlow release; per scenario, workload and goal:
 each setting's rounds, median step time, throughput, and its ratio to the baseline with
-a 95 % interval (paired by round); 'indistinguishable' when the interval includes 1
-or the ratio is within 5 %, 'inconclusive' when the interval is too wide to decide.""",
+a 95 % interval (paired by round); 'better' or 'worse' when the interval excludes 1 and
+the ratio is not within {TIE * 100:g} % of 1, else a tie: 'indistinguishable', or
+'inconclusive' when the interval is too wide to decide.""",
 }
 
 
