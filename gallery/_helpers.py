@@ -21,7 +21,7 @@ from tfthreads.compare import Comparison
 from tfthreads.provenance import describe_machine
 from tfthreads.report import load_report, table_cells
 from tfthreads.results import Measurement
-from tfthreads.stats import TIE, RatioInterval, geometric_mean
+from tfthreads.stats import INCONCLUSIVE, TIE, RatioInterval, geometric_mean
 
 #: Results files committed from other machines (rendered on the site's results page too).
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
@@ -306,7 +306,9 @@ def verdict_sentence(
 
     ``one_sided`` asks only whether ``name`` is better: a tie and ``worse`` are then both
     *not* ``better``, the answer a page needs where it shows that something does not
-    help (one thread more than the CPUs), and one that a cost near 5 % cannot flip.
+    help (one thread more than the CPUs), and one that a cost near 5 % cannot flip; an
+    interval is then too wide to decide only when it reaches :data:`INCONCLUSIVE` times
+    better.
 
     Examples
     --------
@@ -321,7 +323,11 @@ def verdict_sentence(
     meaning = above.format(name=name, base=base)
     detail = f"ratio {interval.describe()} over {interval.rounds} paired rounds ({meaning})"
     decided = interval.verdict
-    if one_sided and decided in ("worse", "indistinguishable"):
+    # One-sided, an interval too wide only below 1 still rules out a gain that matters.
+    if one_sided and (
+        decided in ("worse", "indistinguishable")
+        or (decided == "inconclusive" and interval.high < INCONCLUSIVE)
+    ):
         _record(what, f"not {better}")
         return f"{lead} is not {better} with {name} than with {base}: {detail}."
     _record(what, {"better": better, "worse": worse}.get(decided, decided))
@@ -331,9 +337,10 @@ def verdict_sentence(
             f"{detail}, an interval too wide to tell them apart."
         )
     if decided == "indistinguishable":
+        small = "" if interval.includes_one else f", a difference under {TIE * 100:g} %"
         return (
             f"{lead} is indistinguishable on this machine between {name} and {base}: "
-            f"{detail}, no difference of {TIE * 100:g} % or more."
+            f"{detail}{small}."
         )
     word = better if decided == "better" else worse
     return f"{lead} is {word} with {name} than with {base}: {detail}."

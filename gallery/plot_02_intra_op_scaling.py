@@ -33,7 +33,7 @@ show(machine())
 # ---------------------------------------
 # Both workloads share the processes, each timed over 10 steps after a short warm-up; each is large enough (tens of milliseconds a step on one thread) to split into more work than threads.
 # :func:`tfthreads.compare.compare_many` measures the sizes in paired rounds: in each round one process per size starts (each forked from one process that imported TensorFlow once, :func:`tfthreads.process.importing_once`), and for each workload the processes take turns running fifths of their timed steps, so every size meets the same state of the machine.
-# Rounds go on, from 6 to 12, until every ratio is known within ±4 % or 25 seconds are spent; the table's note says how many ran.
+# Rounds go on, from 6 to 12, until every ratio is known within ±4 % or 12 seconds are spent; the table's note says how many ran.
 # On a machine with more than 4 CPUs, the sizes are powers of two instead of every count.
 
 from tfthreads.compare import compare_many
@@ -58,7 +58,7 @@ measured = compare_many(
     min_rounds=6,
     max_rounds=12,
     precision=0.04,
-    budget_seconds=25,
+    budget_seconds=12,
 )
 compared = dict(zip(workloads.values(), measured, strict=True))
 

@@ -52,7 +52,7 @@ seen = dict(
 # %%
 # Default pools and intra-op 1 under a one-CPU quota
 # --------------------------------------------------
-# Inside a temporary cgroup with a quota of one CPU (what ``--cpus=1`` does), the defaults and ``intra_op=1`` are compared in 4 paired rounds (:func:`tfthreads.compare.compare` with ``chunks=3``): in each round both processes start in the cgroup, warm up, and take turns running thirds of their timed loops, so both meet the same state of the machine.
+# Inside a temporary cgroup with a quota of one CPU (what ``--cpus=1`` does), the defaults and ``intra_op=1`` are compared in 3 paired rounds (:func:`tfthreads.compare.compare` with ``chunks=3``): in each round both processes start in the cgroup, warm up, and take turns running thirds of their timed loops, so both meet the same state of the machine.
 # A quota period is 100 ms, and a throttled step waits for the next one; a loop that spans one or two periods can miss throttling altogether, so each timed loop is sized to about 1.6 s of CPU time (about 16 periods), from the CPU time per matmul measured above.
 # :func:`tfthreads.quota.cpu_quota` creates the cgroup; it needs root and a writable cgroup file system, and where the machine does not allow it the comparison is left out and the reason is printed.
 
@@ -82,8 +82,8 @@ try:
             [ThreadSettings(), sized],
             options=options,
             chunks=3,
-            min_rounds=4,
-            max_rounds=4,
+            min_rounds=3,
+            max_rounds=3,
         )
         periods, throttled = (b - a for a, b in zip(before, throttling(group), strict=True))
 except UnsupportedPlatformError as error:
@@ -113,7 +113,7 @@ show(Table.of(rows, note=note, digits={"quota": "g", "budget": "g"}))
 
 # %%
 # The comparison under the quota: each value is the geometric mean over the rounds, and each ratio is paired by round, with its 95 % interval (:func:`tfthreads.stats.ratio_interval`).
-# A ratio above 1 favours ``intra_op=1``; an interval that includes 1 is a tie.
+# A ratio above 1 favours ``intra_op=1``; an interval that includes 1, or a ratio within 5 % of 1, is a tie (:data:`tfthreads.stats.TIE`).
 
 scores = {
     "p99 step ms": (lambda m: m.wall.p99 * 1e3, lambda m: 1 / m.wall.p99),

@@ -33,7 +33,7 @@ show(machine())
 # As many worker processes as there are whole CPUs in the budget (the smaller of the affinity mask and the cgroup CPU quota) run at once, once with TensorFlow's defaults in every worker and once with the settings :func:`tfthreads.recommend.recommend` gives for that many processes.
 # ``MeasureOptions(processes=P)`` starts the *P* workers of a setting together and lines up their timed loops, so they compete for the CPUs as the workers of a busy server do.
 # Each worker runs a small Keras MLP (two dense layers of 512) with ``model(x)``, at a batch of 1 (one request) and of 32 (a batched request), in the same process.
-# :func:`tfthreads.compare.compare_many` measures the two settings in 3 paired rounds: in each round the workers of both settings start, and the two groups take turns running thirds of their timed loops, so both meet the same state of the machine.
+# :func:`tfthreads.compare.compare_many` measures the two settings in 4 to 8 paired rounds (until every ratio is known within ±5 % or 10 seconds are spent): in each round the workers of both settings start, and the two groups take turns running thirds of their timed loops, so both meet the same state of the machine.
 
 import math
 
@@ -58,6 +58,9 @@ compared = dict(
             [ThreadSettings(), advice],
             options=MeasureOptions(repeats=30, processes=workers),
             chunks=3,
+            min_rounds=4,
+            max_rounds=8,
+            budget_seconds=10,
         ),
         strict=True,
     )

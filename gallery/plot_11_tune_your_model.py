@@ -84,7 +84,8 @@ else:
 # The rules of thumb, measured in the same run
 # --------------------------------------------
 # Each rule gives a setting for this machine; rules that start the same pools share a row, so every pool size on this page has one verdict, from one comparison.
-# That comparison measures every pool size once per round against the defaults, with :func:`tfthreads.compare.compare`: from 6 to 12 paired rounds, until every ratio is known within ±4 % or 40 seconds are spent, so it also checks the choice that ``tune`` made from three rounds.
+# That comparison measures every pool size once per round against the defaults, with :func:`tfthreads.compare.compare`: from 5 to 10 paired rounds, until every ratio is known within ±4 % or 12 seconds are spent.
+# Where ``tune`` chose the pools of one of the rules, the table marks that row, so its choice from three rounds is checked here too; a choice no rule gives has only ``tune``'s own interval above.
 # "Cores" below are the physical cores the affinity mask allows.
 # *inter=2 rule* is intra-op = cores with inter-op = 2, *inter=1 rule* the same with inter-op = 1, and *Intel rule* is intra-op = physical cores per socket with inter-op = sockets.
 
@@ -97,7 +98,6 @@ cores = min(topo.physical_cores or topo.affinity_cpus, topo.affinity_cpus)
 rules = {
     "defaults": ThreadSettings(),
     "recommend()": tuned.recommendation.settings,
-    "tune() best": tuned.best,
     "inter=2 rule": ThreadSettings(intra_op=cores, inter_op=2),
     "inter=1 rule": ThreadSettings(intra_op=cores, inter_op=1),
 }
@@ -127,10 +127,10 @@ checked = compare(
     distinct,
     options=options,
     chunks=3,
-    min_rounds=6,
-    max_rounds=12,
+    min_rounds=5,
+    max_rounds=10,
     precision=0.04,
-    budget_seconds=40,
+    budget_seconds=12,
 )
 home = {pools_of(s): i for i, s in enumerate(distinct)}
 names = {p: ", ".join(n for n, rule in rules.items() if pools_of(rule) == p) for p in home}
@@ -139,8 +139,14 @@ print(f"pool sizes compared: {len(home)}, in {len(checked.rounds)} paired rounds
 print(f"the defaults (0/0) start {resolved.intra_op}/{resolved.inter_op} pool threads here;")
 print("rules that start the same pools share a row: measuring them again would time the same")
 
+chosen = pools_of(tuned.best)
+if chosen not in home:
+    print(f"tune() chose {chosen[0]}/{chosen[1]}, pools that no rule gives here")
 rows = [
-    {"intra": p[0], "inter": p[1], "rules": names[p]} | timing(checked, i) for p, i in home.items()
+    {"intra": p[0], "inter": p[1], "rules": names[p]}
+    | {"tune()": "chose" if p == chosen else ""}
+    | timing(checked, i)
+    for p, i in home.items()
 ]
 note = "median ms, p99 ms, CPU/wall: geometric means over the rounds;\n"
 note += "vs defaults: how many times faster than the defaults, paired by round (95 % interval)"
@@ -150,7 +156,7 @@ show(Table.of(rows, note=note))
 # Each pool size asked one question: is it faster than the defaults?
 # A size that is not faster is not worth setting, whether it is as fast or a little slower.
 
-row_names = [names[p] for p in home]
+row_names = [f"{p[0]}/{p[1]} ({names[p]})" for p in home]
 for index in range(1, len(distinct)):
     print(verdict(checked, index, 0, names=row_names, one_sided=True))
 
@@ -173,7 +179,7 @@ for y, p in enumerate(order):
     mid, err = (
         (1.0, [[0.0], [0.0]]) if r is None else (r.ratio, [[r.ratio - r.low], [r.high - r.ratio]])
     )
-    color = "tab:green" if p == pools_of(tuned.best) else "tab:blue"
+    color = "tab:green" if p == chosen else "tab:blue"
     ax.barh(y, mid, xerr=err, color=color, capsize=4)
 ax.axvline(1, color="k", linewidth=0.8)
 ax.set_yticks(range(len(order)), [f"{p[0]}/{p[1]}: {names[p]}" for p in order])

@@ -56,6 +56,26 @@ def test_children_of_another_environment_start_their_own_processes():
     assert isinstance(other[0], WorkerResult)
 
 
+def test_children_of_several_environments_fork_from_the_server_of_their_own():
+    code = "import os\nresult = [os.getppid(), os.environ.get('TFTHREADS_X')]"
+    environments = [{"TFTHREADS_X": "a"}, {"TFTHREADS_X": "b"}, {"TFTHREADS_X": "a"}]
+    with importing_once(LIGHT, env={"TFTHREADS_X": "a"}) as a:
+        with importing_once(LIGHT, env={"TFTHREADS_X": "b"}) as b:
+            seen = run_workers(
+                "snippet", [_snippet(code)] * 3, environments=environments, share_import=LIGHT
+            )
+        # Without a server for every environment, every child starts a process of its own.
+        alone = run_workers(
+            "snippet", [_snippet(code)] * 2, environments=environments[:2], share_import=LIGHT
+        )
+    parents, values = zip(*map(_result, seen), strict=True)
+    assert values == ("a", "b", "a")  # each child in its own environment, in order
+    assert parents[0] == parents[2] != parents[1]  # forked by the server of that environment
+    assert (a.jobs, b.jobs) == (1, 1)  # one job each, for all of its children
+    assert [value for _, value in map(_result, alone)] == ["a", "b"]
+    assert os.getpid() in {parent for parent, _ in map(_result, alone)}
+
+
 def test_each_copy_starts_a_tensorflow_runtime_with_its_own_settings():
     sizes = [{"intra_op": 1, "inter_op": 1}, {"intra_op": 2, "inter_op": 3}]
     outcomes = run_workers("observe_pools", sizes, share_import=("tensorflow",), timeout=120)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tfthreads.process.child_options import ChildOptions, child_options
@@ -105,9 +106,11 @@ def run_workers(
     per payload. The children then share one environment, CPU set and cgroup.
 
     ``child`` (or its keywords) is as for :func:`run_worker`. ``environments`` (one per
-    payload) changes each child's environment on top of ``child.env``; such children
-    are never forked from a shared import, because TensorFlow reads some variables
-    (``TF_ENABLE_ONEDNN_OPTS``) when it is imported.
+    payload) changes each child's environment on top of ``child.env``. TensorFlow reads
+    some variables (``TF_ENABLE_ONEDNN_OPTS``) when it is imported, so such children are
+    forked only where an :func:`~tfthreads.process.importing_once` block is open for
+    every one of their environments, each from the import made in its own environment
+    (the servers' copies start together); otherwise each starts a fresh process.
 
     Returns
     -------
@@ -123,6 +126,12 @@ def run_workers(
         **child.placement(),
         "parent": os.getpid(),
     }
+    if environments is not None:
+        served = _run_served(
+            task, payloads, child, environments, share_import, deadline, on_failure
+        )
+        if served is not None:
+            return served
     with contextlib.ExitStack() as stack:
         children: list[Child] = []
         try:
@@ -146,3 +155,47 @@ def run_workers(
             for process, _, _ in children:
                 kill_group(process)
             raise
+
+
+def _run_served(
+    task: str,
+    payloads: Sequence[Mapping[str, Any]],
+    child: ChildOptions,
+    environments: Sequence[Mapping[str, str | None]],
+    share_import: Sequence[str],
+    deadline: float,
+    on_failure: Callable[[], None] | None,
+) -> list[WorkerResult | WorkerError] | None:
+    """Run children of several environments on the open servers of those environments.
+
+    ``None`` when some environment has no server: the caller starts fresh processes.
+    Each server runs its group in a thread of its own, so that every copy starts at once
+    (copies that take turns wait for each other, whichever server forked them).
+    """
+    groups: dict[int, tuple[ImportServer, list[int]]] = {}
+    for index, own in enumerate(environments):
+        environ = child_environment({**child.env, **own})
+        server = serving(share_import, child, environ)
+        if server is None:
+            return None
+        groups.setdefault(id(server), (server, []))[1].append(index)
+    outcomes: list[WorkerResult | WorkerError | None] = [None] * len(payloads)
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        running = [
+            (
+                indexes,
+                pool.submit(
+                    server.run,
+                    task,
+                    [payloads[i] for i in indexes],
+                    deadline,
+                    child.timeout,
+                    on_failure,
+                ),
+            )
+            for server, indexes in groups.values()
+        ]
+        for indexes, future in running:
+            for index, outcome in zip(indexes, future.result(), strict=True):
+                outcomes[index] = outcome
+    return [outcome for outcome in outcomes if outcome is not None]
