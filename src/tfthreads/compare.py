@@ -149,10 +149,14 @@ def compare(
     if any(len(row) != len(chosen) for row in comparison.rounds):
         raise SettingError("resumed: expected one result per setting in each round")
     start = time.monotonic()
+    # Resumed rounds may be enough already.
+    comparison.stopped = _why_stop(
+        [comparison], min_rounds, max_rounds, precision, budget_seconds, start
+    )
     with contextlib.ExitStack() as stack:
         if chunks > 1:  # whole processes (chunks=1) stay fresh processes, imports included
             stack.enter_context(importing_once(options))
-        while not _finished(comparison, min_rounds, max_rounds, precision):
+        while not comparison.stopped:
             order = list(range(len(chosen)))
             if len(comparison.rounds) % 2:
                 order.reverse()  # A B C, then C B A: a steady drift hits every setting alike
@@ -177,14 +181,9 @@ def compare(
             comparison.seconds = time.monotonic() - start
             if on_round is not None:
                 on_round(comparison)
-            spent = time.monotonic() - start
-            if (
-                budget_seconds is not None
-                and spent >= budget_seconds
-                and (len(comparison.rounds) >= min_rounds)
-            ):
-                comparison.stopped = "budget"
-                break
+            comparison.stopped = _why_stop(
+                [comparison], min_rounds, max_rounds, precision, budget_seconds, start
+            )
     return comparison
 
 
@@ -210,14 +209,25 @@ def _check_settings(settings: Sequence[ThreadSettings]) -> tuple[ThreadSettings,
     return chosen
 
 
-def _finished(comparison: Comparison, min_rounds: int, max_rounds: int, precision: float) -> bool:
-    """Say whether the rounds are done, and set why: the most rounds, or precise enough."""
-    done = len(comparison.rounds)
+def _why_stop(
+    comparisons: Sequence[Comparison],
+    min_rounds: int,
+    max_rounds: int,
+    precision: float,
+    budget_seconds: float | None,
+    start: float,
+) -> str:
+    """Say why the rounds stop now ("rounds", "precision", "budget"), or ``""`` to go on."""
+    done = len(comparisons[0].rounds)
     if done >= max_rounds:
-        comparison.stopped = "rounds"
-    elif done >= min_rounds and comparison.precise(precision):
-        comparison.stopped = "precision"
-    return bool(comparison.stopped)
+        return "rounds"
+    if done < min_rounds:
+        return ""
+    if all(comparison.precise(precision) for comparison in comparisons):
+        return "precision"
+    if budget_seconds is not None and time.monotonic() - start >= budget_seconds:
+        return "budget"
+    return ""
 
 
 def compare_many(
@@ -309,13 +319,9 @@ def compare_many(
             for comparison, results in zip(comparisons, row, strict=True):
                 comparison.rounds.append(results)
                 comparison.seconds = seconds
-            done = len(comparisons[0].rounds)
-            if done >= max_rounds:
-                stopped = "rounds"
-            elif done >= min_rounds and all(c.precise(precision) for c in comparisons):
-                stopped = "precision"
-            elif done >= min_rounds and budget_seconds is not None and seconds >= budget_seconds:
-                stopped = "budget"
+            stopped = _why_stop(
+                comparisons, min_rounds, max_rounds, precision, budget_seconds, start
+            )
     for comparison in comparisons:
         comparison.stopped = stopped
     return comparisons
