@@ -13,6 +13,7 @@ import importlib
 import io
 import json
 import os
+import select
 import sys
 import time
 import traceback
@@ -72,17 +73,56 @@ def _observe_pools(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _wait_for(folder: Path, pattern: str, count: int, timeout: float, what: str) -> None:
-    """Wait until ``count`` files match ``pattern`` in ``folder`` (siblings' signals)."""
+def _signal(folder: Path, name: str) -> None:
+    """Leave the signal ``name`` (a file ``<name>-<pid>``) and wake whoever waits for it."""
+    (folder / f"{name}-{os.getpid()}").touch()
+    _wake(folder, f"wake-{name}-*")
+
+
+def _wake(folder: Path, pattern: str) -> None:
+    """Write a byte into every waiter's pipe that matches ``pattern``."""
+    for pipe in folder.glob(pattern):
+        try:
+            descriptor = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # its waiter has just gone: it saw the signal's file
+            continue
+        try:
+            os.write(descriptor, b"!")
+        except BlockingIOError:  # a full pipe already wakes its reader
+            pass
+        finally:
+            os.close(descriptor)
+
+
+def _wait_for(folder: Path, name: str, count: int, timeout: float, what: str) -> None:
+    """Wait, asleep, until ``count`` siblings left the signal ``name`` in ``folder``.
+
+    The waiter sleeps on a named pipe of its own, ``wake-<name>-<pid>``, that the
+    signalling sibling writes to. Its files are looked at only when it is woken, or every
+    50 ms for an abort or the deadline. The pipe exists before the first look, and a
+    sibling leaves its file before it wakes anyone, so no wake-up is lost. Looking every
+    millisecond instead made a waiting worker take a CPU from the one whose turn it was
+    a thousand times a second.
+    """
     deadline = time.monotonic() + timeout
-    while len(list(folder.glob(pattern))) < count:
-        if (folder / "abort").exists():
-            raise RuntimeError(f"{what}: {SIBLING_FAILED}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: sibling workers did not get there within {timeout:g} s")
-        # Look every millisecond: pauses growing to 20 ms widened the self-comparison of
-        # matmul in turns from about ±3.5 % to ±5-7 % (30 rounds, 2-CPU AMD EPYC).
-        time.sleep(0.001)
+    pipe = folder / f"wake-{name}-{os.getpid()}"
+    os.mkfifo(pipe)
+    # Read and write (Linux): the open does not wait for a writer, and the pipe never
+    # reads as closed between two siblings' wake-ups.
+    descriptor = os.open(pipe, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        while len(list(folder.glob(f"{name}-*"))) < count:
+            if (folder / "abort").exists():
+                raise RuntimeError(f"{what}: {SIBLING_FAILED}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{what}: sibling workers did not get there within {timeout:g} s"
+                )
+            if select.select([descriptor], [], [], 0.05)[0]:
+                os.read(descriptor, 4096)
+    finally:
+        os.close(descriptor)
+        pipe.unlink(missing_ok=True)
 
 
 def _wait_at_barrier(barrier: Barrier | None, index: int) -> None:
@@ -90,10 +130,10 @@ def _wait_at_barrier(barrier: Barrier | None, index: int) -> None:
     if not barrier:
         return
     folder = Path(barrier["dir"])
-    (folder / f"ready-{index}-{os.getpid()}").touch()
+    _signal(folder, f"ready-{index}")
     _wait_for(
         folder,
-        f"ready-{index}-*",
+        f"ready-{index}",
         int(barrier["count"]),
         float(barrier.get("timeout", 120)),
         "barrier",
@@ -118,9 +158,9 @@ def _chunks(turns: Turns | None, index: int, repeats: int) -> Iterator[int]:
         position = slot if chunk % 2 == 0 else slots - 1 - slot
         turn = chunk * slots + position
         if turn:
-            _wait_for(folder, f"done-{index}-{turn - 1}-*", group, timeout, "turns")
+            _wait_for(folder, f"done-{index}-{turn - 1}", group, timeout, "turns")
         yield repeats // chunks + (1 if chunk < repeats % chunks else 0)
-        (folder / f"done-{index}-{turn}-{os.getpid()}").touch()
+        _signal(folder, f"done-{index}-{turn}")
 
 
 def _cpu_by_thread(snapshot: ThreadInventory) -> dict[int, float]:
@@ -137,7 +177,9 @@ def _measure(payload: dict[str, Any]) -> MeasureReply:
         return _measure_steps(cast(MeasureRequest, payload))
     except BaseException:
         if payload.get("turns"):
-            (Path(payload["turns"]["dir"]) / "abort").touch()
+            folder = Path(payload["turns"]["dir"])
+            (folder / "abort").touch()
+            _wake(folder, "wake-*")
         raise
 
 
