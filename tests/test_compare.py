@@ -125,7 +125,16 @@ def test_rounds_alternate_and_stop_at_the_most_rounds():
 def test_several_workloads_share_each_rounds_processes():
     matmul, branches = parse_workload("matmul", n=64), parse_workload("branches", k=2, n=32)
     options = MeasureOptions(repeats=4, warmup=1)
-    made = compare_many([matmul, branches], [ONE, TWO], options=options, min_rounds=2, max_rounds=2)
+    seen: list[list[int]] = []
+    made = compare_many(
+        [matmul, branches],
+        [ONE, TWO],
+        options=options,
+        min_rounds=2,
+        max_rounds=2,
+        on_round=lambda comparisons: seen.append([len(c.rounds) for c in comparisons]),
+    )
+    assert seen == [[1, 1], [2, 2]]  # told after each round, every workload's comparison
     assert [c.workload for c in made] == [matmul, branches]
     for comparison in made:
         assert comparison.stopped == "rounds"

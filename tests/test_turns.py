@@ -68,3 +68,25 @@ def test_an_abort_ends_the_wait_with_the_siblings_failure(tmp_path: Path) -> Non
     with pytest.raises(RuntimeError, match="turns: "):
         tasks._wait_for(tmp_path, "done-0-5", 1, 30, "turns")
     thread.join()
+
+
+def test_waking_a_waiter_that_has_just_gone_is_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race that broke every round of compare_many on two equal settings: the
+    # signaller opens a waiter's pipe, the waiter sees the file, closes its pipe and
+    # goes, and the byte written then meets no reader (EPIPE).
+    import os
+
+    pipe = tmp_path / "wake-done-0-1-99"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    real_open = os.open
+
+    def open_then_reader_goes(path: object, flags: int, *args: object) -> int:
+        descriptor = real_open(path, flags, *args)
+        os.close(reader)
+        return descriptor
+
+    monkeypatch.setattr(tasks.os, "open", open_then_reader_goes)
+    tasks._wake(tmp_path, "wake-done-0-1-*")  # no BrokenPipeError

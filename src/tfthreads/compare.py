@@ -242,6 +242,7 @@ def compare_many(
     budget_seconds: float | None = None,
     chunks: int = 2,
     check: bool = True,
+    on_round: Callable[[list[Comparison]], None] | None = None,
 ) -> list[Comparison]:
     """Compare settings on several workloads at once, in rounds that share processes.
 
@@ -273,6 +274,9 @@ def compare_many(
         Turns per setting and workload in each round, from 1 to ``options.repeats``.
     check : bool
         First run user workloads once (see :func:`compare`).
+    on_round : callable, optional
+        Called with the comparisons, one per workload, after each round (progress, or
+        a record that survives a crash).
 
     Returns
     -------
@@ -319,6 +323,8 @@ def compare_many(
             for comparison, results in zip(comparisons, row, strict=True):
                 comparison.rounds.append(results)
                 comparison.seconds = seconds
+            if on_round is not None:
+                on_round(comparisons)
             stopped = _why_stop(
                 comparisons, min_rounds, max_rounds, precision, budget_seconds, start
             )

@@ -90,6 +90,8 @@ def _wake(folder: Path, pattern: str) -> None:
             os.write(descriptor, b"!")
         except BlockingIOError:  # a full pipe already wakes its reader
             pass
+        except BrokenPipeError:  # its waiter closed the pipe after we opened it: it is done
+            pass
         finally:
             os.close(descriptor)
 
