@@ -97,7 +97,8 @@ def compare(
         that records every measurement passes its own.
     chunks : int, optional
         Turns per setting and round. By default
-        :func:`~tfthreads.measure.turns_for` the options (6 at most), or 1 with
+        :func:`~tfthreads.measure.turns_for` the options (6, or one per 5 timed steps
+        of a longer loop), or 1 with
         ``measure_one``. Above 1, each round starts every setting's processes at once
         and they take turns to run ``chunks`` chunks of their timed loops
         (:func:`tfthreads.measure.measure_in_turns`): on a shared machine whose speed
@@ -240,7 +241,7 @@ def compare_many(
     max_rounds: int = 20,
     precision: float = 0.05,
     budget_seconds: float | None = None,
-    chunks: int = 2,
+    chunks: int | None = None,
     check: bool = True,
     on_round: Callable[[list[Comparison]], None] | None = None,
 ) -> list[Comparison]:
@@ -270,8 +271,9 @@ def compare_many(
         fraction of its ratio (0.05: ±5 %).
     budget_seconds : float, optional
         Stop after the round that crosses this many seconds, once ``min_rounds`` are done.
-    chunks : int
-        Turns per setting and workload in each round, from 1 to ``options.repeats``.
+    chunks : int, optional
+        Turns per setting and workload in each round, from 1 to ``options.repeats``; by
+        default :func:`~tfthreads.measure.turns_for` the options, as in :func:`compare`.
     check : bool
         First run user workloads once (see :func:`compare`).
     on_round : callable, optional
@@ -295,6 +297,7 @@ def compare_many(
     _check_stopping(min_rounds, max_rounds, precision, budget_seconds)
     chosen = _check_settings(settings)
     options = MeasureOptions() if options is None else options
+    chunks = turns_for(options) if chunks is None else chunks
     check_chunks(chunks, options)
     comparisons = [Comparison(workload=spec, goal=goal, settings=chosen) for spec in specs]
     start = time.monotonic()

@@ -63,15 +63,29 @@ __all__ = [
 
 #: Turns per setting in :func:`measure_in_turns` (each times at least one step).
 CHUNKS = WholeNumber(1, 10_000)
-#: Turns per setting and round, when a comparison does not say. With 6, the engine
-#: benchmark's self-comparison of ``matmul`` came within ±5 % where whole processes did
-#: not (benchmarks/results/engine.md).
+#: Turns per setting and round, when a comparison does not say: at least 6, and one per
+#: :data:`STEPS_PER_TURN` timed steps of longer loops. Whole processes could not bring the
+#: engine benchmark's self-comparison of ``matmul`` within ±5 %; 6 turns of 30 steps did
+#: (benchmarks/results/engine-whole-processes.md). What decides the precision is how often
+#: the settings alternate: the same self-comparison of 120 steps in 30 rounds came within
+#: ±1.2 % with 6 turns and ±0.5 % with 24 (2-CPU Intel Xeon).
 TURNS = 6
+#: Timed steps per turn, in loops long enough for more than :data:`TURNS` turns.
+STEPS_PER_TURN = 5
 
 
 def turns_for(options: MeasureOptions) -> int:
-    """Return the default turns per setting: :data:`TURNS`, at most one per timed step."""
-    return min(TURNS, options.repeats)
+    """Return the default turns per setting for ``options``.
+
+    :data:`TURNS`, or one per :data:`STEPS_PER_TURN` timed steps where that is more, and
+    never more than one per timed step.
+
+    Examples
+    --------
+    >>> [turns_for(MeasureOptions(repeats=n)) for n in (3, 20, 60, 120)]
+    [3, 6, 12, 24]
+    """
+    return min(options.repeats, max(TURNS, options.repeats // STEPS_PER_TURN))
 
 
 def measure_many(

@@ -105,7 +105,8 @@ def tune(
         always take part, first; settings that start the same pools count once).
     chunks : int, optional
         Turns per finalist in each final round; by default
-        :func:`~tfthreads.measure.turns_for` the options (6 at most). Above 1 the
+        :func:`~tfthreads.measure.turns_for` the options (6, or one per 5 timed steps
+        of a longer loop). Above 1 the
         finalists' processes run at once, taking turns chunk by chunk (see
         :func:`tfthreads.compare.compare`): steadier ratios on a machine whose speed
         changes within seconds. With 1, one after the other in fresh processes.

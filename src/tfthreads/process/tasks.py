@@ -127,15 +127,20 @@ def _wait_for(folder: Path, name: str, count: int, timeout: float, what: str) ->
         pipe.unlink(missing_ok=True)
 
 
-def _wait_at_barrier(barrier: Barrier | None, index: int) -> None:
-    """Wait until every sibling worker is ready, so their timed loops overlap."""
+def _wait_at_barrier(barrier: Barrier | None, index: int, stage: str = "ready") -> None:
+    """Wait until every sibling worker reached ``stage`` of workload ``index``.
+
+    ``"ready"``: warmed up, so that their timed loops overlap. ``"finished"``: done with
+    the timed loop, so that no worker builds its next workload, takes its inventory or
+    exits while a sibling still times its last chunk.
+    """
     if not barrier:
         return
     folder = Path(barrier["dir"])
-    _signal(folder, f"ready-{index}")
+    _signal(folder, f"{stage}-{index}")
     _wait_for(
         folder,
-        f"ready-{index}",
+        f"{stage}-{index}",
         int(barrier["count"]),
         float(barrier.get("timeout", 120)),
         "barrier",
@@ -218,6 +223,7 @@ def _measure_steps(payload: MeasureRequest) -> MeasureReply:
                 step.run()
                 wall.append(time.perf_counter() - wall_0)
                 cpu.append(time.process_time() - cpu_0)
+        _wait_at_barrier(payload.get("barrier"), index, "finished")
         end = inventory()
         used_before = _cpu_by_thread(start)
         active = sum(

@@ -4,7 +4,7 @@ This docstring is the one statement of the rule; the pages of the site show what
 :func:`recommend` gives for their scenarios rather than restating it. Each part rests on
 evidence that its reasons name, in words and by the label of the page of the site that
 shows it (:data:`EVIDENCE`): ``results-many-core`` (16 CPUs, interleaved rounds of fresh
-processes), ``engine-benchmark`` (2 CPUs, 6 interleaved rounds of fresh processes,
+processes), ``engine-benchmark`` (2 CPUs, paired rounds of processes taking turns,
 ``benchmarks/results/engine.md``), ``gallery-containers`` and ``gallery-workers``
 (gallery examples, measured on the machine that builds the site) and
 ``explanation-inter-op-deadlock`` (hangs reproduced on every build). Each
@@ -22,7 +22,7 @@ mask and under a quota alike. The intra-op pool is the one that splits an op ove
 
 - Under a quota below the mask, for both goals: busy threads beyond a quota spend it
   early in each period and then all wait; under a 1-CPU quota the defaults' p99 step was
-  12.9 [9.9, 15.6] times that of ``1/1``, at the same throughput within the noise
+  11.3 [4.4, 15.6] times that of ``1/2``, at the same throughput within the noise
   (``engine-benchmark``; ``gallery-containers``). Confidence high for latency, medium for
   throughput (a tie there, on one workload).
 - Without a quota, latency: ``c``, with SMT this process's share of the physical cores.
@@ -31,9 +31,11 @@ mask and under a quota alike. The intra-op pool is the one that splits an op ove
   recommendation names ``tfthreads tune``.
 - Without a quota, throughput, one process: ``c``; on 16 CPUs every 16-thread setting was
   within 3 % of the defaults and fewer intra-op threads lost (``results-many-core``).
-  Confidence medium.
+  Confidence medium: on 2 CPUs the engine benchmark found one model where fewer won, the
+  batch-1024 MLP, where ``2/2`` gave 0.900 [0.869, 0.937] of ``1/1``'s throughput
+  (``engine-benchmark``).
 - Without a quota, throughput, several processes with ``b < 2``: ``c``; two processes on
-  2 CPUs gave 1.15x the defaults' throughput at ``1/1`` (``engine-benchmark``,
+  2 CPUs gave 1.09x the defaults' throughput at ``1/1`` (``engine-benchmark``,
   ``gallery-workers``). Confidence medium.
 
 Two cases leave the rule. Several processes without a quota, throughput, ``b >= 2``:
@@ -52,10 +54,10 @@ no budget of ``floor(B)`` holds; the reasons say to run at most ``floor(B)`` pro
   its nested ops would run on (``explanation-inter-op-deadlock``, reproduced on every
   build). TensorFlow's own default is 1 on a one-CPU mask, so the rule sets 2 there too.
   Two such ops running at once need 3, which no rule can see.
-- What 2 costs against 1: nothing measurable. On 2 CPUs, inter-op 2 against 1 at the same
-  intra-op size tied in all 24 comparisons of the engine grid (6 workloads, intra-op 1 to
-  4), and two processes at ``1/2`` each were tied with ``1/1`` for throughput
-  (``engine-benchmark``).
+- What 2 costs against 1: nothing measured. On 2 CPUs, inter-op 2 against 1 at the same
+  intra-op size was faster in 4 of the 24 comparisons of the engine grid's screening (6
+  workloads, intra-op 1 to 4) and tied in the other 20, and two processes at ``1/2`` each
+  were tied with ``1/1`` for throughput (``engine-benchmark``).
 - What more than 1 gains: independent branches of ops run at once only with 2 or more;
   8 independent chains on 16 CPUs were 2.6x to 2.8x slower at ``inter_op=1``
   (``results-many-core``), hence up to 4 for latency without a quota.

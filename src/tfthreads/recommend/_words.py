@@ -9,14 +9,14 @@ EVIDENCE = {
     "results-many-core": "the 16-CPU results: interleaved rounds of fresh processes",
     "gallery-containers": "the containers example: a 1-CPU quota against a 1-CPU mask",
     "gallery-workers": "the workers example: several worker processes on one CPU budget",
-    "engine-benchmark": "the engine benchmark: 2 CPUs, interleaved rounds of fresh processes",
+    "engine-benchmark": "the engine benchmark: 2 CPUs, paired rounds of processes taking turns",
     "explanation-inter-op-deadlock": (
         "the inter-op deadlock page: hangs with one inter-op thread, reproduced on every build"
     ),
 }
 # The labels one by one, as the reasons cite them.
 MANY_CORE, CONTAINERS, WORKERS, ENGINE, DEADLOCK = EVIDENCE
-ENGINE_WORDS = "the engine benchmark on 2 CPUs, 6 interleaved rounds"
+ENGINE_WORDS = "the engine benchmark on 2 CPUs, 2026-12-03"
 
 
 def num(value: float) -> str:

@@ -78,12 +78,13 @@ def thread_totals(chosen: ThreadSettings, processes: int, whole: int) -> str:
     )
 
 
-#: The branches workload on 2 CPUs, inter_op 2 against 1 at intra_op 2 (the defaults there).
+#: The engine grid's screening on 2 CPUs, inter_op 2 against 1 at each intra_op; the
+#: branches workload at intra_op 2 (the defaults there).
 _GRID_TIES = (
-    "On 2 CPUs a second inter-op thread cost nothing measurable: inter_op=2 against 1 at "
-    "the same intra_op (1 to 4) tied in all 24 comparisons of the engine grid (6 "
-    "workloads); for the branches workload, 8 independent chains, inter_op=2 was 1.20 "
-    "[0.80, 1.52] times as fast at intra_op=2"
+    "On 2 CPUs a second inter-op thread was never slower: inter_op=2 against 1 at the "
+    "same intra_op (1 to 4) was faster in 4 of the 24 comparisons of the engine grid's "
+    "screening (6 workloads) and tied in the other 20; for the branches workload, 8 "
+    "independent chains, inter_op=2 was 1.13 [1.04, 1.29] times as fast at intra_op=2"
 )
 
 
@@ -115,10 +116,10 @@ def _inter_op(inter: int, topo: Topology, quota: bool) -> tuple[str, tuple[str, 
 
 _QUOTA_TAIL = (
     "busy threads beyond a quota spend it early in each 100 ms period and then all wait "
-    "for the next one: under a 1-CPU quota, 1/1 had a p99 step 12.9 [9.9, 15.6] times "
+    "for the next one: under a 1-CPU quota, 1/2 had a p99 step 11.3 [4.4, 15.6] times "
     "shorter than TensorFlow's defaults (2/2 on 2 CPUs), with the same throughput within "
-    "the noise, 1.04 [0.93, 1.37]; its median step was slower, 0.63 of the defaults' speed "
-    "[0.56, 1.03], because the defaults' two threads run fast until the quota is spent "
+    "the noise, 1.17 [0.99, 1.32]; its median step was slower, 0.82 of the defaults' speed "
+    "[0.74, 0.94], because the defaults' two threads run fast until the quota is spent "
     "(6 interleaved rounds)"
 )
 
@@ -215,9 +216,9 @@ def under_quota(
 
 
 _TWO_ON_TWO = (
-    "2 processes on 2 CPUs (a batch-1024 MLP) gave the most total throughput at 1/1 each: "
-    "1.15x the defaults' (2/2 each), [1.07, 1.23], with 1/2 indistinguishable from 1/1 "
-    "(95 % intervals from 6 interleaved rounds)"
+    "2 processes on 2 CPUs (a batch-1024 MLP) gave more total throughput with the CPUs "
+    "divided: 1/1 each gave 1.09x the defaults' (2/2 each), [1.06, 1.13], and 1/2 each was "
+    "tied with 1/1 (95 % intervals from 10 interleaved rounds)"
 )
 
 
@@ -234,8 +235,9 @@ def divide(topo: Topology, per_process: float, reasons: list[str]) -> Verdict:
     ]
     inter, inter_evidence = _inter_op(MIN_INTER_OP, topo, quota=False)
     reasons.append(
-        inter + " Here 1/2 each, the setting given, was tied with 1/1, 0.926 [0.810, 1.002] "
-        "of its throughput, and with the defaults, 1.04 [0.93, 1.15]" + seen(ENGINE_WORDS, ENGINE)
+        inter + " Here 1/2 each, the setting given, gave the most total throughput, 1.09 "
+        "[1.05, 1.14] times the defaults'; 1/1 had 0.998 [0.957, 1.038] of it"
+        + seen(ENGINE_WORDS, ENGINE)
     )
     return Verdict(
         ThreadSettings(whole, MIN_INTER_OP),
