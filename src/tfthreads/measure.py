@@ -63,21 +63,22 @@ __all__ = [
 
 #: Turns per setting in :func:`measure_in_turns` (each times at least one step).
 CHUNKS = WholeNumber(1, 10_000)
-#: Turns per setting and round, when a comparison does not say: at least 6, and one per
-#: :data:`STEPS_PER_TURN` timed steps of longer loops. Whole processes could not bring the
-#: engine benchmark's self-comparison of ``matmul`` within ±5 %; 6 turns of 30 steps did
-#: (benchmarks/results/engine-whole-processes.md). What decides the precision is how often
-#: the settings alternate: the same self-comparison of 120 steps in 30 rounds came within
-#: ±1.2 % with 6 turns and ±0.5 % with 24 (2-CPU Intel Xeon).
+#: Turns per setting and round when a comparison does not say, in loops of up to 30
+#: steps; longer loops get one turn per ``STEPS_PER_TURN`` (5) timed steps. Whole
+#: processes could not bring the engine benchmark's self-comparison of ``matmul`` within
+#: ±5 %, and 6 turns of 30 steps did (benchmarks/results/engine-whole-processes.md). What
+#: decides the precision is how often the settings alternate; the same self-comparison of
+#: 120 steps in 30 rounds came within ±1.2 % with 6 turns and ±0.5 % with 24 (2-CPU Intel
+#: Xeon).
 TURNS = 6
-#: Timed steps per turn, in loops long enough for more than :data:`TURNS` turns.
+#: Timed steps per turn, in loops long enough for more than ``TURNS`` turns.
 STEPS_PER_TURN = 5
 
 
 def turns_for(options: MeasureOptions) -> int:
     """Return the default turns per setting for ``options``.
 
-    :data:`TURNS`, or one per :data:`STEPS_PER_TURN` timed steps where that is more, and
+    :data:`TURNS`, or one per ``STEPS_PER_TURN`` (5) timed steps where that is more, and
     never more than one per timed step.
 
     Examples
