@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from _results import append_round
+from engine_parts import interval_dict
 from engine_plan import DEFAULTS, Plan, goal_of, label
 
 from tfthreads.compare import Comparison, compare, compare_many
@@ -29,7 +30,7 @@ from tfthreads.measure import turns_for
 from tfthreads.recommend import recommend
 from tfthreads.results_file import ResultsFile
 from tfthreads.settings import ThreadSettings, resolve_pools
-from tfthreads.stats import TIE, RatioInterval
+from tfthreads.stats import TIE
 from tfthreads.sweep import grid
 from tfthreads.topology import topology
 from tfthreads.tune import distinct_pools, tune
@@ -37,10 +38,6 @@ from tfthreads.tune import distinct_pools, tune
 #: The budget tune takes when none is given (its signature's default).
 BUDGET_DEFAULT: int = inspect.signature(tune).parameters["budget"].default
 from tfthreads.workloads import BUILTIN_WORKLOADS
-
-
-def _interval(interval: RatioInterval | None) -> dict[str, Any] | None:
-    return None if interval is None else interval.as_dict()
 
 
 def _pools(settings: ThreadSettings) -> tuple[int, int]:
@@ -177,7 +174,7 @@ def _against_best(comparison: Comparison | None, settings: ThreadSettings) -> di
     # Inconclusive is no tie here: an interval that wide separates nothing.
     good = interval is not None and interval.verdict in ("indistinguishable", "better")
     return {
-        "vs_best": _interval(interval),
+        "vs_best": interval_dict(interval),
         "tied_or_better": good,
         "within_5_percent": interval is not None and interval.half_width <= TIE,
     }
@@ -214,7 +211,7 @@ def grid_and_tune(plan: Plan, results: ResultsFile, save: Callable[..., None]) -
                 "screening_tied_with_best": [
                     screened.label(i) for i in screened.indistinguishable_from_best() if i != best
                 ],
-                "screening_ends": _interval(ends),
+                "screening_ends": interval_dict(ends),
                 "recommend": label(advice.settings),
                 "recommend_confidence": advice.confidence,
                 "recommend_says_tune": advice.measure_instead is not None,

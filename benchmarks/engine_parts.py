@@ -30,7 +30,8 @@ from tfthreads.workloads import BUILTIN_WORKLOADS
 SELF_TARGET = 0.03
 
 
-def _interval(interval: RatioInterval | None) -> dict[str, Any] | None:
+def interval_dict(interval: RatioInterval | None) -> dict[str, Any] | None:
+    """Return an interval as the summary holds it, or ``None`` where there is none."""
     return None if interval is None else interval.as_dict()
 
 
@@ -123,7 +124,7 @@ def self_comparison(
                     "workload": name,
                     "goal": scored.goal,
                     "rounds": len(scored.rounds),
-                    "self": _interval(interval),
+                    "self": interval_dict(interval),
                     "within_target": interval is not None
                     and interval.low >= 1 - SELF_TARGET
                     and interval.high <= 1 + SELF_TARGET,
@@ -147,7 +148,7 @@ def _compare_report(comparison: Comparison, labels: dict[int, str]) -> dict[str,
     rows = comparison.table_rows()
     for index, row in enumerate(rows):
         row["label"] = labels.get(index, comparison.label(index))
-        row["vs_best"] = _interval(comparison.interval(index, best)) if index != best else None
+        row["vs_best"] = interval_dict(comparison.interval(index, best)) if index != best else None
     return {
         "stopped": comparison.stopped,
         "method": comparison.method,
@@ -229,7 +230,9 @@ def under_quota(plan: Plan, results: ResultsFile, quota: float = 1.0) -> dict[st
         "recommend": comparison.label(1),
         "rounds": len(comparison.rounds),
         "seconds": comparison.seconds,
-        "median_recommend_vs_defaults": _interval(comparison.interval(1, 0)),
-        "p99_recommend_vs_defaults": _interval(ratio_interval(p99[0], p99[1])),
-        "throughput_recommend_vs_defaults": _interval(ratio_interval(throughput[0], throughput[1])),
+        "median_recommend_vs_defaults": interval_dict(comparison.interval(1, 0)),
+        "p99_recommend_vs_defaults": interval_dict(ratio_interval(p99[0], p99[1])),
+        "throughput_recommend_vs_defaults": interval_dict(
+            ratio_interval(throughput[0], throughput[1])
+        ),
     }
