@@ -1,6 +1,6 @@
 """Measure the measurement engine and the advice on this machine, and write the results.
 
-Run it with ``python benchmarks/bench_engine.py`` (about half an hour on 2 cores;
+Run it with ``python benchmarks/bench_engine.py`` (about an hour on 2 cores;
 ``--quick`` checks the script in a few minutes with numbers that mean nothing). It writes
 ``benchmarks/results/engine.json`` and ``engine.md`` with the machine's description and
 prints the Markdown. Every measurement of the comparisons (b, c, e, f) also goes, as each
@@ -159,8 +159,13 @@ def main(argv: list[str] | None = None) -> None:
         save()
         _write(data, args.quick)
         return
-    # The measurements go beside the summary: engine.jsonl (engine-<part>.jsonl with --only).
-    out = target.with_name(f"{target.stem}{f'-{args.only}' if args.only else ''}.jsonl")
+    # The measurements go beside the summary: engine.jsonl (engine-<part>.jsonl with
+    # --only; engine-self-<steps>.jsonl with --self-repeats, so that the files of loop
+    # lengths measured apart are all kept).
+    suffix = f"-{args.only}" if args.only else ""
+    if args.self_repeats:
+        suffix += "".join(f"-{steps}" for steps in args.self_repeats)
+    out = target.with_name(f"{target.stem}{suffix}.jsonl")
     header = run_header(
         "bench_engine",
         quick=args.quick,
@@ -176,7 +181,10 @@ def main(argv: list[str] | None = None) -> None:
                 key = "self_comparison"
                 steps = tuple(args.self_repeats or plan.self_repeats)
                 kept = [run for run in data.get(key, []) if run["repeats"] not in steps]
-                measured: Any = kept + self_comparison(plan, results, steps)
+                fresh = self_comparison(plan, results, steps)
+                for run in fresh:
+                    run["results_file"] = out.name
+                measured: Any = kept + fresh
                 measured.sort(key=lambda run: run["repeats"])
             else:
                 key, measured = "quota", under_quota(plan, results)

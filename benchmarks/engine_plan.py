@@ -40,7 +40,7 @@ class Plan:
     min_rounds: int
     max_rounds: int
     #: Loop lengths of the self-comparison (b), each compared in ``self_rounds`` rounds.
-    self_repeats: tuple[int, ...] = (60, 120)
+    self_repeats: tuple[int, ...] = (60, 240)
     #: Workloads that tune runs on and that are compared precisely with the grid's best.
     tuned: tuple[str, ...] = tuple(BUILTIN_WORKLOADS)
     #: tune's budget; ``None`` for its default.

@@ -90,3 +90,34 @@ def test_waking_a_waiter_that_has_just_gone_is_not_an_error(
 
     monkeypatch.setattr(tasks.os, "open", open_then_reader_goes)
     tasks._wake(tmp_path, "wake-done-0-1-*")  # no BrokenPipeError
+
+
+def test_the_first_turn_starts_once_every_sibling_sleeps(tmp_path: Path) -> None:
+    # Two siblings that go to sleep for their first turns of workload 1, one after the
+    # other; a pipe of another workload does not count.
+    (tmp_path / "wake-done-10-0-99").touch()
+    asleep: list[threading.Thread] = []
+    for pid, seconds in ((1, 0.3), (2, 0.6)):
+        asleep.append(
+            threading.Thread(
+                target=lambda pid=pid, seconds=seconds: (
+                    time.sleep(seconds),
+                    (tmp_path / f"wake-done-1-{pid - 1}-{pid}").touch(),
+                )
+            )
+        )
+        asleep[-1].start()
+    start = time.perf_counter()
+    first = next(tasks._chunks({"dir": str(tmp_path), "slot": 0, "count": 3, "chunks": 2}, 1, 10))
+    waited = time.perf_counter() - start
+    for thread in asleep:
+        thread.join()
+    assert first == 5
+    assert waited >= 0.6
+
+
+def test_the_first_turn_does_not_wait_for_a_sibling_that_failed(tmp_path: Path) -> None:
+    (tmp_path / "abort").touch()
+    turns = {"dir": str(tmp_path), "slot": 0, "count": 2, "chunks": 2, "timeout": 30}
+    with pytest.raises(RuntimeError, match="sibling"):
+        next(tasks._chunks(turns, 0, 10))

@@ -166,8 +166,34 @@ def _chunks(turns: Turns | None, index: int, repeats: int) -> Iterator[int]:
         turn = chunk * slots + position
         if turn:
             _wait_for(folder, f"done-{index}-{turn - 1}", group, timeout, "turns")
+        else:
+            _wait_until_parked(folder, index, (slots - 1) * group, timeout)
         yield repeats // chunks + (1 if chunk < repeats % chunks else 0)
         _signal(folder, f"done-{index}-{turn}")
+
+
+#: How long the first turn waits once its siblings sleep, for their last Python work
+#: and their pools' spinning threads to stop before its first timed step.
+_SETTLE_SECONDS = 0.02
+
+
+def _wait_until_parked(folder: Path, index: int, count: int, timeout: float) -> None:
+    """Before the first turn of workload ``index``: wait until ``count`` siblings sleep.
+
+    Every other slot waits on a pipe of its own (``wake-done-<index>-...``) for its first
+    turn. Starting while they still left the barrier and made those pipes timed the
+    first chunk beside their work, and the setting that came first in a round measured
+    slower (``benchmarks/README.md``, the engine benchmark's self-comparison).
+    """
+    deadline = time.monotonic() + timeout
+    while len(list(folder.glob(f"wake-done-{index}-*"))) < count:
+        if (folder / "abort").exists():
+            raise RuntimeError(f"turns: {SIBLING_FAILED}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"turns: sibling workers did not get there within {timeout:g} s")
+        time.sleep(0.001)
+    if count:
+        time.sleep(_SETTLE_SECONDS)
 
 
 def _cpu_by_thread(snapshot: ThreadInventory) -> dict[int, float]:
