@@ -18,6 +18,7 @@ from tfthreads.process import (
     WorkerResult,
     child_environment,
     importing_once,
+    run_function,
     run_workers,
 )
 
@@ -44,6 +45,26 @@ def test_each_child_is_a_process_of_its_own_forked_from_one_server():
     assert len({parent for _, parent in pids}) == 1  # the server, for both calls
     assert pids[0][1] != os.getpid()
     assert server.jobs == 2
+
+
+def test_a_server_that_imported_more_serves_calls_that_share_less():
+    code = "import os, sys\nresult = [os.getppid(), 'csv' in sys.modules]"
+    with importing_once(("json", "csv")) as server:
+        served = run_workers("snippet", [_snippet(code)], share_import=LIGHT)
+        apart = run_workers("snippet", [_snippet(code)], share_import=("json", "xml"))
+    parent, imported = _result(served[0])  # type: ignore[misc]
+    assert imported, "the copy lacks the server's extra import"
+    assert parent != os.getpid()
+    assert _result(apart[0])[0] == os.getpid()  # type: ignore[index]
+    assert server.jobs == 1
+
+
+def test_run_function_forks_from_an_open_tensorflow_import():
+    with importing_once(("tensorflow",)) as server:
+        parent = run_function(os.getppid)
+    assert parent != os.getpid()
+    assert server.jobs == 1
+    assert run_function(os.getppid) == os.getpid()  # no block: a process of its own
 
 
 def test_children_of_another_environment_start_their_own_processes():

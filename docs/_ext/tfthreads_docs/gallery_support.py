@@ -1,22 +1,31 @@
 """Support for running the gallery inside Sphinx without touching TensorFlow there.
 
-Two jobs:
+Three jobs:
 
 * :func:`rerun_on_machine_change` makes sphinx-gallery re-run every example when the
   machine or the software changes (sphinx-gallery alone only compares source files).
   It runs at ``builder-inited``, before sphinx-gallery runs the examples, and only when
   it will run them (an HTML build with ``plot_gallery`` on): importing ``conf.py``, a
   doctest or a link-check build leaves the gallery's cache alone;
+* while the examples run, one worker that imported TensorFlow once serves every
+  example's measuring processes and :func:`~tfthreads.process.run_function` calls in the
+  default environment (:func:`tfthreads.measure.importing_once`): each is still a process
+  of its own, forked before any runtime started, but the build pays TensorFlow's import
+  (about 5 s on two CPUs) once instead of once or twice per example, as a reader running
+  one example pays it once;
 * :class:`TensorFlowGuard` fails the build, naming the example, when an example starts
   or configures TensorFlow's runtime in the Sphinx process instead of in a worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tfthreads.measure import importing_once
+from tfthreads.options import MeasureOptions
 from tfthreads.provenance import machine_fingerprint
 
 if TYPE_CHECKING:
@@ -72,6 +81,21 @@ def _rerun_on_machine_change(app: Sphinx) -> None:
         rerun_on_machine_change(Path(app.srcdir, folder))
 
 
+_SHARED = contextlib.ExitStack()
+
+
+def _share_import(app: Sphinx) -> None:
+    """``builder-inited``, before the examples run: start the examples' shared import."""
+    if _gallery_will_run(app):
+        _SHARED.enter_context(importing_once(MeasureOptions()))
+
+
+def _end_shared_import(app: Sphinx, exception: BaseException | None = None) -> None:
+    """After the examples ran (or the build ended early): end the shared import's worker."""
+    del app, exception
+    _SHARED.close()
+
+
 class TensorFlowGuard:
     """A sphinx-gallery ``reset_modules`` hook that refuses TensorFlow in the Sphinx process.
 
@@ -107,10 +131,14 @@ class TensorFlowGuard:
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
-    """Connect the fingerprint check to ``builder-inited``.
+    """Connect the fingerprint check and the shared import to ``builder-inited``.
 
-    Priority 400 puts it after sphinx-gallery settles ``plot_gallery`` (priority 10) and
-    before it runs the examples (priority 500).
+    Priorities 400 and 450 put them after sphinx-gallery settles ``plot_gallery``
+    (priority 10) and before it runs the examples (priority 500); 550 ends the shared
+    import once they ran (an idle server takes no CPU time from what runs meanwhile).
     """
     app.connect("builder-inited", _rerun_on_machine_change, priority=400)
+    app.connect("builder-inited", _share_import, priority=450)
+    app.connect("builder-inited", _end_shared_import, priority=550)
+    app.connect("build-finished", _end_shared_import)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

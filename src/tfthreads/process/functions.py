@@ -33,6 +33,10 @@ def run_function(
 ) -> Any:
     """Call ``function(**arguments)`` in a fresh process and return what it returned.
 
+    Within an :func:`~tfthreads.process.importing_once` block for TensorFlow in the same
+    environment, the process is a copy forked from the block's import, before any
+    runtime started, as :func:`run_functions` makes its copies.
+
     A function of an importable module is imported by name in the child (the module's
     folder is added to the end of the child's ``sys.path``). A function defined in the
     script being run (``__main__``, as in a gallery example or ``python script.py``) is
@@ -70,7 +74,7 @@ def run_function(
     """
     payload = _call_payload(function, arguments)
     child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
-    outcome = run_worker("call", payload, child=child)
+    outcome = run_worker("call", payload, child=child, share_import=("tensorflow",))
     return outcome.result["value"]
 
 

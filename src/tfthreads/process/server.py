@@ -41,14 +41,24 @@ _SERVERS: contextvars.ContextVar[tuple[ImportServer, ...]] = contextvars.Context
 def serving(
     modules: Sequence[str], child: ChildOptions, environ: Mapping[str, str]
 ) -> ImportServer | None:
-    """Return the running :func:`importing_once` server for these children, if any.
+    """Return a running :func:`importing_once` server for these children, if any.
 
-    ``environ`` is the children's whole environment, made from ``child.env``.
+    ``environ`` is the children's whole environment, made from ``child.env``. A server
+    that imported more than ``modules`` serves them too (its copies start with the extra
+    modules imported, and no runtime started).
     """
     if not modules:
         return None
-    key = ImportServer.key_of(modules, child, environ)
-    return next((server for server in _SERVERS.get() if server.key == key), None)
+    wanted = set(modules)
+    placement = ImportServer.key_of((), child, environ)[1:]
+    return next(
+        (
+            server
+            for server in _SERVERS.get()
+            if server.key[1:] == placement and wanted <= set(server.key[0])
+        ),
+        None,
+    )
 
 
 @contextlib.contextmanager
@@ -66,9 +76,10 @@ def importing_once(
     cgroup run each payload in a forked copy of one process that imported ``modules``
     when the block began: every copy is a process of its own, whose TensorFlow runtime
     starts with its own settings, but the seconds of TensorFlow's import are paid once
-    per block instead of once per process. Calls with anything else start their own
-    processes as usual. The server ends with the block; a block within a block for the
-    same children uses the outer block's server.
+    per block instead of once per process; so do :func:`run_function` calls and calls
+    that share fewer of the modules. Calls with anything else start their own processes
+    as usual. The server ends with the block; a block within a block for the same
+    children uses the outer block's server.
 
     ``child`` says how the children run, as for :func:`run_workers` (or ``env``, ``cpus``
     and ``cgroup``); its time limit is each call's own.

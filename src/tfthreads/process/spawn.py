@@ -38,6 +38,7 @@ def run_worker(
     cpus: Iterable[int] | None = None,
     cgroup: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
+    share_import: Sequence[str] = (),
 ) -> WorkerResult:
     """Run one task in a fresh worker process and return its JSON result.
 
@@ -57,6 +58,11 @@ def run_worker(
         A cgroup the child joins first (see :func:`tfthreads.quota.cpu_quota`).
     timeout : float, optional
         Seconds before the child is killed (120 if not given).
+    share_import : sequence of str
+        Module names: within an :func:`~tfthreads.process.importing_once` block that
+        imported them for this child's environment, the worker is a copy forked from
+        that import (a process of its own, no runtime started) instead of a process that
+        imports them again.
 
     Returns
     -------
@@ -69,7 +75,7 @@ def run_worker(
         When the child crashes, is killed, times out or reports an error.
     """
     child = child_options(child, env=env, cpus=cpus, cgroup=cgroup, timeout=timeout)
-    outcome = run_workers(task, [payload], child=child)[0]
+    outcome = run_workers(task, [payload], child=child, share_import=share_import)[0]
     if isinstance(outcome, WorkerError):
         raise outcome
     return outcome
