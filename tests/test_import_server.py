@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import signal
 import subprocess
@@ -65,6 +66,20 @@ def test_run_function_forks_from_an_open_tensorflow_import():
     assert parent != os.getpid()
     assert server.jobs == 1
     assert run_function(os.getppid) == os.getpid()  # no block: a process of its own
+
+
+def test_pool_observations_from_two_threads_fork_from_one_import_in_turn():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tfthreads.probe import observe_pools
+    from tfthreads.settings import ThreadSettings
+
+    sizes = [ThreadSettings(intra_op=1, inter_op=1), ThreadSettings(intra_op=3, inter_op=2)]
+    with importing_once(("tensorflow",)) as server, ThreadPoolExecutor(2) as pool:
+        calls = [pool.submit(contextvars.copy_context().run, observe_pools, s) for s in sizes]
+        seen = [call.result() for call in calls]
+    assert [(o.observed_intra_op, o.observed_inter_op) for o in seen] == [(1, 1), (3, 2)]
+    assert server.jobs == 2
 
 
 def test_children_of_another_environment_start_their_own_processes():

@@ -134,6 +134,11 @@ def observe_pools(
 ) -> PoolObservation:
     """Start TensorFlow in a fresh process and count the pool threads it creates.
 
+    Within an :func:`~tfthreads.process.importing_once` block for TensorFlow in the same
+    environment and CPUs, the process is a copy forked from the block's import, before
+    any runtime started: the threads counted are those its runtime starts, as in a
+    process of its own.
+
     Parameters
     ----------
     settings : ThreadSettings, optional
@@ -166,5 +171,7 @@ def observe_pools(
     settings = settings or ThreadSettings()
     env = dict(env or {})
     payload = {"intra_op": settings.intra_op, "inter_op": settings.inter_op}
-    outcome = run_worker("observe_pools", payload, env=env, cpus=cpus, timeout=timeout)
+    outcome = run_worker(
+        "observe_pools", payload, env=env, cpus=cpus, timeout=timeout, share_import=("tensorflow",)
+    )
     return PoolObservation.from_result(settings, env, outcome.result, outcome.stderr)

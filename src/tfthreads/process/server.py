@@ -12,6 +12,7 @@ import contextvars
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -121,6 +122,9 @@ class ImportServer:
     ) -> None:
         self.key = self.key_of(modules, child, environ)
         self.jobs = 0
+        # One job at a time: callers in several threads (observations made two at a
+        # time) share the server's pipes and its stderr file.
+        self._lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         request = {
             "protocol": PROTOCOL_VERSION,
@@ -158,7 +162,7 @@ class ImportServer:
         on_failure: Callable[[], None] | None,
     ) -> list[WorkerResult | WorkerError]:
         """Run one copy per payload, all at once, as :func:`run_workers` describes."""
-        with temporary_folder("copies") as name:
+        with self._lock, temporary_folder("copies") as name:
             folder = Path(name)
             job = {"task": task, "dir": name, "payloads": [dict(p) for p in payloads]}
             try:
