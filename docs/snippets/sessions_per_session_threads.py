@@ -1,3 +1,5 @@
+import time
+
 import tensorflow as tf
 
 from tfthreads.inventory import diff, inventory
@@ -10,6 +12,10 @@ config = tf.compat.v1.ConfigProto(use_per_session_threads=True, inter_op_paralle
 with tf.compat.v1.Session(config=config) as session:
     session.run(total)
     print("own inter-op pool:", diff(before, inventory()).get("tf_Compute", 0))
+# The pool's threads end after close() returns, not within it: wait (up to 10 s) for them.
+deadline = time.monotonic() + 10
+while diff(before, inventory()).get("tf_Compute", 0) and time.monotonic() < deadline:
+    time.sleep(0.01)
 print("after close:", diff(before, inventory()).get("tf_Compute", 0))
 config = tf.compat.v1.ConfigProto(operation_timeout_in_ms=100)
 with tf.compat.v1.Session(config=config) as session:
