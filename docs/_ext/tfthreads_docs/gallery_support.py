@@ -20,6 +20,7 @@ Three jobs:
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,9 +85,36 @@ def _rerun_on_machine_change(app: Sphinx) -> None:
 _SHARED = contextlib.ExitStack()
 
 
+def _examples_to_run(app: Sphinx) -> bool:
+    """Whether sphinx-gallery will run some example: one whose source its cache lacks.
+
+    sphinx-gallery runs an example whose copy in the gallery folder has no ``.md5`` of
+    the same source (text mode), and :func:`rerun_on_machine_change` has removed them
+    all when the machine changed.
+    """
+    from sphinx_gallery.utils import get_md5sum  # type: ignore[import-untyped]
+
+    conf = app.config.sphinx_gallery_conf
+    pattern = re.compile(conf["filename_pattern"])
+    examples, galleries = conf["examples_dirs"], conf["gallery_dirs"]
+    if isinstance(examples, (str, Path)):
+        examples, galleries = [examples], [galleries]
+    for sources, gallery in zip(examples, galleries, strict=True):
+        for source in sorted(Path(app.srcdir, sources).glob("*.py")):
+            if not pattern.search(str(source)):
+                continue
+            stamp = Path(app.srcdir, gallery) / f"{source.name}.md5"
+            if not stamp.exists() or stamp.read_text() != get_md5sum(source, mode="t"):
+                return True
+    return False
+
+
 def _share_import(app: Sphinx) -> None:
-    """``builder-inited``, before the examples run: start the examples' shared import."""
-    if _gallery_will_run(app):
+    """``builder-inited``, before the examples run: start the examples' shared import.
+
+    Only when some example will run: a rebuild that runs none does not wait for an import.
+    """
+    if _gallery_will_run(app) and _examples_to_run(app):
         _SHARED.enter_context(importing_once(MeasureOptions()))
 
 
