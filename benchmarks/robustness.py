@@ -19,8 +19,10 @@ and every claim it checks), several times under each of four conditions:
     root and a writable cgroup file system, else the condition is reported as skipped).
 
 Each run observes afresh in a new process (no cache). It then reports, per condition, every
-decision that differed between runs, and every claim a run contradicted or left
-undecided. A value that legitimately depends on the CPU count differs *between*
+decision that differed between runs -- *flipped* where two runs decided it two ways,
+*decided in some runs only* where the others said "not decided on this machine" -- and
+every claim a run contradicted or left undecided. A flip fails the run; an undecided run
+is listed, as the page of that build shows it. A value that legitimately depends on the CPU count differs *between*
 conditions (the catalog conditions those claims on it), never *within* one.
 
 Usage::
@@ -221,7 +223,16 @@ def _stable(decisions: dict[str, Any]) -> dict[str, Any]:
     return kept | _by_name(numbered)
 
 
-def flips(results: list[dict[str, Any]]) -> dict[str, list[Any]]:
+def undecided(value: Any) -> bool:
+    """Whether a decision's value is "not decided on this machine", a catalog's or a verdict's.
+
+    A gallery verdict whose interval is too wide records ``"inconclusive"``; a catalog fact
+    records a value starting with :data:`~tfthreads.catalog.facts.UNDECIDED`.
+    """
+    return value == "inconclusive" or str(value).startswith(UNDECIDED)
+
+
+def differences(results: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Decision name to the distinct values it took, for each decision that differed.
 
     A decision that some runs rendered and others did not differed too: it takes
@@ -236,6 +247,20 @@ def flips(results: list[dict[str, Any]]) -> dict[str, list[Any]]:
             if value not in seen.setdefault(key, []):
                 seen[key].append(value)
     return {key: values for key, values in seen.items() if len(values) > 1}
+
+
+def flips(results: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Return the differences in which two runs decided one thing two ways: the flips.
+
+    A run that could not decide (:func:`undecided`) contradicts no run that did: the
+    page says so in that build, and the difference is listed as *decided in some runs only*
+    (see :func:`render`) rather than counted here.
+    """
+    return {
+        key: values
+        for key, values in differences(results).items()
+        if len([v for v in values if not undecided(v)]) > 1
+    }
 
 
 def render(data: dict[str, Any]) -> str:
@@ -255,28 +280,30 @@ def render(data: dict[str, Any]) -> str:
         ),
         "",
         (
-            "| condition | CPUs seen | runs | minutes | decisions | differed between runs | "
-            "contradicted | undecided |"
+            "| condition | CPUs seen | runs | minutes | decisions | flipped between runs | "
+            "decided in some runs only | contradicted | undecided claims |"
         ),
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     details = []
     for name, part in data["conditions"].items():
         if "skipped" in part:
-            lines.append(f"| {name} | - | 0 | - | - | skipped: {part['skipped']} | - | - |")
+            lines.append(f"| {name} | - | 0 | - | - | skipped: {part['skipped']} | - | - | - |")
             continue
         runs = part["runs"]
-        differed = flips(runs)
+        differed, flipped = differences(runs), flips(runs)
         problems = sorted({p for r in runs for p in r["problems"]})
         open_claims = sorted({u for r in runs for u in r["undecided"]})
         cpus = sorted({r["cpus"] for r in runs})
         lines.append(
             f"| {name} | {', '.join(map(str, cpus))} | {len(runs)} | "
-            f"{part['seconds'] / 60:.1f} | {len(runs[0]['decisions'])} | {len(differed)} | "
-            f"{len(problems)} | {len(open_claims)} |"
+            f"{part['seconds'] / 60:.1f} | {len(runs[0]['decisions'])} | {len(flipped)} | "
+            f"{len(differed) - len(flipped)} | {len(problems)} | {len(open_claims)} |"
         )
         for key, values in differed.items():
-            details.append(f"- {name}: `{key}` took {', '.join(repr(v) for v in values)}")
+            kind = "flipped" if key in flipped else "decided in some runs only"
+            took = ", ".join(repr(v) for v in values)
+            details.append(f"- {name}: {kind}: `{key}` took {took}")
         details += [f"- {name}: contradicted: {p}" for p in problems]
         details += [f"- {name}: not decided: {u}" for u in open_claims]
     lines += ["", "## Every difference, contradiction and undecided claim", ""]
@@ -286,7 +313,7 @@ def render(data: dict[str, Any]) -> str:
         for part in data["conditions"].values()
         for r in part.get("runs", [])
         for v in r["decisions"].values()
-        if str(v).startswith(UNDECIDED)
+        if undecided(v)
     )
     lines += ["", f"Decisions that came out as not decided, over all runs: {undecided_values}."]
     return "\n".join(lines) + "\n"

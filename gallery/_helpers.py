@@ -22,7 +22,7 @@ from tfthreads.compare import Comparison
 from tfthreads.provenance import describe_machine
 from tfthreads.report import load_report, table_cells
 from tfthreads.results import Measurement
-from tfthreads.stats import INCONCLUSIVE, TIE, RatioInterval, geometric_mean
+from tfthreads.stats import TIE, RatioInterval, geometric_mean
 
 #: Results files committed from other machines (rendered on the site's results page too).
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
@@ -308,16 +308,21 @@ def verdict_sentence(
     this machine* otherwise. ``above`` says what a ratio above 1 means (``{name}`` and
     ``{base}`` are filled in).
 
-    ``one_sided`` asks only whether ``name`` is better: a tie and ``worse`` are then both
-    *not* ``better``, the answer a page needs where it shows that something does not
-    help (one thread more than the CPUs), and one that a cost near 5 % cannot flip; an
-    interval is then too wide to decide only when it reaches :data:`INCONCLUSIVE` times
-    better.
+    ``one_sided`` asks only whether ``name`` is better, the question a page asks where it
+    shows that something does not help (one thread more than the CPUs): ``better`` as
+    above; *not* ``better`` when the whole interval lies below ``1 + TIE``, so that a gain
+    of 5 % or more is ruled out (a tie and ``worse`` alike, and a cost near 5 % cannot
+    flip it); *not decided on this machine* otherwise, where the interval still allows a
+    gain that matters (``1.19 [1.00, 1.40]`` is not "not higher"). The two answers are
+    apart by the interval's width, so a ratio near the threshold is not decided rather
+    than decided one way in one build and the other way in the next.
 
     Examples
     --------
     >>> verdict_sentence(RatioInterval(0.97, 0.94, 0.99, 12), "3", "2", one_sided=True)
     'The median step time is not shorter with 3 than with 2: ratio 0.97 [0.94, 0.99] over 12 paired rounds (above 1 favours 3).'
+    >>> verdict_sentence(RatioInterval(1.19, 1.00, 1.40, 6), "1", "2", one_sided=True)
+    'The median step time is not decided on this machine between 1 and 2: ratio 1.19 [1.00, 1.40] over 6 paired rounds (above 1 favours 1), an interval that allows a gain of 5 % or more.'
     """
     lead = quantity[:1].upper() + quantity[1:]
     what = f"{quantity}: {name} against {base}"
@@ -327,13 +332,15 @@ def verdict_sentence(
     meaning = above.format(name=name, base=base)
     detail = f"ratio {interval.describe()} over {interval.rounds} paired rounds ({meaning})"
     decided = interval.verdict
-    # One-sided, an interval too wide only below 1 still rules out a gain that matters.
-    if one_sided and (
-        decided in ("worse", "indistinguishable")
-        or (decided == "inconclusive" and interval.high < INCONCLUSIVE)
-    ):
-        _record(what, f"not {better}")
-        return f"{lead} is not {better} with {name} than with {base}: {detail}."
+    if one_sided and decided != "better":
+        if interval.high < 1.0 + TIE:
+            _record(what, f"not {better}")
+            return f"{lead} is not {better} with {name} than with {base}: {detail}."
+        _record(what, "inconclusive")
+        return (
+            f"{lead} is not decided on this machine between {name} and {base}: "
+            f"{detail}, an interval that allows a gain of {TIE * 100:g} % or more."
+        )
     _record(what, {"better": better, "worse": worse}.get(decided, decided))
     if decided == "inconclusive":
         return (

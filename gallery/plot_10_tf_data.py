@@ -139,7 +139,7 @@ show(Table.of(rows, note=note, digits={"wall s": 3}))
 # ----------------------
 # The intra-op and inter-op pools are set once per process, so a variant with other pools needs processes of its own.
 # The built-in ``data_map`` workload is a pipeline of the same kind: a ``map`` of one 384 x 384 matmul per element with ``num_parallel_calls=AUTOTUNE``, batched and prefetched; one step is one pass over its 32 elements.
-# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread, in paired rounds whose processes take turns (``chunks=3``): from 5 to 12 rounds, until every ratio is known within ±5 % or 10 seconds are spent.
+# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread, in paired rounds whose processes take turns (``chunks=3``): from 5 to 16 rounds, until every ratio is known within ±5 % or 20 seconds are spent.
 
 from tfthreads.compare import compare
 from tfthreads.options import MeasureOptions
@@ -155,8 +155,8 @@ by_pools = compare(
     options=MeasureOptions(repeats=6, warmup=1),
     chunks=3,
     min_rounds=5,
-    max_rounds=12,
-    budget_seconds=10,
+    max_rounds=16,
+    budget_seconds=20,
 )
 
 
