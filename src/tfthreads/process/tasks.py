@@ -96,6 +96,14 @@ def _wake(folder: Path, pattern: str) -> None:
             os.close(descriptor)
 
 
+def _check_siblings(folder: Path, deadline: float, timeout: float, what: str) -> None:
+    """Raise if a sibling worker failed (it left ``abort``) or the wait passed its deadline."""
+    if (folder / "abort").exists():
+        raise RuntimeError(f"{what}: {SIBLING_FAILED}")
+    if time.monotonic() > deadline:
+        raise TimeoutError(f"{what}: sibling workers did not get there within {timeout:g} s")
+
+
 def _wait_for(folder: Path, name: str, count: int, timeout: float, what: str) -> None:
     """Wait, asleep, until ``count`` siblings left the signal ``name`` in ``folder``.
 
@@ -114,12 +122,7 @@ def _wait_for(folder: Path, name: str, count: int, timeout: float, what: str) ->
     descriptor = os.open(pipe, os.O_RDWR | os.O_NONBLOCK)
     try:
         while len(list(folder.glob(f"{name}-*"))) < count:
-            if (folder / "abort").exists():
-                raise RuntimeError(f"{what}: {SIBLING_FAILED}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{what}: sibling workers did not get there within {timeout:g} s"
-                )
+            _check_siblings(folder, deadline, timeout, what)
             if select.select([descriptor], [], [], 0.05)[0]:
                 os.read(descriptor, 4096)
     finally:
@@ -187,10 +190,7 @@ def _wait_until_parked(folder: Path, index: int, count: int, timeout: float) -> 
     """
     deadline = time.monotonic() + timeout
     while len(list(folder.glob(f"wake-done-{index}-*"))) < count:
-        if (folder / "abort").exists():
-            raise RuntimeError(f"turns: {SIBLING_FAILED}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"turns: sibling workers did not get there within {timeout:g} s")
+        _check_siblings(folder, deadline, timeout, "turns")
         time.sleep(0.001)
     if count:
         time.sleep(_SETTLE_SECONDS)
