@@ -301,11 +301,11 @@ def verdict_sentence(
 ) -> str:
     """Word a paired ratio of ``name`` to ``base`` as a verdict: its interval picks the word.
 
-    The word is :attr:`~tfthreads.stats.RatioInterval.verdict`'s: ``better`` when all of
-    the 95 % interval is above 1 and the ratio is 5 % or more above it
-    (:data:`tfthreads.stats.TIE`), ``worse`` likewise below, *not decided on this
-    machine* when a tie's interval is too wide to decide, and *indistinguishable on
-    this machine* otherwise. ``above`` says what a ratio above 1 means (``{name}`` and
+    The word is :attr:`~tfthreads.stats.RatioInterval.settled_verdict`'s: ``better`` when
+    all of the 95 % interval is above 1 and the ratio is 5 % or more above it
+    (:data:`tfthreads.stats.TIE`), ``worse`` likewise below, *indistinguishable on this
+    machine* for a tie whose interval rules out a difference of 10 % or more
+    (:data:`tfthreads.stats.SETTLED`), and *not decided on this machine* otherwise. ``above`` says what a ratio above 1 means (``{name}`` and
     ``{base}`` are filled in).
 
     ``one_sided`` asks only whether ``name`` is better, the question a page asks where it
@@ -331,7 +331,7 @@ def verdict_sentence(
         return f"{lead}: no verdict for {name} against {base}, a measurement failed."
     meaning = above.format(name=name, base=base)
     detail = f"ratio {interval.describe()} over {interval.rounds} paired rounds ({meaning})"
-    decided = interval.verdict
+    decided = interval.settled_verdict
     if one_sided and decided != "better":
         if interval.high < 1.0 + TIE:
             _record(what, f"not {better}")
@@ -408,7 +408,9 @@ def timing(comparison: Comparison, index: int, baseline: int = 0) -> dict[str, A
         "median ms": typical(comparison, index, lambda m: m.wall.median * 1e3),
         "p99 ms": typical(comparison, index, lambda m: m.wall.p99 * 1e3),
         f"vs {comparison.label(baseline)} [95 % CI]": ratio(interval),
-        "verdict": "baseline" if index == baseline else comparison.verdict(index, baseline),
+        "verdict": "baseline"
+        if index == baseline
+        else comparison.verdict(index, baseline, settled=True),
         "CPU/wall": typical(comparison, index, lambda m: m.cpu.median / m.wall.median),
         "thr used CPU": max(m.row()["threads_active"] for m in comparison.measured(index)),
     }

@@ -135,7 +135,7 @@ rows = [
     {"environment": label, "workload": c.workload.name}
     | {"median ms": typical(c, i, lambda m: m.wall.median * 1e3)}
     | {"vs oneDNN on [95 % CI]": None if i == 0 else ratio(c.interval(i, 0))}
-    | {"verdict": "baseline" if i == 0 else c.verdict(i, 0)}
+    | {"verdict": "baseline" if i == 0 else c.verdict(i, 0, settled=True)}
     | {"pools": pools(c.measured(i)[0]), "listed": c.measured(i)[0].row()["threads_total"]}
     | {"active": c.measured(i)[0].row()["threads_active"]}
     for c in by_workload

@@ -126,7 +126,7 @@ if quota is not None:
         {"quantity": quantity, "defaults": typical(quota, 0, value)}
         | {"intra-op 1": typical(quota, 1, value)}
         | {"intra-op 1 vs defaults [95 % CI]": ratio(quota.interval(1, 0, of=of))}
-        | {"verdict": quota.verdict(1, 0, of=of)}
+        | {"verdict": quota.verdict(1, 0, of=of, settled=True)}
         for quantity, (value, of) in scores.items()
     ]
     note = f"quota of 1 CPU; {len(quota.rounds)} paired rounds of {repeats} matmuls per setting;\n"

@@ -149,7 +149,7 @@ scores = {
 verdicts = [
     {"batch": batch, "quantity": quantity}
     | {f"{names[1]} vs defaults [95 % CI]": ratio(c.interval(1, 0, of=of))}
-    | {"verdict": c.verdict(1, 0, of=of)}
+    | {"verdict": c.verdict(1, 0, of=of, settled=True)}
     for batch, c in compared.items()
     for quantity, of in scores.items()
 ]

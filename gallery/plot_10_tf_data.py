@@ -169,7 +169,7 @@ pool_rows = [
     {"pools": name, "elements/s": typical(by_pools, i, lambda m: m.throughput)}
     | {"CPU/wall": typical(by_pools, i, busy)}
     | {"throughput vs default [95 % CI]": None if i == 0 else ratio(by_pools.interval(i, 0))}
-    | {"verdict": "baseline" if i == 0 else by_pools.verdict(i, 0)}
+    | {"verdict": "baseline" if i == 0 else by_pools.verdict(i, 0, settled=True)}
     | {"CPU/wall ratio [95 % CI]": None if i == 0 else ratio(by_pools.interval(i, 0, of=busy))}
     for i, name in enumerate(pool_names)
 ]

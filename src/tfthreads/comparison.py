@@ -127,20 +127,22 @@ class Comparison:
         baseline: int = 0,
         *,
         of: Callable[[Measurement], float] | None = None,
+        settled: bool = False,
     ) -> str:
         """Return the interval's :attr:`~tfthreads.stats.RatioInterval.verdict`, or ``"failed"``.
 
         ``"better"``, ``"worse"``, ``"indistinguishable"`` or ``"inconclusive"``;
         ``"failed"`` when the candidate failed, ``"baseline failed"`` when only the
         baseline did, ``"unknown"`` before two rounds (``of``:
-        see :meth:`scores`).
+        see :meth:`scores`). ``settled``: the
+        :attr:`~tfthreads.stats.RatioInterval.settled_verdict` that a page states instead.
         """
         interval = self.interval(candidate, baseline, of=of)
         if interval is None:
             if self.failed(candidate):
                 return "failed"
             return "baseline failed" if self.failed(baseline) else "unknown"
-        return interval.verdict
+        return interval.settled_verdict if settled else interval.verdict
 
     def precise(self, precision: float) -> bool:
         """Whether every interval against the first setting is within ``precision`` (0.05: ±5 %)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 __all__ = [
     "INCONCLUSIVE",
     "ROBUST_ROUNDS",
+    "SETTLED",
     "TIE",
     "RatioInterval",
     "Summary",
@@ -147,6 +148,11 @@ INCONCLUSIVE = 1.5
 #: the engine benchmark's targets means within it.
 TIE = 0.05
 
+#: How far a tie's interval may reach for a page to call it settled, as a fraction: a tie
+#: whose interval allows a difference of this much or more is "inconclusive" in
+#: :attr:`RatioInterval.settled_verdict`.
+SETTLED = 2 * TIE
+
 
 @dataclass(frozen=True)
 class RatioInterval:
@@ -205,6 +211,31 @@ class RatioInterval:
         if self.high >= INCONCLUSIVE or self.low <= 1.0 / INCONCLUSIVE:
             return "inconclusive"
         return "indistinguishable"
+
+    @property
+    def settled_verdict(self) -> str:
+        """The verdict a page rebuilt on any machine states: :attr:`verdict`, stricter on ties.
+
+        ``"indistinguishable"`` only when the interval also rules out a difference of
+        :data:`SETTLED` (10 %) or more; a tie whose interval reaches further is
+        ``"inconclusive"``. A wide interval around 1 is not evidence of no difference,
+        and read as one it turned into a difference in the next build
+        (``benchmarks/results/robustness.md``): ``0.90 [0.83, 1.02]`` says "indistinguishable"
+        in :attr:`verdict` but is not settled.
+
+        Examples
+        --------
+        >>> RatioInterval(0.90, 0.83, 1.02, 5).verdict, RatioInterval(0.90, 0.83, 1.02, 5).settled_verdict
+        ('indistinguishable', 'inconclusive')
+        >>> RatioInterval(1.00, 0.96, 1.04, 12).settled_verdict
+        'indistinguishable'
+        """
+        decided = self.verdict
+        if decided == "indistinguishable" and (
+            self.high >= 1.0 + SETTLED or self.low <= 1.0 / (1.0 + SETTLED)
+        ):
+            return "inconclusive"
+        return decided
 
     @property
     def tie(self) -> bool:
