@@ -143,8 +143,8 @@ INCONCLUSIVE = 1.5
 #: The smallest difference a verdict calls better or worse, as a fraction. A ratio within
 #: it of 1 (from 1/1.05 to 1.05) is a tie even where its interval excludes 1. On a
 #: machine whose speed switches by about 1.6 times within a second, a difference that
-#: small is not the same from one build to the next (benchmarks/results/robustness.md
-#: lists the gallery verdicts that flipped before this rule), and "within the noise" in
+#: small is not the same from one build to the next (benchmarks/README.md describes the
+#: robustness runs before and after this rule), and "within the noise" in
 #: the engine benchmark's targets means within it.
 TIE = 0.05
 
@@ -219,9 +219,9 @@ class RatioInterval:
         ``"indistinguishable"`` only when the interval also rules out a difference of
         :data:`SETTLED` (10 %) or more; a tie whose interval reaches further is
         ``"inconclusive"``. A wide interval around 1 is not evidence of no difference,
-        and read as one it turned into a difference in the next build
-        (``benchmarks/results/robustness.md``): ``0.90 [0.83, 1.02]`` says "indistinguishable"
-        in :attr:`verdict` but is not settled.
+        and read as one it turned into a difference in the next build (the robustness
+        runs in ``benchmarks/README.md``): ``0.90 [0.83, 1.02]`` is "indistinguishable" in
+        :attr:`verdict` but not settled.
 
         Examples
         --------
