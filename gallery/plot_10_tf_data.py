@@ -139,25 +139,30 @@ show(Table.of(rows, note=note, digits={"wall s": 3}))
 # ----------------------
 # The intra-op and inter-op pools are set once per process, so a variant with other pools needs processes of its own.
 # The built-in ``data_map`` workload is a pipeline of the same kind: a ``map`` of one 384 x 384 matmul per element with ``num_parallel_calls=AUTOTUNE``, batched and prefetched; one step is one pass over its 32 elements.
-# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread, in paired rounds whose processes take turns (``chunks=3``): from 5 to 16 rounds, until every ratio is known within ±5 % or 20 seconds are spent.
+# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread (a variant whose pools the defaults already start here, as both are on one CPU, is left out), in paired rounds whose processes take turns (``chunks=3``): from 5 to 16 rounds, until every ratio is known within ±5 % or 20 seconds are spent.
 
 from tfthreads.compare import compare
 from tfthreads.options import MeasureOptions
-from tfthreads.settings import ThreadSettings
+from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.workloads import parse_workload
 
-pool_settings = [ThreadSettings(), ThreadSettings(intra_op=1), ThreadSettings(inter_op=1)]
-pool_names = ["default pools", "intra-op pool 1", "inter-op pool 1"]
-by_pools = compare(
-    parse_workload("data_map", elements=32, n=384),
-    pool_settings,
-    goal="throughput",
-    options=MeasureOptions(repeats=6, warmup=1),
-    chunks=3,
-    min_rounds=5,
-    max_rounds=16,
-    budget_seconds=20,
-)
+
+def pools_of(settings: ThreadSettings) -> tuple[int, int]:
+    """Return the intra-op and inter-op pool sizes a setting starts on this machine."""
+    pools = resolve_pools(settings, affinity_cpus=topology().affinity_cpus, environ={})
+    return pools.intra_op, pools.inter_op
+
+
+# A variant that starts the defaults' very pools here (on one CPU both do) would time the
+# same setting twice: it is named and left out rather than compared with itself.
+candidates = {
+    "intra-op pool 1": ThreadSettings(intra_op=1),
+    "inter-op pool 1": ThreadSettings(inter_op=1),
+}
+for name, settings in list(candidates.items()):
+    if pools_of(settings) == pools_of(ThreadSettings()):
+        print(f"{name}: the defaults start the same pools here, {pools_of(settings)}; left out")
+        del candidates[name]
 
 
 def busy(m):
@@ -165,17 +170,33 @@ def busy(m):
     return m.cpu.median / m.wall.median
 
 
-pool_rows = [
-    {"pools": name, "elements/s": typical(by_pools, i, lambda m: m.throughput)}
-    | {"CPU/wall": typical(by_pools, i, busy)}
-    | {"throughput vs default [95 % CI]": None if i == 0 else ratio(by_pools.interval(i, 0))}
-    | {"verdict": "baseline" if i == 0 else by_pools.verdict(i, 0, settled=True)}
-    | {"CPU/wall ratio [95 % CI]": None if i == 0 else ratio(by_pools.interval(i, 0, of=busy))}
-    for i, name in enumerate(pool_names)
-]
-note = f"data_map workload, {len(by_pools.rounds)} paired rounds; throughput: above 1 is more\n"
-note += "elements per second; CPU/wall ratio: above 1 is more CPUs busy than with the defaults"
-show(Table.of(pool_rows, note=note, digits={"elements/s": 0}))
+if candidates:
+    pool_settings = [ThreadSettings(), *candidates.values()]
+    pool_names = ["default pools", *candidates]
+    by_pools = compare(
+        parse_workload("data_map", elements=32, n=384),
+        pool_settings,
+        goal="throughput",
+        options=MeasureOptions(repeats=6, warmup=1),
+        chunks=3,
+        min_rounds=5,
+        max_rounds=16,
+        budget_seconds=20,
+    )
+
+    pool_rows = [
+        {"pools": name, "elements/s": typical(by_pools, i, lambda m: m.throughput)}
+        | {"CPU/wall": typical(by_pools, i, busy)}
+        | {"throughput vs default [95 % CI]": None if i == 0 else ratio(by_pools.interval(i, 0))}
+        | {"verdict": "baseline" if i == 0 else by_pools.verdict(i, 0, settled=True)}
+        | {"CPU/wall ratio [95 % CI]": None if i == 0 else ratio(by_pools.interval(i, 0, of=busy))}
+        for i, name in enumerate(pool_names)
+    ]
+    note = f"data_map workload, {len(by_pools.rounds)} paired rounds; throughput: above 1 is more\n"
+    note += "elements per second; CPU/wall ratio: above 1 is more CPUs busy than with the defaults"
+    show(Table.of(pool_rows, note=note, digits={"elements/s": 0}))
+else:
+    print("Neither pool at 1 thread differs from the defaults here: nothing to compare")
 
 # %%
 # Left: CPU seconds used per second of wall time in the one-process rounds; a ratio of 1 means the pipeline kept one CPU busy; the dashed line is the number of CPUs in the affinity mask, the most any variant can reach.
@@ -225,7 +246,7 @@ for label in labels:
                 above="above 1: more CPUs busy with {name}",
             )
         )
-for i in (1, 2):
+for i in range(1, len(pool_names) if candidates else 0):
     print(
         verdict(
             by_pools,
