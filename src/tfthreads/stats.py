@@ -148,7 +148,7 @@ INCONCLUSIVE = 1.5
 #: the engine benchmark's targets means within it.
 TIE = 0.05
 
-#: How far a tie's interval may reach for a page to call it settled, as a fraction: a tie
+#: How far a tie's interval may reach, as a fraction, for a page to call it settled. A tie
 #: whose interval allows a difference of this much or more is "inconclusive" in
 #: :attr:`RatioInterval.settled_verdict`.
 SETTLED = 2 * TIE
@@ -214,7 +214,7 @@ class RatioInterval:
 
     @property
     def settled_verdict(self) -> str:
-        """The verdict a page rebuilt on any machine states: :attr:`verdict`, stricter on ties.
+        """The verdict a page rebuilt on any machine states, stricter on ties than the other.
 
         ``"indistinguishable"`` only when the interval also rules out a difference of
         :data:`SETTLED` (10 %) or more; a tie whose interval reaches further is
