@@ -22,7 +22,9 @@ from tfthreads.compare import Comparison
 from tfthreads.provenance import describe_machine
 from tfthreads.report import load_report, table_cells
 from tfthreads.results import Measurement
+from tfthreads.settings import ThreadSettings, resolve_pools
 from tfthreads.stats import TIE, RatioInterval, geometric_mean
+from tfthreads.topology import topology
 
 #: Results files committed from other machines (rendered on the site's results page too).
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
@@ -419,6 +421,17 @@ def timing(comparison: Comparison, index: int, baseline: int = 0) -> dict[str, A
 def pair(a: object, b: object) -> str:
     """Write two values as ``"a / b"`` (intra-op / inter-op, in every table here)."""
     return f"{a} / {b}"
+
+
+def pools_of(settings: ThreadSettings) -> tuple[int, int]:
+    """Return the intra-op and inter-op pool sizes a setting starts on this machine.
+
+    Two settings with equal pools here (the defaults and 2/2 on 2 CPUs) time the same
+    thing, so a page compares only one of them.
+    """
+    affinity = topology().affinity_cpus
+    resolved = resolve_pools(settings, affinity_cpus=affinity, environ={})
+    return resolved.intra_op, resolved.inter_op
 
 
 def pools(m: Any) -> str:

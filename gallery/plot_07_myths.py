@@ -81,7 +81,7 @@ show(Table(["", "in the first sessions"], facts.items(), note=note))
 # ---------------------------------------------------------------
 # Three environments time the same two built-in workloads, a 1024 x 1024 matmul and a 3x3 Conv2D layer on 8 64x64 images of 64 channels, with TensorFlow's default pool sizes: oneDNN on, oneDNN off, and oneDNN on plus ``OMP_NUM_THREADS=1`` and the ``KMP_*`` values of Intel's tuning guides.
 # An environment is fixed when a process starts, so each is measured in processes of its own, in rounds: in each round one process per environment starts, and the three take turns running chunks of their timed loops, in an order reversed every other turn and every other round (:func:`tfthreads.measure.measure_many_in_turns`); the ratios are paired by round (:class:`tfthreads.compare.Comparison`).
-# TensorFlow reads these variables when it is imported, so each environment has an import of its own, made once, and every round forks one process from each (:func:`tfthreads.measure.importing_once`); each process times 12 steps of each workload in turns of 2 steps, for 6 to 12 rounds, until every ratio is known within ±4 % or 20 seconds are spent.
+# TensorFlow reads these variables when it is imported, so each environment has an import of its own, made once, and every round forks one process from each (:func:`tfthreads.measure.importing_once`); each process times 12 steps of each workload in turns of 2 steps, for 6 to 12 rounds, until every ratio is known within ±4 % or 14 seconds are spent.
 # Each process also reports the pools its runtime created, the threads listed in it after the timed loop, and the threads that used CPU during it.
 
 import contextlib
@@ -110,9 +110,9 @@ started = time.monotonic()
 
 
 def enough(done: int) -> bool:
-    """12 rounds, or 6 once every ratio is within ±4 % or 20 seconds are spent."""
+    """12 rounds, or 6 once every ratio is within ±4 % or 14 seconds are spent."""
     precise = all(c.precise(0.04) for c in by_workload)
-    return done >= 12 or (done >= 6 and (precise or time.monotonic() - started > 20))
+    return done >= 12 or (done >= 6 and (precise or time.monotonic() - started > 14))
 
 
 with contextlib.ExitStack() as imports:

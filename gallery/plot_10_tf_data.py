@@ -10,7 +10,16 @@ This example runs one pipeline with a ``map`` of real work under each option and
 .. seealso:: :ref:`setting-tf-data-options-threading-private-threadpool-size`, :ref:`setting-tf-data-options-threading-max-intra-op-parallelism`, :ref:`setting-tf-data-options-autotune-cpu-budget`, :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, machine, ratio, show, typical, verdict, verdict_sentence
+from _helpers import (
+    Table,
+    machine,
+    pools_of,
+    ratio,
+    show,
+    typical,
+    verdict,
+    verdict_sentence,
+)
 
 show(machine())
 
@@ -139,19 +148,12 @@ show(Table.of(rows, note=note, digits={"wall s": 3}))
 # ----------------------
 # The intra-op and inter-op pools are set once per process, so a variant with other pools needs processes of its own.
 # The built-in ``data_map`` workload is a pipeline of the same kind: a ``map`` of one 384 x 384 matmul per element with ``num_parallel_calls=AUTOTUNE``, batched and prefetched; one step is one pass over its 32 elements.
-# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread (a variant whose pools the defaults already start here, as both are on one CPU, is left out), in paired rounds whose processes take turns (``chunks=3``): from 5 to 16 rounds, until every ratio is known within ±5 % or 20 seconds are spent.
+# :func:`tfthreads.compare.compare` measures it with TensorFlow's default pools, with the intra-op pool at 1 thread and with the inter-op pool at 1 thread (a variant whose pools the defaults already start here, as both are on one CPU, is left out), in paired rounds whose processes take turns (``chunks=3``): from 5 to 12 rounds, until every ratio is known within ±5 % or 12 seconds are spent.
 
 from tfthreads.compare import compare
 from tfthreads.options import MeasureOptions
-from tfthreads.settings import ThreadSettings, resolve_pools
+from tfthreads.settings import ThreadSettings
 from tfthreads.workloads import parse_workload
-
-
-def pools_of(settings: ThreadSettings) -> tuple[int, int]:
-    """Return the intra-op and inter-op pool sizes a setting starts on this machine."""
-    pools = resolve_pools(settings, affinity_cpus=topology().affinity_cpus, environ={})
-    return pools.intra_op, pools.inter_op
-
 
 # A variant that starts the defaults' very pools here (on one CPU both do) would time the
 # same setting twice: it is named and left out rather than compared with itself.
@@ -180,8 +182,8 @@ if candidates:
         options=MeasureOptions(repeats=6, warmup=1),
         chunks=3,
         min_rounds=5,
-        max_rounds=16,
-        budget_seconds=20,
+        max_rounds=12,
+        budget_seconds=12,
     )
 
     pool_rows = [

@@ -14,7 +14,7 @@ A full grid on a 16-CPU machine, the ground truth a tuner should land near: :ref
 .. seealso:: :ref:`setting-configproto-intra-op-parallelism-threads`, :ref:`setting-configproto-inter-op-parallelism-threads`.
 """
 
-from _helpers import Table, machine, show, timing, verdict
+from _helpers import Table, machine, pools_of, show, timing, verdict
 
 show(machine())
 
@@ -90,7 +90,7 @@ else:
 # *inter=2 rule* is intra-op = cores with inter-op = 2, *inter=1 rule* the same with inter-op = 1, and *Intel rule* is intra-op = physical cores per socket with inter-op = sockets.
 
 from tfthreads.compare import compare
-from tfthreads.settings import ThreadSettings, resolve_pools
+from tfthreads.settings import ThreadSettings
 from tfthreads.topology import topology
 
 topo = topology()
@@ -105,15 +105,6 @@ if tuned.recommendation.intel_rule is not None:
     rules["Intel rule"] = tuned.recommendation.intel_rule
 else:
     print("Intel's rule: the physical cores or sockets are unknown here, so it is skipped")
-
-
-cpus = topo.affinity_cpus
-
-
-def pools_of(settings: ThreadSettings) -> tuple[int, int]:
-    """Return the pool sizes a setting starts here (2/2 and the defaults are one on 2 CPUs)."""
-    pools = resolve_pools(settings, affinity_cpus=cpus, environ={})
-    return pools.intra_op, pools.inter_op
 
 
 # One setting per pool size, the first rule's, so the defaults come first: the ratios
